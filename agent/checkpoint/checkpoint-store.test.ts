@@ -1,0 +1,60 @@
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CheckpointStore } from './checkpoint-store.js';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'tributary-checkpoint-'));
+}
+
+describe('CheckpointStore', () => {
+  it('persists offsets and reloads them', async () => {
+    const dir = await tempDir();
+    const store = CheckpointStore.forDataDir(dir);
+    store.advance('1:42', '/var/log/app.log', 1200);
+    await store.flush();
+    const reloaded = CheckpointStore.forDataDir(dir);
+    await reloaded.load();
+    expect(reloaded.get('1:42')).toMatchObject({ path: '/var/log/app.log', offset: 1200 });
+    expect(await readdir(dir)).toEqual(['checkpoints.json']);
+  });
+
+  it('only moves forward for the same file', async () => {
+    const store = CheckpointStore.forDataDir(await tempDir());
+    store.advance('1:42', '/a.log', 500);
+    store.advance('1:42', '/a.log', 300);
+    expect(store.get('1:42')?.offset).toBe(500);
+    store.reset('1:42', '/a.log');
+    expect(store.get('1:42')?.offset).toBe(0);
+  });
+
+  it('keeps the offset but follows a rename', async () => {
+    const store = CheckpointStore.forDataDir(await tempDir());
+    store.advance('1:42', '/a.log', 500);
+    store.advance('1:42', '/a.log.1', 500);
+    expect(store.get('1:42')).toMatchObject({ path: '/a.log.1', offset: 500 });
+  });
+
+  it('does not rewrite the file when nothing changed', async () => {
+    const dir = await tempDir();
+    const store = CheckpointStore.forDataDir(dir);
+    store.advance('1:1', '/x', 1);
+    await store.flush();
+    await writeFile(join(dir, 'checkpoints.json'), 'sentinel');
+    await store.flush();
+    expect(await readFile(join(dir, 'checkpoints.json'), 'utf8')).toBe('sentinel');
+  });
+
+  it('names the file when it is corrupt', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'checkpoints.json'), '{ torn');
+    await expect(CheckpointStore.forDataDir(dir).load()).rejects.toThrow(/checkpoints\.json is not valid JSON/);
+  });
+
+  it('starts empty without a file', async () => {
+    const store = CheckpointStore.forDataDir(await tempDir());
+    await store.load();
+    expect(store.get('anything')).toBeUndefined();
+  });
+});

@@ -1,0 +1,111 @@
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { TributaryError, errorMessage } from '../../shared/errors.js';
+
+export interface CheckpointEntry {
+  path: string;
+  /** Every byte before this offset is acknowledged by Kafka. */
+  offset: number;
+  updated_at: string;
+}
+
+interface CheckpointFileV1 {
+  version: 1;
+  files: Record<string, CheckpointEntry>;
+}
+
+/**
+ * Persistent file identity → acknowledged offset. Written atomically
+ * (temp file, fsync, rename, fsync of the directory), so a crash at any
+ * instant leaves either the old or the new registry, never a torn one.
+ */
+export class CheckpointStore {
+  private readonly entries = new Map<string, CheckpointEntry>();
+  private dirty = false;
+  private lastWrite = Date.now();
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: string) {}
+
+  static forDataDir(dataDir: string): CheckpointStore {
+    return new CheckpointStore(join(dataDir, 'checkpoints.json'));
+  }
+
+  async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new TributaryError('CONFIG_UNREADABLE', `cannot read checkpoint file ${this.file}: ${errorMessage(error)}`, { cause: error });
+    }
+    let parsed: Partial<Omit<CheckpointFileV1, 'version'>> & { version?: unknown };
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch (error) {
+      throw new TributaryError('CONFIG_UNREADABLE', `checkpoint file ${this.file} is not valid JSON; move it away to start over`, { cause: error });
+    }
+    if (parsed.version !== 1) throw new TributaryError('CONFIG_UNREADABLE', `checkpoint file ${this.file} has unknown version ${String(parsed.version)}`);
+    for (const [fileId, entry] of Object.entries(parsed.files ?? {})) this.entries.set(fileId, entry);
+  }
+
+  get(fileId: string): CheckpointEntry | undefined {
+    return this.entries.get(fileId);
+  }
+
+  /** Acknowledgements arrive in order per file, so the offset only moves forward. */
+  advance(fileId: string, path: string, offset: number): void {
+    const current = this.entries.get(fileId);
+    if (current && current.offset >= offset && current.path === path) return;
+    this.entries.set(fileId, { path, offset: Math.max(offset, current?.offset ?? 0), updated_at: new Date().toISOString() });
+    this.dirty = true;
+  }
+
+  /** Restarts a file from zero (truncation detected). */
+  reset(fileId: string, path: string): void {
+    this.entries.set(fileId, { path, offset: 0, updated_at: new Date().toISOString() });
+    this.dirty = true;
+  }
+
+  get secondsSinceWrite(): number {
+    return (Date.now() - this.lastWrite) / 1000;
+  }
+
+  /** Writes when something changed; concurrent calls are serialized. */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(() => this.writeIfDirty());
+    return this.writing;
+  }
+
+  private async writeIfDirty(): Promise<void> {
+    if (!this.dirty) {
+      this.lastWrite = Date.now();
+      return;
+    }
+    this.dirty = false;
+    const snapshot: CheckpointFileV1 = { version: 1, files: Object.fromEntries(this.entries) };
+    const directory = dirname(this.file);
+    const temporary = `${this.file}.tmp`;
+    try {
+      await mkdir(directory, { recursive: true });
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(`${JSON.stringify(snapshot, null, 1)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.file);
+      const directoryHandle = await open(directory, 'r');
+      try {
+        await directoryHandle.sync();
+      } finally {
+        await directoryHandle.close();
+      }
+      this.lastWrite = Date.now();
+    } catch (error) {
+      this.dirty = true;
+      throw new TributaryError('INTERNAL', `cannot write checkpoint file ${this.file}: ${errorMessage(error)}`, { cause: error, retriable: true });
+    }
+  }
+}

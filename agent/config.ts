@@ -1,0 +1,36 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { duration, telemetrySchema } from '../shared/config/schema.js';
+import { kafkaConnectionSchema } from '../shared/kafka/config.js';
+import { framerSchema } from './framer/config.js';
+import { kafkaOutputSchema } from './outputs/kafka/config.js';
+import { fileSourceSchema } from './sources/file/config.js';
+
+/** Source types, keyed by the `type` field; one entry per component folder under agent/sources. */
+export const agentSourceSchema = z.discriminatedUnion('type', [fileSourceSchema]);
+
+export const agentConfigSchema = z.strictObject({
+  agent: z
+    .strictObject({
+      /** Identifies this agent in event ids; must be stable across restarts and unique per host. */
+      id: z.string().min(1).default(hostname()),
+      host_name: z.string().min(1).default(hostname()),
+      /** Where checkpoints live; must survive restarts (a host path, or a volume for a sidecar). */
+      data_dir: z.string().min(1).default('/var/lib/tributary'),
+      checkpoint_interval: duration().default(1_000),
+      /** How long SIGTERM may take before the process exits anyway. */
+      shutdown_timeout: duration().default(30_000),
+    })
+    .prefault({}),
+  kafka: kafkaConnectionSchema,
+  sources: z
+    .record(z.string().regex(/^[a-z0-9_]+$/, 'source ids are lower_snake_case'), agentSourceSchema)
+    .refine((sources) => Object.keys(sources).length > 0, {
+      message: 'at least one source is required',
+    }),
+  framer: framerSchema,
+  output: kafkaOutputSchema,
+  telemetry: telemetrySchema,
+});
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;

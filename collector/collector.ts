@@ -1,0 +1,168 @@
+import { errorMessage } from '../shared/errors.js';
+import { createKafkaClient } from '../shared/kafka/client.js';
+import { GroupConsumer, type PartitionBatch } from '../shared/kafka/consumer.js';
+import { AckedProducer } from '../shared/kafka/producer.js';
+import { ensureTopicsWith, type TopicSpec } from '../shared/kafka/topics.js';
+import type { RecordSink } from '../shared/pipeline/record-sink.js';
+import type { Lifecycle } from '../shared/pipeline/types.js';
+import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
+import type { Logger } from '../shared/telemetry/logger.js';
+import { PipelineMetrics, type ComponentMetrics } from '../shared/telemetry/metrics.js';
+import { inSpan } from '../shared/telemetry/tracing.js';
+import type { CollectorConfig } from './config.js';
+import { LogPipeline } from './log-pipeline.js';
+import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
+import { FileSink } from './outputs/file/file-sink.js';
+import { KafkaTopicsOutput } from './outputs/kafka_topics/kafka-topics-output.js';
+
+/**
+ * One consumer-group member: raw topics → decode → normalize → outputs, with
+ * offsets committed only behind what every output acknowledged. Scale-out is
+ * Kafka's: more collectors in the same group share the partitions.
+ */
+export class Collector implements Lifecycle {
+  readonly metrics: PipelineMetrics;
+  private readonly producer: AckedProducer;
+  private readonly outputs: RecordSink[];
+  private readonly kafkaTopicOutputs: KafkaTopicsOutput[] = [];
+  private readonly deadLetters: DeadLetterOutput;
+  private readonly pipeline: LogPipeline;
+  private readonly consumer: GroupConsumer;
+  private readonly inputMetrics: ComponentMetrics;
+  private readonly client;
+  private readonly stopSignal = new AbortController();
+  private telemetry: TelemetryServer | undefined;
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: CollectorConfig,
+    private readonly logger: Logger,
+  ) {
+    this.metrics = new PipelineMetrics('collector');
+    this.client = createKafkaClient(config.kafka, logger, `tributary-collector-${config.collector.instance_name}`);
+    this.producer = new AckedProducer(this.client);
+    this.outputs = Object.entries(config.outputs).map(([id, output]) => {
+      const metrics = this.metrics.component({ component_id: id, component_type: output.type, component_kind: 'sink' });
+      if (output.type === 'file') return new FileSink(id, output, metrics);
+      const kafkaOutput = new KafkaTopicsOutput(id, output, this.producer, metrics);
+      this.kafkaTopicOutputs.push(kafkaOutput);
+      return kafkaOutput;
+    });
+    this.deadLetters = new DeadLetterOutput(
+      config.dead_letter.topic,
+      this.producer,
+      this.metrics.component({ component_id: 'dead_letter', component_type: 'kafka_topics', component_kind: 'sink' }),
+    );
+    this.inputMetrics = this.metrics.component({ component_id: 'input', component_type: 'kafka', component_kind: 'input' });
+    this.pipeline = new LogPipeline(
+      this.outputs,
+      this.deadLetters,
+      {
+        maxFrameBytes: config.input.max_frame_bytes,
+        staticResource: config.collector.resource,
+        retry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
+      },
+      this.metrics.component({ component_id: 'normalize', component_type: 'normalize', component_kind: 'processor' }),
+      logger.child({ component: 'pipeline' }),
+    );
+    this.consumer = new GroupConsumer(this.client, {
+      groupId: config.collector.group_id,
+      topics: config.input.topics,
+      fromBeginning: config.input.start_offset === 'earliest',
+      partitionsConsumedConcurrently: config.input.partitions_concurrently,
+      commitIntervalMs: config.input.commit_interval,
+      maxBytesPerPartition: Math.max(config.input.max_step_bytes, 1024 * 1024),
+    });
+  }
+
+  get telemetryUrl(): string | undefined {
+    return this.telemetry?.url;
+  }
+
+  async start(): Promise<void> {
+    this.state = 'starting';
+    this.telemetry = await startTelemetryServer(this.config.telemetry.listen_address, this.config.telemetry.port, this.metrics.registry, {
+      live: () => this.state !== 'stopped',
+      ready: () => this.state === 'running',
+    });
+    const topics: TopicSpec[] = [
+      // Agents normally create the raw topics; creating them here too lets collectors start first.
+      ...this.config.input.topics.map((topic) => ({ topic, partitions: 6 })),
+      ...this.kafkaTopicOutputs.flatMap((output) => output.topics),
+      { topic: this.config.dead_letter.topic, partitions: this.config.dead_letter.partitions },
+    ];
+    const created = await ensureTopicsWith(this.client, topics);
+    if (created.length > 0) this.logger.info({ topics: created }, 'created topics');
+    // Downstream first: outputs must be ready before the first record arrives.
+    await this.producer.connect();
+    for (const output of this.outputs) await output.start();
+    await this.consumer.start((batch) => this.handleBatch(batch));
+    this.state = 'running';
+    this.logger.info(
+      {
+        group: this.config.collector.group_id,
+        topics: this.config.input.topics,
+        outputs: this.outputs.map((output) => output.id),
+        metrics: this.telemetry.url,
+      },
+      'collector started',
+    );
+  }
+
+  private async handleBatch(batch: PartitionBatch): Promise<void> {
+    this.inputMetrics.consumerLag(batch.topic, batch.partition, batch.lagMessages);
+    let start = 0;
+    while (start < batch.messages.length && batch.shouldContinue()) {
+      // Steps bound the memory of decoded records and let offsets advance within a large fetch.
+      let end = start;
+      let bytes = 0;
+      while (end < batch.messages.length && (end === start || bytes < this.config.input.max_step_bytes)) {
+        bytes += batch.messages[end]?.value?.length ?? 0;
+        end++;
+      }
+      const step = batch.messages.slice(start, end);
+      this.inputMetrics.eventsIn.inc(step.length);
+      this.inputMetrics.bytesIn.inc(bytes);
+      await inSpan(
+        'collector.step',
+        {
+          'messaging.destination.name': batch.topic,
+          'messaging.destination.partition.id': String(batch.partition),
+          'messaging.batch.message_count': step.length,
+        },
+        () => this.pipeline.process(batch.topic, batch.partition, step, this.stopSignal.signal),
+      );
+      await batch.markProcessed((step[step.length - 1] as (typeof step)[number]).offset);
+      this.inputMetrics.eventsOut.inc(step.length);
+      await batch.heartbeat();
+      start = end;
+    }
+  }
+
+  /** Finish the step in progress, commit, leave the group, close outputs. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.drain();
+    return this.stopping;
+  }
+
+  private async drain(): Promise<void> {
+    this.state = 'stopping';
+    const timeout = setTimeout(() => {
+      // Past the budget, retries stop; the unacknowledged step stays uncommitted and is replayed later.
+      this.logger.warn('shutdown timeout: abandoning retries; uncommitted records will be re-consumed');
+      this.stopSignal.abort();
+    }, this.config.collector.shutdown_timeout);
+    try {
+      await this.consumer.stop();
+    } catch (error) {
+      this.logger.warn({ err: errorMessage(error) }, 'consumer stop failed');
+    }
+    clearTimeout(timeout);
+    for (const output of this.outputs) await output.stop();
+    await this.producer.disconnect();
+    await this.telemetry?.close();
+    this.state = 'stopped';
+    this.logger.info('collector stopped');
+  }
+}

@@ -1,0 +1,59 @@
+import { basename } from 'node:path';
+import { TributaryError } from '../../../shared/errors.js';
+import type { LogRecord } from '../../../shared/record/log-record.js';
+import type { RawLogEvent } from '../../../shared/record/raw-event.js';
+
+function isRecordOf(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Checks the fields normalization relies on; frames come from the network and are trusted for nothing. */
+export function asRawLogEvent(value: unknown): RawLogEvent {
+  if (!isRecordOf(value)) throw new TributaryError('FRAME_INVALID', 'raw event is not a JSON object');
+  const { id, observed_at: observedAt, body, host, agent_id: agentId, source } = value;
+  const problems: string[] = [];
+  if (typeof id !== 'string' || id === '') problems.push('id');
+  if (typeof observedAt !== 'string' || Number.isNaN(Date.parse(observedAt))) problems.push('observed_at');
+  if (typeof body !== 'string') problems.push('body');
+  if (typeof host !== 'string') problems.push('host');
+  if (typeof agentId !== 'string') problems.push('agent_id');
+  if (!isRecordOf(source) || typeof source.path !== 'string' || typeof source.offset !== 'number') problems.push('source');
+  if (problems.length > 0) {
+    throw new TributaryError('FRAME_INVALID', `raw event ${typeof id === 'string' ? id : '(no id)'} has missing or invalid fields: ${problems.join(', ')}`);
+  }
+  return value as unknown as RawLogEvent;
+}
+
+/**
+ * Raw log event → standard record (tributary.log.v1). Minimal for now: the
+ * observed time stands in for the event time and severity is unspecified until
+ * parsers extract them.
+ */
+export function normalizeLogEvent(raw: RawLogEvent & { truncated?: boolean }, staticResource: Readonly<Record<string, string>> = {}): LogRecord {
+  const attributes: LogRecord['attributes'] = {
+    'log.file.path': raw.source.path,
+    'log.file.name': basename(raw.source.path),
+    'log.record.offset': raw.source.offset,
+    'tributary.source.name': raw.source.name,
+  };
+  if (raw.truncated) attributes['tributary.truncated'] = true;
+  const resource: Record<string, string> = { ...staticResource, 'host.name': raw.host, 'tributary.agent.id': raw.agent_id, ...raw.labels };
+  return {
+    schema: 'tributary.log.v1',
+    id: raw.id,
+    timestamp: raw.observed_at,
+    observed_timestamp: raw.observed_at,
+    severity_number: 0,
+    body: raw.body,
+    attributes,
+    resource,
+  };
+}
+
+/** Partition key for normalized records: one resource (host, agent, labels) stays in one partition, in order. */
+export function resourceKey(resource: Readonly<Record<string, string>>): string {
+  return Object.keys(resource)
+    .sort()
+    .map((key) => `${key}=${resource[key] ?? ''}`)
+    .join(',');
+}

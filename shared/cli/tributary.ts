@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { Agent } from '../../agent/agent.js';
+import { agentConfigSchema } from '../../agent/config.js';
+import { Collector } from '../../collector/collector.js';
+import { collectorConfigSchema } from '../../collector/config.js';
+import { loadConfigFile } from '../config/load.js';
+import { TributaryError } from '../errors.js';
+import { createLogger } from '../telemetry/logger.js';
+import { runDemo } from './demo.js';
+import { runUntilSignalled } from './run-process.js';
+import { validateFile } from './validate.js';
+
+const USAGE = `Usage:
+  tributary agent --config agent.yaml        tail files into Kafka
+  tributary collector --config collector.yaml  normalize raw topics into standard records
+  tributary validate --config FILE [--kind agent|collector]
+  tributary demo                             local Kafka + agent + collector on a generated log
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: { config: { type: 'string', short: 'c' }, kind: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  });
+  if (command === undefined || command === 'help' || values.help) {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'demo') return runDemo();
+  const file = values.config;
+  if (!file) {
+    process.stderr.write(`tributary ${command}: --config FILE is required\n\n${USAGE}`);
+    return 2;
+  }
+  switch (command) {
+    case 'validate': {
+      if (values.kind !== undefined && values.kind !== 'agent' && values.kind !== 'collector') {
+        process.stderr.write(`--kind must be agent or collector, got ${values.kind}\n`);
+        return 2;
+      }
+      const result = await validateFile(file, values.kind);
+      if (result.ok) {
+        process.stdout.write(`${file}: valid ${result.kind} configuration\n`);
+        return 0;
+      }
+      process.stderr.write(`${result.message}\n`);
+      return 1;
+    }
+    case 'agent': {
+      const config = await loadConfigFile(agentConfigSchema, file);
+      const logger = createLogger('tributary-agent', config.telemetry.log_level);
+      return runUntilSignalled(new Agent(config, logger), logger, config.agent.shutdown_timeout);
+    }
+    case 'collector': {
+      const config = await loadConfigFile(collectorConfigSchema, file);
+      const logger = createLogger('tributary-collector', config.telemetry.log_level);
+      return runUntilSignalled(new Collector(config, logger), logger, config.collector.shutdown_timeout);
+    }
+    default:
+      process.stderr.write(`unknown command ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // Configuration and start-up errors are for people: the message, not a stack.
+    process.stderr.write(
+      `tributary: ${error instanceof TributaryError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

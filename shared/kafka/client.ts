@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import { TributaryError, errorMessage } from '../errors.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { KafkaConnectionConfig } from './config.js';
+import { registerZstdCodec } from './zstd-codec.js';
+
+/**
+ * The only place that constructs kafkajs objects. Everything else speaks in the
+ * small types of this folder, so the client can be replaced (kafkajs' last
+ * release is 2.2.4) without touching agents or collectors.
+ */
+export interface KafkaClient {
+  readonly raw: Kafka;
+  readonly clientId: string;
+  admin(): Admin;
+  producer(): Producer;
+  consumer(groupId: string, options?: ConsumerTuning): Consumer;
+}
+
+export interface ConsumerTuning {
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxBytesPerPartition?: number;
+  maxWaitTimeMs?: number;
+}
+
+function readSecretFile(path: string, key: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new TributaryError('CONFIG_UNREADABLE', `cannot read ${key} file ${path}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+function tlsOptions(config: KafkaConnectionConfig): ConnectionOptions | undefined {
+  const tls = config.tls;
+  if (!tls?.enabled) return undefined;
+  const options: ConnectionOptions = { rejectUnauthorized: !tls.insecure_skip_verify };
+  if (tls.ca_file) options.ca = [readSecretFile(tls.ca_file, 'kafka.tls.ca_file')];
+  if (tls.cert_file) options.cert = readSecretFile(tls.cert_file, 'kafka.tls.cert_file');
+  if (tls.key_file) options.key = readSecretFile(tls.key_file, 'kafka.tls.key_file');
+  if (tls.server_name) options.servername = tls.server_name;
+  return options;
+}
+
+function saslOptions(config: KafkaConnectionConfig): SASLOptions | undefined {
+  const sasl = config.sasl;
+  if (!sasl) return undefined;
+  const password = sasl.password ?? readSecretFile(sasl.password_file as string, 'kafka.sasl.password_file');
+  return { mechanism: sasl.mechanism, username: sasl.username, password };
+}
+
+const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs logs connection churn at ERROR; routed through our logger so levels and format stay one. */
+function logCreatorFor(logger: Logger) {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _name, ...rest } = log;
+      const method = LEVEL_NAMES[level] ?? 'debug';
+      // kafkajs reports every retried request as ERROR; they are expected while a broker restarts.
+      kafkaLogger[method === 'error' && rest.retryCount !== undefined ? 'warn' : method](rest, message);
+    };
+}
+
+export function createKafkaClient(config: KafkaConnectionConfig, logger: Logger, defaultClientId: string): KafkaClient {
+  registerZstdCodec();
+  const clientId = config.client_id ?? defaultClientId;
+  const ssl = tlsOptions(config);
+  const sasl = saslOptions(config);
+  const kafka = new Kafka({
+    clientId,
+    brokers: config.brokers,
+    connectionTimeout: config.connection_timeout,
+    requestTimeout: config.request_timeout,
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: logCreatorFor(logger),
+    retry: { initialRetryTime: 250, maxRetryTime: 5_000, retries: 8 },
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl } : {}),
+  });
+  return {
+    raw: kafka,
+    clientId,
+    admin: () => kafka.admin(),
+    producer: () =>
+      kafka.producer({
+        // Topics are created by ensureTopics with their partition counts; never implicitly with broker defaults.
+        allowAutoTopicCreation: false,
+        // Ordering per key: one in-flight request per broker, so a retried batch cannot overtake the next.
+        maxInFlightRequests: 1,
+        idempotent: false,
+      }),
+    consumer: (groupId, tuning = {}) =>
+      kafka.consumer({
+        groupId,
+        allowAutoTopicCreation: false,
+        sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
+        maxBytesPerPartition: tuning.maxBytesPerPartition ?? 4 * 1024 * 1024,
+        maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 500,
+      }),
+  };
+}

@@ -1,0 +1,96 @@
+import type { Consumer, IHeaders } from 'kafkajs';
+import type { ConsumerTuning, KafkaClient } from './client.js';
+
+export interface ConsumedMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | undefined>;
+}
+
+export interface PartitionBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly ConsumedMessage[];
+  /** Messages in the partition after this batch's last one (consumer lag at fetch time). */
+  readonly lagMessages: number;
+  /** Marks everything up to and including `offset` as processed; committed by the group shortly after. */
+  markProcessed(offset: string): Promise<void>;
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was revoked: stop processing this batch. */
+  shouldContinue(): boolean;
+}
+
+export interface GroupConsumerOptions extends ConsumerTuning {
+  groupId: string;
+  topics: readonly string[];
+  fromBeginning: boolean;
+  partitionsConsumedConcurrently: number;
+  /** How often processed offsets are committed. */
+  commitIntervalMs: number;
+}
+
+function flattenHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
+  const flat: Record<string, Buffer | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    flat[name] = first === undefined ? undefined : Buffer.isBuffer(first) ? first : Buffer.from(first);
+  }
+  return flat;
+}
+
+/**
+ * A consumer-group member that commits only what the handler marked processed
+ * (kafkajs `eachBatch` with manual `resolveOffset`), never what was merely
+ * fetched. On rebalance or stop, kafkajs commits the resolved offsets, so a
+ * partition moving to another collector resumes exactly after the last record
+ * every output accepted.
+ */
+export class GroupConsumer {
+  private readonly consumer: Consumer;
+
+  constructor(
+    client: KafkaClient,
+    private readonly options: GroupConsumerOptions,
+  ) {
+    this.consumer = client.consumer(options.groupId, options);
+  }
+
+  async start(handler: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning });
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitInterval: this.options.commitIntervalMs,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        const last = batch.messages[batch.messages.length - 1];
+        const lag = last ? Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n) : 0;
+        await handler({
+          topic: batch.topic,
+          partition: batch.partition,
+          lagMessages: Math.max(0, lag),
+          messages: batch.messages.map((message) => ({
+            offset: message.offset,
+            key: message.key,
+            value: message.value,
+            headers: flattenHeaders(message.headers),
+          })),
+          markProcessed: async (offset) => {
+            payload.resolveOffset(offset);
+            await payload.commitOffsetsIfNecessary();
+          },
+          heartbeat: () => payload.heartbeat(),
+          shouldContinue: () => payload.isRunning() && !payload.isStale(),
+        });
+      },
+    });
+  }
+
+  /** Waits for the batch in progress, commits processed offsets and leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,66 @@
+import { CompressionTypes, type Producer } from 'kafkajs';
+import { TributaryError, errorMessage } from '../errors.js';
+import type { KafkaClient } from './client.js';
+import { isRetriableKafkaError } from './errors.js';
+
+export type KafkaCompression = 'zstd' | 'gzip' | 'none';
+
+export interface OutgoingMessage {
+  key?: string | Buffer | null;
+  value: string | Buffer;
+  headers?: Record<string, string | Buffer>;
+}
+
+const COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
+  zstd: CompressionTypes.ZSTD,
+  gzip: CompressionTypes.GZIP,
+  none: CompressionTypes.None,
+};
+
+/** What outputs need from a producer; AckedProducer is the real one, unit tests pass fakes. */
+export interface MessageProducer {
+  connect(): Promise<void>;
+  /** Resolves when the broker acknowledged every message (acks=all); rejects with a classified TributaryError. */
+  send(topic: string, messages: readonly OutgoingMessage[], compression?: KafkaCompression): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/**
+ * A connected producer that always waits for acks=all and reports failures as
+ * TributaryErrors classified retriable or permanent. Shared by the collector's
+ * outputs so none of them touches kafkajs.
+ */
+export class AckedProducer implements MessageProducer {
+  private readonly producer: Producer;
+  private connected = false;
+
+  constructor(client: KafkaClient) {
+    this.producer = client.producer();
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  async send(topic: string, messages: readonly OutgoingMessage[], compression: KafkaCompression = 'zstd'): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      await this.producer.send({ topic, acks: -1, compression: COMPRESSION[compression], messages: messages as OutgoingMessage[] });
+    } catch (error) {
+      const retriable = isRetriableKafkaError(error);
+      throw new TributaryError(retriable ? 'KAFKA_UNAVAILABLE' : 'KAFKA_REJECTED', `producing to ${topic} failed: ${errorMessage(error)}`, {
+        cause: error,
+        retriable,
+        context: { topic, messages: messages.length },
+      });
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+}

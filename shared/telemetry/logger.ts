@@ -1,0 +1,13 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Structured JSON logs on stderr, so stdout stays free for data (the demo prints records there). */
+export function createLogger(name: string, level = process.env.TRIBUTARY_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ name, level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false }));
+}
+
+/** A logger that writes nothing, for unit tests and tools. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

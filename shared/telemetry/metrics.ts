@@ -1,0 +1,181 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The metric spec every component follows (STYLE.md: one family per concept,
+ * `component_id` / `component_type` labels, units in the name, bounded label
+ * values). Components receive a `ComponentMetrics` bound to their labels and
+ * never create families of their own, so names cannot drift between them.
+ */
+export type ComponentKind = 'source' | 'framer' | 'output' | 'input' | 'processor' | 'sink';
+
+export interface ComponentLabels {
+  component_id: string;
+  component_type: string;
+  component_kind: ComponentKind;
+}
+
+const COMPONENT_LABELS = ['component_id', 'component_type', 'component_kind'] as const;
+
+/** Reasons an event can be dropped or altered; a closed set keeps label cardinality bounded. */
+export type DropReason = 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full';
+export type ErrorReason = 'kafka_unavailable' | 'kafka_rejected' | 'decode' | 'sink_unavailable' | 'sink_rejected' | 'io' | 'checkpoint';
+
+export class PipelineMetrics {
+  readonly registry: Registry;
+  readonly eventsIn: Counter<(typeof COMPONENT_LABELS)[number]>;
+  readonly eventsOut: Counter<(typeof COMPONENT_LABELS)[number]>;
+  readonly bytesIn: Counter<(typeof COMPONENT_LABELS)[number]>;
+  readonly bytesOut: Counter<(typeof COMPONENT_LABELS)[number]>;
+  readonly batchesOut: Counter<(typeof COMPONENT_LABELS)[number]>;
+  readonly errors: Counter<(typeof COMPONENT_LABELS)[number] | 'reason'>;
+  readonly dropped: Counter<(typeof COMPONENT_LABELS)[number] | 'reason'>;
+  readonly truncated: Counter<(typeof COMPONENT_LABELS)[number]>;
+  readonly requestDuration: Histogram<(typeof COMPONENT_LABELS)[number]>;
+  readonly bufferedBytes: Gauge<(typeof COMPONENT_LABELS)[number]>;
+  readonly compressionRatio: Gauge<(typeof COMPONENT_LABELS)[number]>;
+  readonly lagBytes: Gauge<(typeof COMPONENT_LABELS)[number] | 'file'>;
+  readonly checkpointAge: Gauge<(typeof COMPONENT_LABELS)[number]>;
+  readonly consumerLag: Gauge<(typeof COMPONENT_LABELS)[number] | 'topic' | 'partition'>;
+
+  constructor(processKind: 'agent' | 'collector', registry = new Registry()) {
+    this.registry = registry;
+    registry.setDefaultLabels({ tributary_process: processKind });
+    collectDefaultMetrics({ register: registry, prefix: 'tributary_' });
+    const labelNames = [...COMPONENT_LABELS];
+    this.eventsIn = new Counter({ name: 'tributary_component_received_events_total', help: 'Events a component received.', labelNames, registers: [registry] });
+    this.eventsOut = new Counter({
+      name: 'tributary_component_sent_events_total',
+      help: 'Events a component handed on and had acknowledged downstream.',
+      labelNames,
+      registers: [registry],
+    });
+    this.bytesIn = new Counter({
+      name: 'tributary_component_received_bytes_total',
+      help: 'Bytes a component received (uncompressed event bytes).',
+      labelNames,
+      registers: [registry],
+    });
+    this.bytesOut = new Counter({
+      name: 'tributary_component_sent_bytes_total',
+      help: 'Bytes a component sent (as written to the wire).',
+      labelNames,
+      registers: [registry],
+    });
+    this.batchesOut = new Counter({
+      name: 'tributary_component_sent_batches_total',
+      help: 'Batches (frames, produce requests, bulk requests) sent and acknowledged.',
+      labelNames,
+      registers: [registry],
+    });
+    this.errors = new Counter({
+      name: 'tributary_component_errors_total',
+      help: 'Errors by reason; retried errors included.',
+      labelNames: [...labelNames, 'reason'],
+      registers: [registry],
+    });
+    this.dropped = new Counter({
+      name: 'tributary_component_discarded_events_total',
+      help: 'Events dropped, by reason. Tributary never drops silently.',
+      labelNames: [...labelNames, 'reason'],
+      registers: [registry],
+    });
+    this.truncated = new Counter({
+      name: 'tributary_component_truncated_events_total',
+      help: 'Events cut to a size limit and flagged truncated.',
+      labelNames,
+      registers: [registry],
+    });
+    this.requestDuration = new Histogram({
+      name: 'tributary_component_request_duration_seconds',
+      help: 'Latency of requests to the downstream system (Kafka produce, sink writes).',
+      labelNames,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.bufferedBytes = new Gauge({
+      name: 'tributary_component_buffered_bytes',
+      help: 'Bytes held in memory waiting for downstream acknowledgement.',
+      labelNames,
+      registers: [registry],
+    });
+    this.compressionRatio = new Gauge({
+      name: 'tributary_component_compression_ratio',
+      help: 'Uncompressed / compressed bytes of the last batch.',
+      labelNames,
+      registers: [registry],
+    });
+    this.lagBytes = new Gauge({
+      name: 'tributary_file_lag_bytes',
+      help: 'Bytes of a tailed file not yet acknowledged by Kafka.',
+      labelNames: [...labelNames, 'file'],
+      registers: [registry],
+    });
+    this.checkpointAge = new Gauge({
+      name: 'tributary_checkpoint_age_seconds',
+      help: 'Seconds since the checkpoint file was last written.',
+      labelNames,
+      registers: [registry],
+    });
+    this.consumerLag = new Gauge({
+      name: 'tributary_consumer_lag_messages',
+      help: 'Messages in a partition after the last one fetched.',
+      labelNames: [...labelNames, 'topic', 'partition'],
+      registers: [registry],
+    });
+  }
+
+  component(labels: ComponentLabels): ComponentMetrics {
+    return new ComponentMetrics(this, labels);
+  }
+}
+
+/** A component's view of the metric families, pre-bound to its labels. */
+export class ComponentMetrics {
+  readonly labels: ComponentLabels;
+  readonly eventsIn;
+  readonly eventsOut;
+  readonly bytesIn;
+  readonly bytesOut;
+  readonly batchesOut;
+  readonly truncated;
+  readonly requestDuration;
+  readonly bufferedBytes;
+  readonly compressionRatio;
+  readonly checkpointAge;
+  private readonly families: PipelineMetrics;
+
+  constructor(families: PipelineMetrics, labels: ComponentLabels) {
+    this.families = families;
+    this.labels = labels;
+    this.eventsIn = families.eventsIn.labels(labels);
+    this.eventsOut = families.eventsOut.labels(labels);
+    this.bytesIn = families.bytesIn.labels(labels);
+    this.bytesOut = families.bytesOut.labels(labels);
+    this.batchesOut = families.batchesOut.labels(labels);
+    this.truncated = families.truncated.labels(labels);
+    this.requestDuration = families.requestDuration.labels(labels);
+    this.bufferedBytes = families.bufferedBytes.labels(labels);
+    this.compressionRatio = families.compressionRatio.labels(labels);
+    this.checkpointAge = families.checkpointAge.labels(labels);
+  }
+
+  error(reason: ErrorReason, count = 1): void {
+    this.families.errors.inc({ ...this.labels, reason }, count);
+  }
+
+  drop(reason: DropReason, count = 1): void {
+    this.families.dropped.inc({ ...this.labels, reason }, count);
+  }
+
+  fileLag(file: string, bytes: number): void {
+    this.families.lagBytes.set({ ...this.labels, file }, bytes);
+  }
+
+  consumerLag(topic: string, partition: number, messages: number): void {
+    this.families.consumerLag.set({ ...this.labels, topic, partition: String(partition) }, messages);
+  }
+
+  forgetFile(file: string): void {
+    this.families.lagBytes.remove({ ...this.labels, file });
+  }
+}

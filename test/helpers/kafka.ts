@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { registerZstdCodec } from '../../shared/kafka/zstd-codec.js';
+
+export function brokers(): string[] {
+  const provided = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS;
+  if (!provided) throw new Error('no Kafka: the integration global setup did not run');
+  return provided.split(',');
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A plain kafkajs client for test assertions, independent of the code under test. */
+export function testKafka(): Kafka {
+  registerZstdCodec();
+  return new Kafka({ clientId: 'tributary-test', brokers: brokers(), logLevel: logLevel.NOTHING });
+}
+
+export interface ReadMessage {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Reads a topic from the beginning until `count` messages arrived (or fails after `timeoutMs`). */
+export async function readTopic(topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> {
+  const consumer = testKafka().consumer({ groupId: uniqueName('test-reader') });
+  const messages: ReadMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${messages.length} of ${count} messages from ${topic} in ${timeoutMs} ms`)), timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(Array.isArray(value) ? value[0] : value);
+          messages.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), headers });
+          if (messages.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
+
+/** Waits for a condition, polling; tests wait on outcomes, never on fixed sleeps. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
