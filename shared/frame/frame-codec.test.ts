@@ -1,9 +1,11 @@
 import { compress } from 'zstd-napi';
-import { CCtx, EndDirective, CParameter, getFrameContentSize } from 'zstd-napi/binding.js';
+import binding from 'zstd-napi/binding.js';
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../errors.js';
 import { FRAME_HEADER, decodeFrame, encodeEvents, encodeFrame } from './frame-codec.js';
 import { decompressCapped } from './zstd-capped.js';
+
+const { CCtx, EndDirective, CParameter, getFrameContentSize } = binding;
 
 const events = [
   { id: 'a', body: 'first line' },

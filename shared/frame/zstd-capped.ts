@@ -1,6 +1,8 @@
-import { DCtx } from 'zstd-napi/binding.js';
+// The native binding is CommonJS without ESM named exports, so take it through the default export.
+import binding from 'zstd-napi/binding.js';
 import { TributaryError, errorMessage } from '../errors.js';
 
+const { DCtx } = binding;
 const OUTPUT_CHUNK_BYTES = 256 * 1024;
 
 /**

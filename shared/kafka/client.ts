@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type Consumer, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+// kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
+import kafkajs, { type Admin, type Consumer, type Kafka, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { KafkaConnectionConfig } from './config.js';
 import { registerZstdCodec } from './zstd-codec.js';
+
+const { Kafka: KafkaClass, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
 
 /**
  * The only place that constructs kafkajs objects. Everything else speaks in the
@@ -76,7 +79,7 @@ export function createKafkaClient(config: KafkaConnectionConfig, logger: Logger,
   const clientId = config.client_id ?? defaultClientId;
   const ssl = tlsOptions(config);
   const sasl = saslOptions(config);
-  const kafka = new Kafka({
+  const kafka = new KafkaClass({
     clientId,
     brokers: config.brokers,
     connectionTimeout: config.connection_timeout,
@@ -98,6 +101,8 @@ export function createKafkaClient(config: KafkaConnectionConfig, logger: Logger,
         // Ordering per key: one in-flight request per broker, so a retried batch cannot overtake the next.
         maxInFlightRequests: 1,
         idempotent: false,
+        // murmur2, as the Java client: a key lands in the same partition whichever client produced it.
+        createPartitioner: Partitioners.DefaultPartitioner,
       }),
     consumer: (groupId, tuning = {}) =>
       kafka.consumer({

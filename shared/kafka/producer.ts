@@ -1,4 +1,5 @@
-import { CompressionTypes, type Producer } from 'kafkajs';
+// kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
+import kafkajs, { type CompressionTypes, type Producer } from 'kafkajs';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { KafkaClient } from './client.js';
 import { isRetriableKafkaError } from './errors.js';
@@ -11,10 +12,12 @@ export interface OutgoingMessage {
   headers?: Record<string, string | Buffer>;
 }
 
+const { CompressionTypes: Compression } = kafkajs;
+
 const COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
-  zstd: CompressionTypes.ZSTD,
-  gzip: CompressionTypes.GZIP,
-  none: CompressionTypes.None,
+  zstd: Compression.ZSTD,
+  gzip: Compression.GZIP,
+  none: Compression.None,
 };
 
 /** What outputs need from a producer; AckedProducer is the real one, unit tests pass fakes. */

@@ -1,4 +1,5 @@
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+// kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
+import kafkajs from 'kafkajs';
 import { compress, decompress } from 'zstd-napi';
 
 /**
@@ -7,6 +8,8 @@ import { compress, decompress } from 'zstd-napi';
  * to the write offset), and the broker expects one standard zstd frame of them.
  * Registration mutates kafkajs' global codec table, so it happens once, here.
  */
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+
 interface RecordEncoder {
   buffer: Buffer;
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import { registerZstdCodec } from '../../shared/kafka/zstd-codec.js';
+
+const { Kafka: KafkaClass, logLevel } = kafkajs;
 
 export function brokers(): string[] {
   const provided = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS;
@@ -16,7 +18,7 @@ export function uniqueName(prefix: string): string {
 /** A plain kafkajs client for test assertions, independent of the code under test. */
 export function testKafka(): Kafka {
   registerZstdCodec();
-  return new Kafka({ clientId: 'tributary-test', brokers: brokers(), logLevel: logLevel.NOTHING });
+  return new KafkaClass({ clientId: 'tributary-test', brokers: brokers(), logLevel: logLevel.NOTHING });
 }
 
 export interface ReadMessage {

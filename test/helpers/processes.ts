@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { packageRoot } from '../../shared/paths.js';
+
+/** The compiled CLI, exactly as users run it (`npm test` builds first). */
+export const CLI = join(packageRoot(), 'dist', 'shared', 'cli', 'tributary.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function writeYaml(path: string, document: unknown): Promise<string> {
+  await writeFile(path, stringify(document));
+  return path;
+}
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stderr (its JSON logs). */
+  readonly stderr: () => string;
+  /** SIGTERM, then the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/** Runs `tributary <command> --config <file>` as a separate process. */
+export function startCli(command: string, configFile: string, env: NodeJS.ProcessEnv = {}): RunningProcess {
+  const child = spawn(process.execPath, [CLI, command, '--config', configFile], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout?.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stderr: () => stderr,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Reads one sample from a Prometheus text exposition: the sum over series whose labels include `labels`. */
+export function metricValue(exposition: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  let found = false;
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labelText = line.slice(name.length).startsWith('{') ? line.slice(name.length + 1, line.lastIndexOf('}')) : '';
+    if (!Object.entries(labels).every(([key, value]) => labelText.includes(`${key}="${value}"`))) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    found = true;
+  }
+  if (!found) throw new Error(`no sample of ${name} with ${JSON.stringify(labels)}`);
+  return total;
+}
+
+/** Waits until the process answers 200 on /readyz; fails at once, with its logs, if it exits first. */
+export async function waitUntilReady(process_: RunningProcess, baseUrl: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void process_.exited.then(() => (exited = true));
+  for (;;) {
+    if (exited) throw new Error(`process exited with ${String(process_.child.exitCode)} before it was ready:\n${process_.stderr()}`);
+    const ready = await fetch(`${baseUrl}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs} ms:\n${process_.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
