@@ -1,0 +1,96 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectorConfigSchema } from '../../collector/config.js';
+import { Collector } from '../../collector/collector.js';
+import { validateConfig } from '../../shared/config/load.js';
+import { encodeEvents } from '../../shared/frame/frame-codec.js';
+import type { LogRecord } from '../../shared/record/log-record.js';
+import { silentLogger } from '../../shared/telemetry/logger.js';
+import { brokers, readTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js';
+
+const goodEvent = (index: number) => ({
+  id: `${index.toString(16).padStart(32, '0')}`,
+  observed_at: '2026-11-23T12:00:00.000Z',
+  body: `good ${index}`,
+  host: 'h',
+  agent_id: 'a',
+  source: { type: 'file', name: 'app', path: '/x.log', file_id: '1:1', offset: index },
+});
+
+describe('collector dead letters (real broker)', () => {
+  const rawTopic = uniqueName('dlq-raw');
+  const dlqTopic = uniqueName('dlq-dead');
+  const logsTopic = uniqueName('dlq-logs');
+  let collector: Collector;
+  let recordsFile: string;
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-dlq-'));
+    recordsFile = join(dir, 'records.ndjson');
+    const admin = testKafka().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: rawTopic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = testKafka().producer();
+    await producer.connect();
+    const good = encodeEvents('raw.log.v1', [goodEvent(1), goodEvent(2)]);
+    const mixed = encodeEvents('raw.log.v1', [goodEvent(3), { id: 'broken', body: 7 }]);
+    await producer.send({
+      topic: rawTopic,
+      messages: [
+        { key: 'k', value: good.value, headers: good.headers },
+        { key: 'k', value: Buffer.from('not zstd at all'), headers: { 'tributary.schema': 'raw.log.v1', 'content-encoding': 'zstd' } },
+        { key: 'k', value: mixed.value, headers: mixed.headers },
+      ],
+    });
+    await producer.disconnect();
+    collector = new Collector(
+      validateConfig(
+        collectorConfigSchema,
+        {
+          kafka: { brokers: brokers() },
+          collector: { group_id: uniqueName('dlq-group') },
+          input: { topics: [rawTopic] },
+          outputs: { normalized: { type: 'kafka_topics', logs_topic: logsTopic }, local: { type: 'file', path: recordsFile } },
+          dead_letter: { topic: dlqTopic },
+          telemetry: { port: 0 },
+        },
+        'test',
+      ),
+      silentLogger(),
+    );
+    await collector.start();
+  });
+
+  afterAll(async () => {
+    await collector.stop();
+  });
+
+  it('keeps good records, and sends the undecodable frame and the malformed event to the DLQ with their origin', async () => {
+    await waitFor('3 records in the file sink', async () => ((await readFile(recordsFile, 'utf8').catch(() => '')).trim().split('\n').length === 3 ? true : undefined));
+    const bodies = (await readFile(recordsFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as LogRecord).body);
+    expect(bodies).toEqual(['good 1', 'good 2', 'good 3']);
+
+    const letters = await readTopic(dlqTopic, 2);
+    expect(letters.map((letter) => letter.headers['tributary.dlq.source.offset'])).toEqual(['1', '2']);
+    const [frame, event] = letters;
+    expect(frame?.value.toString()).toBe('not zstd at all');
+    expect(frame?.headers).toMatchObject({
+      'tributary.dlq.error_code': 'FRAME_INVALID',
+      'tributary.dlq.source.topic': rawTopic,
+      'tributary.dlq.source.partition': '0',
+      'tributary.schema': 'raw.log.v1',
+    });
+    expect(frame?.headers['tributary.dlq.reason']).toMatch(/not valid zstd data/);
+    expect(JSON.parse(event?.value.toString() ?? '')).toEqual({ id: 'broken', body: 7 });
+    expect(event?.headers['tributary.dlq.reason']).toMatch(/raw event broken has missing or invalid fields: observed_at, body, host, agent_id, source/);
+
+    const exposition = await collector.metrics.registry.metrics();
+    expect(exposition).toMatch(/tributary_component_discarded_events_total\{[^}]*reason="frame_invalid"[^}]*\} 2/);
+  });
+});
