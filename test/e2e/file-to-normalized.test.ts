@@ -39,8 +39,9 @@ describe('file → agent → Kafka → collector → normalized topic (real brok
   const rawTopic = uniqueName('e2e-raw');
   const logsTopic = uniqueName('e2e-logs');
   const dlqTopic = uniqueName('e2e-dlq');
-  let agent: RunningProcess;
-  let collector: RunningProcess;
+  // Undefined only when start-up failed; afterAll must still clean up what did start.
+  let agent: RunningProcess | undefined;
+  let collector: RunningProcess | undefined;
   let agentUrl: string;
   let collectorUrl: string;
   let recordsFile: string;
@@ -176,8 +177,8 @@ describe('file → agent → Kafka → collector → normalized topic (real brok
   });
 
   it('drains on SIGTERM: exits 0 with the checkpoint at the end of the file', async () => {
-    expect(await agent.stop('SIGTERM')).toBe(0);
-    expect(await collector.stop('SIGTERM')).toBe(0);
+    expect(await agent?.stop('SIGTERM')).toBe(0);
+    expect(await collector?.stop('SIGTERM')).toBe(0);
     const checkpoints = JSON.parse(await readFile(join(dir, 'agent-data', 'checkpoints.json'), 'utf8')) as { files: Record<string, { offset: number }> };
     expect(checkpoints.files[fileId]?.offset).toBe((await stat(logFile)).size);
   });

@@ -6,7 +6,8 @@ import { registerZstdCodec } from '../../shared/kafka/zstd-codec.js';
 const { Kafka: KafkaClass, logLevel } = kafkajs;
 
 export function brokers(): string[] {
-  const provided = inject('kafkaBrokers') ?? process.env.KAFKA_BROKERS;
+  // inject() is typed as always present; it is empty when this runs outside the integration project.
+  const provided = (inject('kafkaBrokers') as string | undefined) || process.env.KAFKA_BROKERS;
   if (!provided) throw new Error('no Kafka: the integration global setup did not run');
   return provided.split(',');
 }
@@ -39,7 +40,7 @@ export async function readTopic(topic: string, count: number, timeoutMs = 60_000
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`read ${messages.length} of ${count} messages from ${topic} in ${timeoutMs} ms`)), timeoutMs);
       void consumer.run({
-        eachMessage: async ({ partition, message }) => {
+        eachMessage: ({ partition, message }) => {
           const headers: Record<string, string> = {};
           for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(Array.isArray(value) ? value[0] : value);
           messages.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), headers });
@@ -47,6 +48,7 @@ export async function readTopic(topic: string, count: number, timeoutMs = 60_000
             clearTimeout(timer);
             resolve();
           }
+          return Promise.resolve();
         },
       });
     });
@@ -67,7 +69,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

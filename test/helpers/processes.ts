@@ -41,8 +41,8 @@ export function startCli(command: string, configFile: string, env: NodeJS.Proces
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout?.resume();
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.resume();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
@@ -85,10 +85,10 @@ export function metricValue(exposition: string, name: string, labels: Record<str
 /** Waits until the process answers 200 on /readyz; fails at once, with its logs, if it exits first. */
 export async function waitUntilReady(process_: RunningProcess, baseUrl: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void process_.exited.then(() => (exited = true));
+  const state = { exited: false };
+  void process_.exited.then(() => (state.exited = true));
   for (;;) {
-    if (exited) throw new Error(`process exited with ${String(process_.child.exitCode)} before it was ready:\n${process_.stderr()}`);
+    if (state.exited) throw new Error(`process exited with ${String(process_.child.exitCode)} before it was ready:\n${process_.stderr()}`);
     const ready = await fetch(`${baseUrl}/readyz`).then(
       (response) => response.ok,
       () => false,

@@ -42,3 +42,12 @@ describe('tributary validate (the compiled CLI)', () => {
     expect(result.stderr).toContain('sources.app.start_from: unknown key');
   });
 });
+
+describe('shipped example configurations', () => {
+  it.each(['agent.yaml', 'collector.yaml'])('deploy/examples/%s is valid', async (name) => {
+    const file = join(packageRoot(), 'deploy', 'examples', name);
+    const result = await runCli(['validate', '--config', file]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});

@@ -11,7 +11,7 @@ import { silentLogger } from '../../shared/telemetry/logger.js';
 import { brokers, readTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js';
 
 const goodEvent = (index: number) => ({
-  id: `${index.toString(16).padStart(32, '0')}`,
+  id: index.toString(16).padStart(32, '0'),
   observed_at: '2026-11-23T12:00:00.000Z',
   body: `good ${index}`,
   host: 'h',
@@ -69,7 +69,9 @@ describe('collector dead letters (real broker)', () => {
   });
 
   it('keeps good records, and sends the undecodable frame and the malformed event to the DLQ with their origin', async () => {
-    await waitFor('3 records in the file sink', async () => ((await readFile(recordsFile, 'utf8').catch(() => '')).trim().split('\n').length === 3 ? true : undefined));
+    await waitFor('3 records in the file sink', async () =>
+      (await readFile(recordsFile, 'utf8').catch(() => '')).trim().split('\n').length === 3 ? true : undefined,
+    );
     const bodies = (await readFile(recordsFile, 'utf8'))
       .trim()
       .split('\n')
