@@ -73,6 +73,8 @@ export class Collector implements Lifecycle {
       partitionsConsumedConcurrently: config.input.partitions_concurrently,
       commitIntervalMs: config.input.commit_interval,
       maxBytesPerPartition: Math.max(config.input.max_step_bytes, 1024 * 1024),
+      sessionTimeoutMs: config.input.session_timeout,
+      heartbeatIntervalMs: config.input.heartbeat_interval,
     });
   }
 

@@ -31,6 +31,9 @@ export const collectorConfigSchema = z.strictObject({
       max_step_bytes: byteSize().default(4 * 1024 * 1024),
       partitions_concurrently: z.number().int().min(1).default(2),
       commit_interval: duration().default(1_000),
+      /** How long the group waits for a silent member (a crashed collector) before moving its partitions. */
+      session_timeout: duration().default(30_000),
+      heartbeat_interval: duration().default(3_000),
     })
     .prefault({}),
   outputs: z
