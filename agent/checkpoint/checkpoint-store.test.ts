@@ -57,4 +57,16 @@ describe('CheckpointStore', () => {
     await store.load();
     expect(store.get('anything')).toBeUndefined();
   });
+
+  it('expires entries of files not seen for the ttl, unless still being read', async () => {
+    const store = CheckpointStore.forDataDir(await tempDir());
+    store.advance('gone', '/a.log', 10);
+    store.advance('active', '/b.log', 10);
+    store.advance('seen', '/c.log', 10);
+    const later = Date.now() + 60_000;
+    store.markSeen('seen', later);
+    expect(store.expire(30_000, (id) => id === 'active', later + 1)).toEqual(['gone']);
+    expect(store.get('gone')).toBeUndefined();
+    expect(store.size).toBe(2);
+  });
 });

@@ -7,6 +7,8 @@ export interface CheckpointEntry {
   /** Every byte before this offset is acknowledged by Kafka. */
   offset: number;
   updated_at: string;
+  /** When discovery last saw a file with this identity (ms since the epoch); drives expiry. */
+  seen_at?: number;
 }
 
 interface CheckpointFileV1 {
@@ -57,8 +59,36 @@ export class CheckpointStore {
   advance(fileId: string, path: string, offset: number): void {
     const current = this.entries.get(fileId);
     if (current && current.offset >= offset && current.path === path) return;
-    this.entries.set(fileId, { path, offset: Math.max(offset, current?.offset ?? 0), updated_at: new Date().toISOString() });
+    this.entries.set(fileId, { path, offset: Math.max(offset, current?.offset ?? 0), updated_at: new Date().toISOString(), seen_at: Date.now() });
     this.dirty = true;
+  }
+
+  /** Discovery found a file with this identity: its entry is not stale. */
+  markSeen(fileId: string, nowMs = Date.now()): void {
+    const entry = this.entries.get(fileId);
+    if (entry) entry.seen_at = nowMs;
+  }
+
+  /**
+   * Forgets files not seen for `ttlMs` (deleted or rotated away for good), so the
+   * registry does not grow forever on hosts that create and delete many files.
+   * Entries of files still being read are kept whatever their age.
+   */
+  expire(ttlMs: number, isActive: (fileId: string) => boolean, nowMs = Date.now()): string[] {
+    const expired: string[] = [];
+    for (const [fileId, entry] of this.entries) {
+      const lastSeen = entry.seen_at ?? Date.parse(entry.updated_at);
+      if (nowMs - lastSeen > ttlMs && !isActive(fileId)) {
+        this.entries.delete(fileId);
+        expired.push(fileId);
+      }
+    }
+    if (expired.length > 0) this.dirty = true;
+    return expired;
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 
   /** Restarts a file from zero (truncation detected). */

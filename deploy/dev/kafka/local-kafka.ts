@@ -47,6 +47,13 @@ export interface LocalKafka {
   readonly dataDir: string;
   /** Idempotent: SIGTERM, wait for exit (SIGKILL after 20 s), remove the temp dir. */
   stop(): Promise<void>;
+  /**
+   * Freezes the broker (SIGSTOP): connections stay open but nothing answers,
+   * the way a hung or overloaded broker looks to clients. For outage tests.
+   */
+  pause(): void;
+  /** Lets a paused broker run again (SIGCONT). */
+  resume(): void;
 }
 
 const DEFAULT_VERSION = '4.4.0';
@@ -266,7 +273,22 @@ function makeHandle(child: ChildProcess, exited: Promise<number | string>, spec:
     })();
     return stopping;
   };
-  return { brokers, version: spec.version, port: spec.port, dataDir: spec.dataDir, stop };
+  const signal = (name: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+  };
+  return {
+    brokers,
+    version: spec.version,
+    port: spec.port,
+    dataDir: spec.dataDir,
+    // A stopped JVM ignores SIGTERM until continued, so stop() resumes it first.
+    stop: () => {
+      signal('SIGCONT');
+      return stop();
+    },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+  };
 }
 
 /** SIGTERM lets Kafka close its logs cleanly; a broker stuck in shutdown gets SIGKILL after the grace period. */
