@@ -29,4 +29,11 @@ export interface LineStage {
   flushAll(): LineRecord[];
   /** The earliest time `flushDue` would return something, or undefined when nothing is pending. */
   nextDeadline(): number | undefined;
+  /**
+   * File offset of the first line the stage still holds, or undefined. A
+   * checkpoint must not pass it: records can complete out of order (a CRI
+   * stderr record while a stdout partial waits), so "end of the last record"
+   * alone could skip held lines after a crash.
+   */
+  pendingOffset(): number | undefined;
 }
