@@ -76,6 +76,10 @@ export class Agent implements Lifecycle {
     for (const source of this.sources) await source.start();
     const checkpointMetrics = this.metrics.component({ component_id: 'checkpoints', component_type: 'checkpoint', component_kind: 'source' });
     this.checkpointTimer = setInterval(() => {
+      const expired = this.checkpoints.expire(this.config.agent.checkpoint_expire_after, (identity) =>
+        this.sources.some((source) => source.isActive(identity)),
+      );
+      if (expired.length > 0) this.logger.info({ expired: expired.length }, 'forgot checkpoints of files gone for longer than checkpoint_expire_after');
       this.checkpoints.flush().then(
         () => checkpointMetrics.checkpointAge.set(0),
         (error: unknown) => {

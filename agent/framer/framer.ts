@@ -17,21 +17,33 @@ export interface FrameConsumer {
 
 interface PendingFrame {
   schema: FrameSchema;
-  parts: string[];
+  /** The frame's NDJSON as UTF-8 is `body[0, bytes)`; the rest is room to grow into. */
+  body: Buffer;
   bytes: number;
   events: number;
   callbacks: Array<() => void>;
   lingerTimer: NodeJS.Timeout | undefined;
 }
 
+const INITIAL_BODY_BYTES = 64 * 1024;
+/** Bodies kept for reuse after their frame is compressed, so a busy agent stops allocating them. */
+const SPARE_BODIES = 2;
+const utf8 = new TextEncoder();
+
 /**
  * Groups batches per key into frames bounded by bytes, events and linger time,
  * then compresses them. Batches are never split, so a frame's delivery maps
  * back to whole source batches and checkpoints stay exact.
+ *
+ * Each batch is encoded to UTF-8 once, straight into its frame's body buffer
+ * (which also measures it), and the frame is compressed from that buffer: no
+ * joined string, no second copy, and body buffers are reused. A batch's text is
+ * not read after `consume` resolves, so its producer may let go of it then.
  */
 export class Framer implements BatchConsumer {
   private readonly pending = new Map<string, PendingFrame>();
   private readonly inFlightFlushes = new Set<Promise<void>>();
+  private readonly spareBodies: Buffer[] = [];
 
   constructor(
     private readonly config: FramerConfig,
@@ -40,27 +52,28 @@ export class Framer implements BatchConsumer {
   ) {}
 
   async consume(batch: EventBatch): Promise<void> {
-    const batchBytes = Buffer.byteLength(batch.ndjson);
     this.metrics.eventsIn.inc(batch.eventCount);
-    this.metrics.bytesIn.inc(batchBytes);
-    let frame = this.pending.get(batch.key);
-    if (
-      frame &&
-      (frame.schema !== batch.schema || frame.bytes + batchBytes > this.config.max_bytes || frame.events + batch.eventCount > this.config.max_events)
-    ) {
+    let frame: PendingFrame;
+    let batchBytes: number;
+    for (;;) {
+      const current = this.pending.get(batch.key);
+      if (current === undefined) {
+        frame = this.open(batch.key, batch.schema);
+        // Alone in its frame a batch always fits, even one larger than max_bytes.
+        batchBytes = this.append(frame, batch.ndjson, Infinity);
+        break;
+      }
+      if (current.schema === batch.schema && current.events + batch.eventCount <= this.config.max_events) {
+        batchBytes = this.append(current, batch.ndjson, this.config.max_bytes);
+        if (batchBytes >= 0) {
+          frame = current;
+          break;
+        }
+      }
+      // Looked up again after the flush: another batch for this key may have opened a frame meanwhile.
       await this.flush(batch.key);
-      frame = undefined;
     }
-    if (!frame) {
-      frame = { schema: batch.schema, parts: [], bytes: 0, events: 0, callbacks: [], lingerTimer: undefined };
-      this.pending.set(batch.key, frame);
-      const key = batch.key;
-      frame.lingerTimer = setTimeout(() => {
-        this.trackFlush(this.flush(key));
-      }, this.config.linger);
-    }
-    frame.parts.push(batch.ndjson);
-    frame.bytes += batchBytes;
+    this.metrics.bytesIn.inc(batchBytes);
     frame.events += batch.eventCount;
     frame.callbacks.push(() => batch.onDelivered());
     if (frame.bytes >= this.config.max_bytes || frame.events >= this.config.max_events) await this.flush(batch.key);
@@ -70,6 +83,41 @@ export class Framer implements BatchConsumer {
   async flushAll(): Promise<void> {
     await Promise.all([...this.pending.keys()].map((key) => this.flush(key)));
     await Promise.all([...this.inFlightFlushes]);
+  }
+
+  private open(key: string, schema: FrameSchema): PendingFrame {
+    const frame: PendingFrame = {
+      schema,
+      body: this.spareBodies.pop() ?? Buffer.allocUnsafe(INITIAL_BODY_BYTES),
+      bytes: 0,
+      events: 0,
+      callbacks: [],
+      lingerTimer: undefined,
+    };
+    this.pending.set(key, frame);
+    frame.lingerTimer = setTimeout(() => {
+      this.trackFlush(this.flush(key));
+    }, this.config.linger);
+    return frame;
+  }
+
+  /**
+   * Encodes `text` after the frame's bytes if the frame stays within `limit`
+   * bytes; returns the bytes added, or -1 (frame unchanged) when it would not.
+   */
+  private append(frame: PendingFrame, text: string, limit: number): number {
+    if (frame.bytes + text.length > limit) return -1; // a UTF-16 unit is at least one UTF-8 byte
+    const worstCase = frame.bytes + text.length * 3;
+    if (worstCase > frame.body.length && frame.body.length < limit) {
+      const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(worstCase, frame.body.length * 2)));
+      frame.body.copy(grown, 0, 0, frame.bytes);
+      frame.body = grown;
+    }
+    const room = frame.body.subarray(frame.bytes, Math.min(limit, frame.body.length));
+    const { read, written } = utf8.encodeInto(text, room);
+    if (read < text.length) return -1;
+    frame.bytes += written;
+    return written;
   }
 
   private trackFlush(flush: Promise<void>): void {
@@ -82,7 +130,9 @@ export class Framer implements BatchConsumer {
     if (!frame) return;
     this.pending.delete(key);
     clearTimeout(frame.lingerTimer);
-    const encoded = encodeFrame(frame.schema, frame.parts.join(''), frame.events);
+    // Compression copies what it needs, so the body can be reused right after.
+    const encoded = encodeFrame(frame.schema, frame.body.subarray(0, frame.bytes), frame.events);
+    this.recycle(frame.body);
     this.metrics.compressionRatio.set(encoded.uncompressedBytes / Math.max(1, encoded.value.length));
     const callbacks = frame.callbacks;
     await this.downstream.consumeFrame({
@@ -95,5 +145,10 @@ export class Framer implements BatchConsumer {
         for (const callback of callbacks) callback();
       },
     });
+  }
+
+  /** Keeps a few bodies of the usual size; an outsized one (a huge batch) is left to the GC. */
+  private recycle(body: Buffer): void {
+    if (this.spareBodies.length < SPARE_BODIES && body.length <= Math.max(this.config.max_bytes, INITIAL_BODY_BYTES)) this.spareBodies.push(body);
   }
 }

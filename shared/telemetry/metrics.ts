@@ -17,7 +17,7 @@ export interface ComponentLabels {
 const COMPONENT_LABELS = ['component_id', 'component_type', 'component_kind'] as const;
 
 /** Reasons an event can be dropped or altered; a closed set keeps label cardinality bounded. */
-export type DropReason = 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full';
+export type DropReason = 'oversize' | 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full';
 export type ErrorReason = 'kafka_unavailable' | 'kafka_rejected' | 'decode' | 'sink_unavailable' | 'sink_rejected' | 'io' | 'checkpoint';
 
 export class PipelineMetrics {
@@ -30,6 +30,7 @@ export class PipelineMetrics {
   readonly errors: Counter<(typeof COMPONENT_LABELS)[number] | 'reason'>;
   readonly dropped: Counter<(typeof COMPONENT_LABELS)[number] | 'reason'>;
   readonly truncated: Counter<(typeof COMPONENT_LABELS)[number]>;
+  readonly invalidText: Counter<(typeof COMPONENT_LABELS)[number]>;
   readonly requestDuration: Histogram<(typeof COMPONENT_LABELS)[number]>;
   readonly bufferedBytes: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly compressionRatio: Gauge<(typeof COMPONENT_LABELS)[number]>;
@@ -82,6 +83,12 @@ export class PipelineMetrics {
     this.truncated = new Counter({
       name: 'tributary_component_truncated_events_total',
       help: 'Events cut to a size limit and flagged truncated.',
+      labelNames,
+      registers: [registry],
+    });
+    this.invalidText = new Counter({
+      name: 'tributary_component_invalid_text_events_total',
+      help: 'Events whose bytes were not valid in the source encoding; invalid sequences became U+FFFD.',
       labelNames,
       registers: [registry],
     });
@@ -138,6 +145,7 @@ export class ComponentMetrics {
   readonly bytesOut;
   readonly batchesOut;
   readonly truncated;
+  readonly invalidText;
   readonly requestDuration;
   readonly bufferedBytes;
   readonly compressionRatio;
@@ -153,6 +161,7 @@ export class ComponentMetrics {
     this.bytesOut = families.bytesOut.labels(labels);
     this.batchesOut = families.batchesOut.labels(labels);
     this.truncated = families.truncated.labels(labels);
+    this.invalidText = families.invalidText.labels(labels);
     this.requestDuration = families.requestDuration.labels(labels);
     this.bufferedBytes = families.bufferedBytes.labels(labels);
     this.compressionRatio = families.compressionRatio.labels(labels);

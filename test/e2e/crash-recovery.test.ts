@@ -1,9 +1,10 @@
-import { appendFile, mkdir, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../shared/record/log-record.js';
 import { eventId } from '../../shared/record/event-id.js';
+import { fingerprintOfPath } from '../../agent/sources/file/file-identity.js';
 import { brokers, uniqueName, waitFor } from '../helpers/kafka.js';
 import { freePort, startCli, waitUntilReady, writeYaml, type RunningProcess } from '../helpers/processes.js';
 
@@ -79,8 +80,7 @@ async function records(file: string): Promise<LogRecord[]> {
 }
 
 async function expectedIds(logFile: string): Promise<string[]> {
-  const stats = await stat(logFile, { bigint: true });
-  const fileId = `${stats.dev}:${stats.ino}`;
+  const fileId = (await fingerprintOfPath(logFile)) as string;
   const ids: string[] = [];
   let offset = 0;
   for (let index = 0; index < TOTAL; index++) {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../shared/record/log-record.js';
 import type { RawLogEvent } from '../../shared/record/raw-event.js';
 import { eventId } from '../../shared/record/event-id.js';
+import { fingerprintOfPath } from '../../agent/sources/file/file-identity.js';
 import { brokers, readTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js';
 import { freePort, metricValue, startCli, waitUntilReady, writeYaml, type RunningProcess } from '../helpers/processes.js';
 
@@ -73,7 +74,6 @@ describe('file → agent → Kafka → collector → normalized topic (real brok
     });
     await mkdir(join(dir, 'logs'), { recursive: true });
     await appendFile(logFile, '');
-    fileId = await stat(logFile, { bigint: true }).then((stats) => `${stats.dev}:${stats.ino}`);
     collector = startCli('collector', collectorConfig);
     agent = startCli('agent', agentConfig);
     await waitUntilReady(collector, collectorUrl);
@@ -83,6 +83,8 @@ describe('file → agent → Kafka → collector → normalized topic (real brok
       const chunk = Array.from({ length: LINES / APPENDS }, (_, index) => `${lineText(start + index)}\n`).join('');
       await appendFile(logFile, chunk);
     }
+    // The file's identity is its first line's fingerprint, known once that line exists.
+    fileId = (await fingerprintOfPath(logFile)) as string;
     await waitFor(
       `${LINES} records in the file sink`,
       async () => (await readFile(recordsFile, 'utf8').catch(() => '')).split('\n').length - 1 >= LINES || undefined,

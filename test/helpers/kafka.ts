@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import kafkajs, { type Kafka } from 'kafkajs';
+import { decodeFrame } from '../../shared/frame/frame-codec.js';
 import { registerZstdCodec } from '../../shared/kafka/zstd-codec.js';
 
 const { Kafka: KafkaClass, logLevel } = kafkajs;
@@ -72,4 +73,43 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Follows a raw topic from the beginning, decoding frames, until `done` says
+ * the events seen so far are enough (or fails after `timeoutMs`).
+ */
+export async function collectRawEvents<T>(topic: string, done: (events: readonly T[]) => boolean, timeoutMs = 120_000): Promise<T[]> {
+  const consumer = testKafka().consumer({ groupId: uniqueName('test-raw-reader'), maxBytesPerPartition: 8 * 1024 * 1024 });
+  const events: T[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`collected ${events.length} events from ${topic} in ${timeoutMs} ms without reaching the goal`)),
+        timeoutMs,
+      );
+      void consumer.run({
+        eachBatch: ({ batch }) => {
+          for (const message of batch.messages) {
+            const headers: Record<string, Buffer | undefined> = {};
+            for (const [name, value] of Object.entries(message.headers ?? {})) {
+              const first = Array.isArray(value) ? value[0] : value;
+              headers[name] = first === undefined ? undefined : Buffer.from(first);
+            }
+            events.push(...(decodeFrame(message.value, headers).events as T[]));
+          }
+          if (done(events)) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return events;
 }

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import { byteSize, duration } from '../../../shared/config/schema.js';
+import { containerFormatSchema } from './container/config.js';
+import { multilineSchema } from './multiline/config.js';
+
+/** Rotated-and-compressed files are never tailed unless `ignore_compressed: false`: their bytes are not lines. */
+export const COMPRESSED_FILE_PATTERNS = ['*.gz', '*.bz2', '*.xz', '*.zst', '*.zip', '*.lz4', '*.Z'];
 
 export const fileSourceSchema = z.strictObject({
   type: z.literal('file'),
@@ -10,9 +15,32 @@ export const fileSourceSchema = z.strictObject({
   start_at: z.enum(['beginning', 'end']).default('beginning'),
   /** Lines longer than this are cut, flagged `truncated` and counted. */
   max_line_bytes: byteSize().default(256 * 1024),
-  read_chunk_bytes: byteSize().default(64 * 1024),
+  /**
+   * Bytes per read while catching up; held only while a file has unread data. Larger reads cost fewer
+   * round trips through the thread pool: 256 KiB read about 10% more lines per CPU-second than 64 KiB.
+   */
+  read_chunk_bytes: byteSize().default(256 * 1024),
   /** Safety net behind file-system events: how often files are re-checked for growth and new files searched. */
   poll_interval: duration().default(1_000),
+  /** How files are told apart whatever their path (see file-identity.ts). */
+  fingerprint: z
+    .strictObject({
+      strategy: z.enum(['checksum', 'device_inode']).default('checksum'),
+      max_bytes: byteSize().default(1024),
+      ignored_header_bytes: byteSize().default(0),
+    })
+    .prefault({}),
+  /** How long a rotated or deleted file is still read after it last grew, for writers that reopen late. */
+  rotate_wait: duration().default(5_000),
+  /** Descriptors held at once; more files than this take turns. */
+  max_open_files: z.number().int().min(1).default(1024),
+  ignore_compressed: z.boolean().default(true),
+  encoding: z.enum(['utf-8', 'utf-16le', 'utf-16be', 'latin1']).default('utf-8'),
+  /** Container runtime log formats: `cri` (containerd, CRI-O), `docker` (json-file), `auto`, or `none`. */
+  format: containerFormatSchema,
+  /** Adds k8s.pod.name, k8s.namespace.name, k8s.container.name, container.id from /var/log/containers and /var/log/pods paths. */
+  kubernetes_metadata: z.boolean().default(true),
+  multiline: multilineSchema.optional(),
   /** Labels copied onto every event; the collector puts them in the record's resource. */
   labels: z.record(z.string(), z.string()).default({}),
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 export type FingerprintStrategy = 'checksum' | 'device_inode';
 
@@ -52,8 +52,14 @@ export async function deviceInode(handle: FileHandle): Promise<string> {
   return `${stats.dev}:${stats.ino}`;
 }
 
-/** Device and inode as the identity; kept for the tailer until it moves to `fingerprint`. */
-export async function fileIdentity(handle: FileHandle): Promise<{ fileId: string; size: number; inode: number }> {
-  const stats = await handle.stat({ bigint: true });
-  return { fileId: `${stats.dev}:${stats.ino}`, size: Number(stats.size), inode: Number(stats.ino) };
+export const DEFAULT_FINGERPRINT: FingerprintOptions = { strategy: 'checksum', maxBytes: 1024, ignoredHeaderBytes: 0 };
+
+/** The identity of the file at `path` as the file source computes it with default settings. */
+export async function fingerprintOfPath(path: string, options: FingerprintOptions = DEFAULT_FINGERPRINT): Promise<string | undefined> {
+  const handle = await open(path, 'r');
+  try {
+    return await fingerprint(handle, options);
+  } finally {
+    await handle.close();
+  }
 }

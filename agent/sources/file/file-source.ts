@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
@@ -7,7 +7,10 @@ import type { BatchConsumer, Lifecycle } from '../../../shared/pipeline/types.js
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import type { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
-import type { FileSourceConfig } from './config.js';
+import { COMPRESSED_FILE_PATTERNS, type FileSourceConfig } from './config.js';
+import { kubernetesMetadataFromPath } from './container/kubernetes-path.js';
+import { fingerprint, type FingerprintOptions } from './file-identity.js';
+import { OpenFileLimiter } from './open-file-limiter.js';
 import { FileTailer, type TailerContext } from './file-tailer.js';
 
 export interface FileSourceDeps {
@@ -20,19 +23,27 @@ export interface FileSourceDeps {
 }
 
 /**
- * Finds files by glob and runs one tailer per file. File-system events (chokidar)
- * make new files and growth visible at once; a periodic rescan is the safety net
- * for events that inotify drops or never sends (NFS, overflowing queues).
+ * Finds files by glob and runs one tailer per file *identity* (not per path:
+ * after a rename, the old file is still being finished while a new one
+ * appears at the path). File-system events (chokidar) make new files and
+ * growth visible at once; a periodic rescan is the safety net for events that
+ * inotify drops or never sends (NFS, overflowing queues).
  */
 export class FileSource implements Lifecycle {
   private readonly tailers = new Map<string, FileTailer>();
-  private readonly activeIdentities = new Set<string>();
+  /** The newest tailer started from each path, for waking it on change events. */
+  private readonly tailerByPath = new Map<string, FileTailer>();
+  /** Device and inode last seen at each path with the identity it had, to skip re-fingerprinting unchanged paths. */
+  private readonly knownPaths = new Map<string, { deviceInode: string; identity: string }>();
   private readonly isIncluded: (path: string) => boolean;
   private readonly include: string[];
   private readonly exclude: string[];
+  private readonly fingerprint: FingerprintOptions;
+  private readonly limiter: OpenFileLimiter;
   private watcher: FSWatcher | undefined;
   private rescanTimer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> = Promise.resolve();
+  private rescanQueued = false;
   private readonly stopSignal = new AbortController();
   private readonly context: TailerContext;
 
@@ -42,11 +53,19 @@ export class FileSource implements Lifecycle {
     private readonly deps: FileSourceDeps,
   ) {
     this.include = config.include.map((pattern) => resolve(pattern));
-    this.exclude = config.exclude.map((pattern) => resolve(pattern));
+    this.exclude = [...config.exclude, ...(config.ignore_compressed ? COMPRESSED_FILE_PATTERNS : [])].map((pattern) =>
+      pattern.startsWith('*') ? `**/${pattern}` : resolve(pattern),
+    );
     const included = picomatch(this.include, { dot: true });
-    const excluded = this.exclude.length > 0 ? picomatch(this.exclude, { dot: true }) : () => false;
+    const excluded = picomatch(this.exclude, { dot: true });
     this.isIncluded = (path) => included(path) && !excluded(path);
-    this.context = { sourceName: name, config, ...deps };
+    this.fingerprint = {
+      strategy: config.fingerprint.strategy,
+      maxBytes: config.fingerprint.max_bytes,
+      ignoredHeaderBytes: config.fingerprint.ignored_header_bytes,
+    };
+    this.limiter = new OpenFileLimiter(config.max_open_files);
+    this.context = { sourceName: name, config, ...deps, limiter: this.limiter, fingerprint: this.fingerprint };
   }
 
   async start(): Promise<void> {
@@ -59,13 +78,18 @@ export class FileSource implements Lifecycle {
       // Only files we would tail are interesting; directories must pass so new ones are watched.
       ignored: (path, stats) => stats?.isFile() === true && !this.isIncluded(path),
     });
-    this.watcher.on('add', (path) => this.onFileEvent(path));
-    this.watcher.on('change', (path) => this.onFileEvent(path));
+    this.watcher.on('add', () => this.requestRescan());
+    this.watcher.on('change', (path) => this.onChange(path));
+    this.watcher.on('unlink', (path) => this.onChange(path));
     this.watcher.on('error', (error) => this.deps.logger.warn({ source: this.name, err: error }, 'file watcher error; the periodic rescan covers it'));
-    this.rescanTimer = setInterval(() => void this.rescan(), this.config.poll_interval);
+    this.rescanTimer = setInterval(() => this.requestRescan(), this.config.poll_interval);
   }
 
-  /** A method, not a field read, so type narrowing does not assume it cannot change across awaits. */
+  /** Whether a tailer is following this identity right now (its checkpoint must not expire). */
+  isActive(identity: string): boolean {
+    return this.tailers.has(identity);
+  }
+
   private isStopped(): boolean {
     return this.stopSignal.signal.aborted;
   }
@@ -79,21 +103,25 @@ export class FileSource implements Lifecycle {
     await Promise.all([...this.tailers.values()].map((tailer) => tailer.stop()));
   }
 
-  private onFileEvent(path: string): void {
-    const absolute = resolve(path);
-    const tailer = this.tailers.get(absolute);
+  private onChange(path: string): void {
+    const tailer = this.tailerByPath.get(resolve(path));
     if (tailer) tailer.wake();
-    else if (this.isIncluded(absolute)) void this.rescan();
+    else this.requestRescan();
   }
 
-  private rescan(): Promise<void> {
+  /** Coalesces rescans: one runs at a time and at most one more is queued behind it. */
+  private requestRescan(): void {
+    if (this.rescanQueued || this.isStopped()) return;
+    this.rescanQueued = true;
     this.scanning = this.scanning
-      .then(() => this.scan(false))
+      .then(() => {
+        this.rescanQueued = false;
+        return this.scan(false);
+      })
       .catch((error: unknown) => {
         this.deps.metrics.error('io');
         this.deps.logger.warn({ source: this.name, err: error }, 'file scan failed');
       });
-    return this.scanning;
   }
 
   private async scan(atStartup: boolean): Promise<void> {
@@ -106,43 +134,81 @@ export class FileSource implements Lifecycle {
       dot: true,
       expandDirectories: false,
     });
+    const present = new Set<string>();
     for (const path of paths) {
       if (this.isStopped()) return;
-      if (this.tailers.has(path) || !this.isIncluded(path)) {
-        this.tailers.get(path)?.wake();
-        continue;
-      }
-      await this.startTailer(path, atStartup);
+      if (!this.isIncluded(path)) continue;
+      present.add(path);
+      await this.consider(path, atStartup);
     }
+    for (const path of this.knownPaths.keys()) if (!present.has(path)) this.knownPaths.delete(path);
     for (const tailer of this.tailers.values()) this.deps.metrics.fileLag(tailer.path, tailer.lagBytes);
   }
 
-  private async startTailer(path: string, atStartup: boolean): Promise<void> {
-    let identity: string;
+  private async consider(path: string, atStartup: boolean): Promise<void> {
+    let deviceInode: string;
+    let size: number;
     try {
       const stats = await stat(path, { bigint: true });
-      identity = `${stats.dev}:${stats.ino}`;
+      deviceInode = `${stats.dev}:${stats.ino}`;
+      size = Number(stats.size);
     } catch {
-      return; // vanished between listing and opening
+      return; // vanished between listing and looking
     }
-    // A rotated file that still matches the globs is already being finished by its tailer.
-    if (this.activeIdentities.has(identity)) return;
-    const tailer = new FileTailer(path, this.context, atStartup && this.config.start_at === 'end');
+    const known = this.knownPaths.get(path);
+    if (known?.deviceInode === deviceInode) {
+      this.deps.checkpoints.markSeen(known.identity);
+      const tailer = this.tailers.get(known.identity);
+      if (tailer) {
+        tailer.wake();
+        return;
+      }
+      // Same inode, but its identity may have changed in place (copytruncate), so look again below.
+    }
+    const identity = await this.identify(path);
+    if (identity === undefined) return; // first line not complete yet: no event could be read anyway
+    this.knownPaths.set(path, { deviceInode, identity });
+    this.deps.checkpoints.markSeen(identity);
+    // A rotated file (or a symlink, or a copy) whose identity is already followed is that same file.
+    if (this.tailers.has(identity)) return;
+    const checkpoint = this.deps.checkpoints.get(identity);
+    let offset: number;
+    if (checkpoint && checkpoint.offset <= size) offset = checkpoint.offset;
+    else if (checkpoint)
+      offset = 0; // shorter than what was acknowledged: truncated while we were away
+    else offset = atStartup && this.config.start_at === 'end' ? size : 0;
+    this.startTailer(identity, path, offset, checkpoint !== undefined);
+  }
+
+  private async identify(path: string): Promise<string | undefined> {
     try {
-      await tailer.start();
+      const handle = await open(path, 'r');
+      try {
+        return await fingerprint(handle, this.fingerprint);
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
       this.deps.metrics.error('io');
       this.deps.logger.warn({ source: this.name, path, err: error }, 'cannot open file');
-      return;
+      return undefined;
     }
-    this.tailers.set(path, tailer);
-    this.activeIdentities.add(identity);
+  }
+
+  private startTailer(identity: string, path: string, offset: number, resumed: boolean): void {
+    const kubernetes = this.config.kubernetes_metadata ? kubernetesMetadataFromPath(path) : undefined;
+    const labels = kubernetes || Object.keys(this.config.labels).length > 0 ? { ...kubernetes, ...this.config.labels } : undefined;
+    const tailer = new FileTailer(identity, path, offset, this.context, labels);
+    this.tailers.set(identity, tailer);
+    this.tailerByPath.set(path, tailer);
+    this.deps.logger.info({ source: this.name, path, file_id: identity, offset, resumed }, 'tailing file');
+    tailer.start();
     void tailer.finished.then(() => {
-      this.tailers.delete(path);
-      this.activeIdentities.delete(identity);
+      this.tailers.delete(identity);
+      if (this.tailerByPath.get(path) === tailer) this.tailerByPath.delete(path);
       this.deps.metrics.forgetFile(path);
       // The path may already hold the file that replaced the one just finished.
-      if (!this.isStopped()) void this.rescan();
+      this.requestRescan();
     });
   }
 }

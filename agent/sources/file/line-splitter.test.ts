@@ -1,5 +1,72 @@
 import { describe, expect, it } from 'vitest';
 import { LineSplitter, type SplitLine } from './line-splitter.js';
+import { codecFor } from './encoding.js';
+
+/** The splitter as it was before `forEachLine`: the behaviour the fast path must keep. */
+class ReferenceSplitter {
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private partialStart = 0;
+  private overflowed = false;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  push(chunk: Buffer, chunkOffset: number): SplitLine[] {
+    const lines: SplitLine[] = [];
+    let position = 0;
+    while (position < chunk.length) {
+      const newline = chunk.indexOf(0x0a, position);
+      if (newline === -1) {
+        this.keepPartial(chunk.subarray(position), chunkOffset + position);
+        break;
+      }
+      const end = chunkOffset + newline + 1;
+      if (this.partialBytes > 0 || this.overflowed) {
+        this.keepPartial(chunk.subarray(position, newline), chunkOffset + position);
+        lines.push(this.makeLine(Buffer.concat(this.partial, this.partialBytes), this.partialStart, end, this.overflowed));
+        this.partial = [];
+        this.partialBytes = 0;
+        this.overflowed = false;
+      } else {
+        lines.push(this.makeLine(chunk.subarray(position, newline), chunkOffset + position, end, false));
+      }
+      position = newline + 1;
+    }
+    return lines;
+  }
+
+  private keepPartial(bytes: Buffer, offset: number): void {
+    if (this.partialBytes === 0 && !this.overflowed) this.partialStart = offset;
+    const room = this.maxLineBytes + 1 - this.partialBytes;
+    if (room <= 0 || bytes.length === 0) {
+      this.overflowed ||= bytes.length > 0;
+      return;
+    }
+    const kept = Buffer.from(bytes.subarray(0, room));
+    this.partial.push(kept);
+    this.partialBytes += kept.length;
+    if (bytes.length > room) this.overflowed = true;
+  }
+
+  private makeLine(bytes: Buffer, offset: number, end: number, overflowed: boolean): SplitLine {
+    let length = bytes.length;
+    if (!overflowed && length > 0 && bytes[length - 1] === 0x0d) length--;
+    const truncated = overflowed || length > this.maxLineBytes;
+    if (truncated) length = Math.min(length, this.maxLineBytes);
+    return { text: bytes.toString('utf8', 0, length), offset, end, truncated };
+  }
+}
+
+function referenceSplit(chunks: readonly Buffer[], maxLineBytes: number): SplitLine[] {
+  const splitter = new ReferenceSplitter(maxLineBytes);
+  const lines: SplitLine[] = [];
+  let offset = 0;
+  for (const chunk of chunks) {
+    lines.push(...splitter.push(chunk, offset));
+    offset += chunk.length;
+  }
+  return lines;
+}
 
 function splitAll(splitter: LineSplitter, chunks: Array<string | Buffer>): SplitLine[] {
   const lines: SplitLine[] = [];
@@ -71,5 +138,60 @@ describe('LineSplitter', () => {
     const [line] = splitter.push(Buffer.from('\n'), offset);
     expect(line).toMatchObject({ offset: 0, end: offset + 1, truncated: true });
     expect(line?.text.length).toBe(1024);
+  });
+
+  it('visits the bytes of every line without decoding them, in the chunk itself when the line is whole', () => {
+    const splitter = new LineSplitter(8);
+    const chunk = Buffer.from('ab\r\ncdefghijkl\nmn');
+    const visited: Array<[boolean, string, number, number, boolean]> = [];
+    splitter.forEachLine(chunk, 100, (bytes, start, end, offset, lineEnd, truncated) =>
+      visited.push([bytes === chunk, bytes.toString('latin1', start, end), offset, lineEnd, truncated]),
+    );
+    splitter.forEachLine(Buffer.from('o\n'), 117, (bytes, start, end, offset, lineEnd, truncated) =>
+      visited.push([false, bytes.toString('latin1', start, end), offset, lineEnd, truncated]),
+    );
+    expect(visited).toEqual([
+      [true, 'ab', 100, 104, false],
+      [true, 'cdefghij', 104, 115, true],
+      [false, 'mno', 115, 119, false],
+    ]);
+  });
+
+  it('splits any byte stream, cut anywhere, exactly as before', () => {
+    let state = 17;
+    const random = (): number => {
+      state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+      return state / 2 ** 32;
+    };
+    const alphabet = [0x61, 0x62, 0x0a, 0x0a, 0x0d, 0x22, 0xc3, 0xa9, 0xe2, 0x9c, 0x93, 0xff, 0x00];
+    for (let round = 0; round < 300; round++) {
+      const stream = Buffer.from(Array.from({ length: Math.floor(random() * 400) }, () => alphabet[Math.floor(random() * alphabet.length)] as number));
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < stream.length;) {
+        const size = 1 + Math.floor(random() * 50);
+        chunks.push(Buffer.from(stream.subarray(at, at + size)));
+        at += size;
+      }
+      const maxLineBytes = 1 + Math.floor(random() * 30);
+      // The reference predates the `invalid` flag; text, offsets and truncation must match exactly.
+      const lines = splitAll(new LineSplitter(maxLineBytes), chunks).map(({ invalid: _invalid, ...line }) => line);
+      expect(lines).toEqual(referenceSplit(chunks, maxLineBytes));
+    }
+  });
+});
+
+describe('LineSplitter with other encodings', () => {
+  it('splits UTF-16LE on whole newline units and tracks byte offsets', () => {
+    const splitter = new LineSplitter(1024, codecFor('utf-16le'));
+    const bytes = Buffer.from('\ufeffné\r\nzwei\n', 'utf16le');
+    expect(splitter.push(bytes, 0)).toEqual([
+      { text: 'né', offset: 0, end: 10, truncated: false },
+      { text: 'zwei', offset: 10, end: 20, truncated: false },
+    ]);
+  });
+
+  it('flags lines with invalid UTF-8', () => {
+    const [line] = new LineSplitter(1024).push(Buffer.from([0x61, 0xff, 0x0a]), 0);
+    expect(line).toEqual({ text: 'a\ufffd', offset: 0, end: 3, truncated: false, invalid: true });
   });
 });

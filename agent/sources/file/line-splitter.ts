@@ -1,3 +1,5 @@
+import { codecFor, type NewlineCodec } from './encoding.js';
+
 export interface SplitLine {
   text: string;
   /** File offset of the line's first byte. */
@@ -5,9 +7,17 @@ export interface SplitLine {
   /** File offset just past the line's newline: where reading resumes. */
   end: number;
   truncated: boolean;
+  /** The bytes were not valid in the source encoding; invalid sequences became U+FFFD. */
+  invalid?: boolean;
 }
 
-const NEWLINE = 0x0a;
+/**
+ * One line for `LineSplitter.forEachLine`: its content is `bytes[start, end)`
+ * (without the newline and a trailing "\r", cut to the cap), `offset` is the
+ * file offset of its first byte and `lineEnd` the file offset just past its newline.
+ */
+export type LineVisitor = (bytes: Buffer, start: number, end: number, offset: number, lineEnd: number, truncated: boolean) => void;
+
 const CARRIAGE_RETURN = 0x0d;
 
 /**
@@ -25,29 +35,49 @@ export class LineSplitter {
   private partialStart = 0;
   private overflowed = false;
 
-  constructor(private readonly maxLineBytes: number) {}
+  constructor(
+    private readonly maxLineBytes: number,
+    private readonly codec: NewlineCodec = codecFor('utf-8'),
+  ) {}
 
   /** `chunkOffset` is the file offset of `chunk[0]`; chunks must be contiguous. */
   push(chunk: Buffer, chunkOffset: number): SplitLine[] {
     const lines: SplitLine[] = [];
+    this.forEachLine(chunk, chunkOffset, (bytes, start, end, offset, lineEnd, truncated) => {
+      // Decoding replaces invalid sequences with U+FFFD; a cut that splits a character is replaced the same way.
+      const { text, invalid } = this.codec.decode(bytes.subarray(start, end), offset);
+      lines.push(invalid ? { text, offset, end: lineEnd, truncated, invalid } : { text, offset, end: lineEnd, truncated });
+    });
+    return lines;
+  }
+
+  /**
+   * Like `push`, without decoding or allocating per line: calls `visit` for
+   * every complete line with the bytes that hold it. `chunk` itself is passed
+   * for lines wholly inside it, so the bytes are only valid during the call.
+   */
+  forEachLine(chunk: Buffer, chunkOffset: number, visit: LineVisitor): void {
+    const length = chunk.length;
     let position = 0;
-    while (position < chunk.length) {
-      const newline = chunk.indexOf(NEWLINE, position);
+    while (position < length) {
+      const newline = this.codec.indexOfNewline(chunk, position, chunkOffset);
       if (newline === -1) {
         this.keepPartial(chunk.subarray(position), chunkOffset + position);
         break;
       }
-      const end = chunkOffset + newline + 1;
+      const lineEnd = chunkOffset + newline + this.codec.newlineBytes;
       if (this.partialBytes > 0 || this.overflowed) {
         this.keepPartial(chunk.subarray(position, newline), chunkOffset + position);
-        lines.push(this.makeLine(Buffer.concat(this.partial, this.partialBytes), this.partialStart, end, this.overflowed));
+        const bytes = Buffer.concat(this.partial, this.partialBytes);
+        const offset = this.partialStart;
+        const overflowed = this.overflowed;
         this.reset();
+        this.emit(bytes, 0, bytes.length, offset, lineEnd, overflowed, visit);
       } else {
-        lines.push(this.makeLine(chunk.subarray(position, newline), chunkOffset + position, end, false));
+        this.emit(chunk, position, newline, chunkOffset + position, lineEnd, false, visit);
       }
-      position = newline + 1;
+      position = newline + this.codec.newlineBytes;
     }
-    return lines;
   }
 
   /** Bytes of an unfinished line are waiting for their newline. */
@@ -75,12 +105,12 @@ export class LineSplitter {
     if (bytes.length > room) this.overflowed = true;
   }
 
-  private makeLine(bytes: Buffer, offset: number, end: number, overflowed: boolean): SplitLine {
-    let length = bytes.length;
-    if (!overflowed && length > 0 && bytes[length - 1] === CARRIAGE_RETURN) length--;
-    const truncated = overflowed || length > this.maxLineBytes;
-    if (truncated) length = Math.min(length, this.maxLineBytes);
-    // toString replaces invalid UTF-8 with U+FFFD; a cut that splits a character is replaced the same way.
-    return { text: bytes.toString('utf8', 0, length), offset, end, truncated };
+  private emit(bytes: Buffer, start: number, end: number, offset: number, lineEnd: number, overflowed: boolean, visit: LineVisitor): void {
+    let contentEnd = end;
+    // A one-byte "\r" only: in UTF-16 the codec strips the two-byte one when decoding.
+    if (!overflowed && this.codec.newlineBytes === 1 && contentEnd > start && bytes[contentEnd - 1] === CARRIAGE_RETURN) contentEnd--;
+    const truncated = overflowed || contentEnd - start > this.maxLineBytes;
+    if (truncated) contentEnd = Math.min(contentEnd, start + this.maxLineBytes);
+    visit(bytes, start, contentEnd, offset, lineEnd, truncated);
   }
 }
