@@ -21,6 +21,12 @@ export interface RawLogEvent {
     /** Byte offset of the first byte of the line in the file. */
     offset: number;
   };
-  /** Operator-configured labels, copied into the record's resource by the collector. */
+  /** Operator-configured labels and Kubernetes metadata from the path, copied into the record's resource by the collector. */
   labels?: Record<string, string>;
+  /** The line was cut at max_line_bytes (or a multiline/partial record at its cap). */
+  truncated?: true;
+  /** Event time from a container runtime's envelope (CRI, Docker json-file), RFC 3339 with up to nanoseconds. */
+  time?: string;
+  /** Attributes from the line's envelope, e.g. `log.iostream: stderr`. */
+  attributes?: Record<string, string>;
 }

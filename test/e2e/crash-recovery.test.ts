@@ -126,8 +126,8 @@ describe('crash recovery (real broker, SIGKILL)', () => {
     agent = await run.startAgent();
     running.push(agent);
     const { duplicates } = await expectCompleteWithStableIds(run);
-    // Re-read lines are at most those after the last checkpoint write before the kill.
-    expect(duplicates).toBeLessThan(TOTAL / 2);
+    // Re-read lines are at most those read before the kill (all of them if it came before the first checkpoint write).
+    expect(duplicates).toBeLessThanOrEqual(TOTAL / 2);
   });
 
   it('a collector killed mid-stream resumes from its committed offsets: no record lost', async () => {

@@ -18,9 +18,9 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A plain kafkajs client for test assertions, independent of the code under test. */
-export function testKafka(): Kafka {
+export function testKafka(brokerList: string[] = brokers()): Kafka {
   registerZstdCodec();
-  return new KafkaClass({ clientId: 'tributary-test', brokers: brokers(), logLevel: logLevel.NOTHING });
+  return new KafkaClass({ clientId: 'tributary-test', brokers: brokerList, logLevel: logLevel.NOTHING });
 }
 
 export interface ReadMessage {
@@ -79,8 +79,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
  * Follows a raw topic from the beginning, decoding frames, until `done` says
  * the events seen so far are enough (or fails after `timeoutMs`).
  */
-export async function collectRawEvents<T>(topic: string, done: (events: readonly T[]) => boolean, timeoutMs = 120_000): Promise<T[]> {
-  const consumer = testKafka().consumer({ groupId: uniqueName('test-raw-reader'), maxBytesPerPartition: 8 * 1024 * 1024 });
+export async function collectRawEvents<T>(topic: string, done: (events: readonly T[]) => boolean, timeoutMs = 120_000, brokerList?: string[]): Promise<T[]> {
+  const consumer = testKafka(brokerList).consumer({ groupId: uniqueName('test-raw-reader'), maxBytesPerPartition: 8 * 1024 * 1024 });
   const events: T[] = [];
   await consumer.connect();
   try {

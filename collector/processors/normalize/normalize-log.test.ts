@@ -25,6 +25,13 @@ describe('normalizeLogEvent', () => {
     });
   });
 
+  it('takes the container runtime time and stream from the envelope', () => {
+    const record = normalizeLogEvent({ ...asRawLogEvent(raw), time: '2026-11-23T11:59:59.123456789Z', attributes: { 'log.iostream': 'stderr' } });
+    expect(record.timestamp).toBe('2026-11-23T11:59:59.123456789Z');
+    expect(record.observed_timestamp).toBe(raw.observed_at);
+    expect(record.attributes['log.iostream']).toBe('stderr');
+  });
+
   it('flags truncated events', () => {
     expect(normalizeLogEvent({ ...asRawLogEvent(raw), truncated: true }).attributes['tributary.truncated']).toBe(true);
   });

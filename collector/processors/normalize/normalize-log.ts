@@ -29,19 +29,20 @@ export function asRawLogEvent(value: unknown): RawLogEvent {
  * observed time stands in for the event time and severity is unspecified until
  * parsers extract them.
  */
-export function normalizeLogEvent(raw: RawLogEvent & { truncated?: boolean }, staticResource: Readonly<Record<string, string>> = {}): LogRecord {
+export function normalizeLogEvent(raw: RawLogEvent, staticResource: Readonly<Record<string, string>> = {}): LogRecord {
   const attributes: LogRecord['attributes'] = {
     'log.file.path': raw.source.path,
     'log.file.name': basename(raw.source.path),
     'log.record.offset': raw.source.offset,
     'tributary.source.name': raw.source.name,
   };
+  if (raw.attributes) Object.assign(attributes, raw.attributes);
   if (raw.truncated) attributes['tributary.truncated'] = true;
   const resource: Record<string, string> = { ...staticResource, 'host.name': raw.host, 'tributary.agent.id': raw.agent_id, ...raw.labels };
   return {
     schema: 'tributary.log.v1',
     id: raw.id,
-    timestamp: raw.observed_at,
+    timestamp: typeof raw.time === 'string' && !Number.isNaN(Date.parse(raw.time)) ? raw.time : raw.observed_at,
     observed_timestamp: raw.observed_at,
     severity_number: 0,
     body: raw.body,
