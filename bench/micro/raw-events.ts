@@ -3,7 +3,7 @@
  * raw events, frame them, compress. Compares the way it was done before
  * (object + JSON.stringify + SHA-256 per line, strings joined per frame) with
  * the byte-level writer, and the parts on their own. CPU time per line, best
- * of a few rounds, on the same lines as bench/agent-throughput.ts.
+ * of a few rounds, on lines shaped like those of bench/tail-throughput.ts.
  *
  *   npm run build && node dist/bench/micro/raw-events.js
  *   BENCH_LINES=50000 node dist/bench/micro/raw-events.js
