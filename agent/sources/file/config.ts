@@ -33,7 +33,7 @@ export const fileSourceSchema = z.strictObject({
   /** How long a rotated or deleted file is still read after it last grew, for writers that reopen late. */
   rotate_wait: duration().default(5_000),
   /** Descriptors held at once; more files than this take turns. */
-  max_open_files: z.number().int().min(1).default(1024),
+  max_open_files: z.number().int().min(1).default(256),
   ignore_compressed: z.boolean().default(true),
   encoding: z.enum(['utf-8', 'utf-16le', 'utf-16be', 'latin1']).default('utf-8'),
   /** Container runtime log formats: `cri` (containerd, CRI-O), `docker` (json-file), `auto`, or `none`. */
