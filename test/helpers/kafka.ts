@@ -31,23 +31,40 @@ export interface ReadMessage {
   headers: Record<string, string>;
 }
 
-/** Reads a topic from the beginning until `count` messages arrived (or fails after `timeoutMs`). */
-export async function readTopic(topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> {
-  const consumer = testKafka().consumer({ groupId: uniqueName('test-reader') });
-  const messages: ReadMessage[] = [];
+/**
+ * Reads `topic` from the beginning with a fresh group, handing each message to
+ * `take` until it returns true (or failing after `timeoutMs`).
+ */
+async function consumeUntil(
+  topic: string,
+  take: (message: ReadMessage) => boolean,
+  describe: () => string,
+  timeoutMs: number,
+  brokerList?: string[],
+): Promise<void> {
+  const consumer = testKafka(brokerList).consumer({ groupId: uniqueName('test-reader'), maxBytesPerPartition: 8 * 1024 * 1024 });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${messages.length} of ${count} messages from ${topic} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`${describe()} from ${topic} in ${timeoutMs} ms`)), timeoutMs);
       void consumer.run({
-        eachMessage: ({ partition, message }) => {
-          const headers: Record<string, string> = {};
-          for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(Array.isArray(value) ? value[0] : value);
-          messages.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), headers });
-          if (messages.length >= count) {
-            clearTimeout(timer);
-            resolve();
+        eachBatch: ({ batch }) => {
+          for (const message of batch.messages) {
+            const headers: Record<string, string> = {};
+            for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(Array.isArray(value) ? value[0] : value);
+            const read = {
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value ?? Buffer.alloc(0),
+              headers,
+            };
+            if (take(read)) {
+              clearTimeout(timer);
+              resolve();
+              break;
+            }
           }
           return Promise.resolve();
         },
@@ -56,6 +73,17 @@ export async function readTopic(topic: string, count: number, timeoutMs = 60_000
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** Reads a topic from the beginning until `count` messages arrived (or fails after `timeoutMs`). */
+export async function readTopic(topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> {
+  const messages: ReadMessage[] = [];
+  await consumeUntil(
+    topic,
+    (message) => messages.push(message) >= count,
+    () => `read ${messages.length} of ${count} messages`,
+    timeoutMs,
+  );
   return messages;
 }
 
@@ -80,36 +108,16 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
  * the events seen so far are enough (or fails after `timeoutMs`).
  */
 export async function collectRawEvents<T>(topic: string, done: (events: readonly T[]) => boolean, timeoutMs = 120_000, brokerList?: string[]): Promise<T[]> {
-  const consumer = testKafka(brokerList).consumer({ groupId: uniqueName('test-raw-reader'), maxBytesPerPartition: 8 * 1024 * 1024 });
   const events: T[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`collected ${events.length} events from ${topic} in ${timeoutMs} ms without reaching the goal`)),
-        timeoutMs,
-      );
-      void consumer.run({
-        eachBatch: ({ batch }) => {
-          for (const message of batch.messages) {
-            const headers: Record<string, Buffer | undefined> = {};
-            for (const [name, value] of Object.entries(message.headers ?? {})) {
-              const first = Array.isArray(value) ? value[0] : value;
-              headers[name] = first === undefined ? undefined : Buffer.from(first);
-            }
-            events.push(...(decodeFrame(message.value, headers).events as T[]));
-          }
-          if (done(events)) {
-            clearTimeout(timer);
-            resolve();
-          }
-          return Promise.resolve();
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  await consumeUntil(
+    topic,
+    (message) => {
+      events.push(...(decodeFrame(message.value, message.headers).events as T[]));
+      return done(events);
+    },
+    () => `collected ${events.length} events without reaching the goal`,
+    timeoutMs,
+    brokerList,
+  );
   return events;
 }

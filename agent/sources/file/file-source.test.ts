@@ -494,9 +494,9 @@ describe('FileSource on a real file system', () => {
         { body: 'real \ufffd ok' },
         { body: 'z'.repeat(16), truncated: true },
       ];
-      expect(
-        consumer.events.map((event) => ({ ...project(event), ...(event.truncated === undefined ? {} : { truncated: event.truncated }) })),
-      ).toEqual(expected.map((line, index) => ({ ...line, id: eventId(AGENT, fileId, offsets[index] ?? -1), path, file_id: fileId, offset: offsets[index] })));
+      expect(consumer.events.map((event) => ({ ...project(event), ...(event.truncated === undefined ? {} : { truncated: event.truncated }) }))).toEqual(
+        expected.map((line, index) => ({ ...line, id: eventId(AGENT, fileId, offsets[index] ?? -1), path, file_id: fileId, offset: offsets[index] })),
+      );
       expect(await sampleValue(telemetry.families, 'tributary_component_truncated_events_total')).toBe(2);
       expect(await sampleValue(telemetry.families, 'tributary_component_invalid_text_events_total')).toBe(1);
       expect(store.get(fileId)?.offset).toBe(content.length);

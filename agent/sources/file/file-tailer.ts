@@ -151,6 +151,8 @@ export class FileTailer {
     const twoByteUnits = codecFor(this.context.config.encoding).newlineBytes === 2;
     let buffer: Buffer | undefined;
     let sinceYield = 0;
+    /** Set after waiting: the file may have been truncated and refilled past `readOffset` meanwhile. */
+    let mayBeRewritten = false;
     try {
       while (!this.stopped) {
         const handle = this.handle as FileHandle;
@@ -159,6 +161,10 @@ export class FileTailer {
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.readOffset);
         // An odd trailing byte of UTF-16 waits for its other half, so newline units never straddle reads.
         const usable = twoByteUnits ? bytesRead & ~1 : bytesRead;
+        // copytruncate followed by fast writes: bytes at our offset would be the middle of the new content. The first
+        // line is checked after the read, so when it still matches, the bytes just read belong to this file.
+        if (usable > 0 && mayBeRewritten && (await this.rewritten(handle))) return;
+        mayBeRewritten = false;
         if (usable > 0) {
           this.lastGrowthAt = Date.now();
           await this.consumeChunk(buffer.subarray(0, usable));
@@ -176,11 +182,7 @@ export class FileTailer {
         await this.emitRecords(this.flushStages(false));
         const state = await this.inspect(handle);
         if (state === 'truncated' || state === 'rewritten') {
-          await this.emitRecords(this.flushStages(true));
-          this.context.logger.info(
-            { path: this.path, file_id: this.identity, state, offset: this.readOffset },
-            'file truncated or rewritten (copytruncate); its new content is a new file',
-          );
+          await this.endReplaced(state);
           return;
         }
         if ((state === 'moved' || state === 'deleted') && Date.now() - this.lastGrowthAt >= this.context.config.rotate_wait) {
@@ -191,11 +193,28 @@ export class FileTailer {
         // At end of file a descriptor is only worth keeping when no other file waits for one.
         if (this.context.limiter.hasWaiters) this.closeAndRelease();
         await this.idle();
+        mayBeRewritten = true;
         if (!this.handle && !this.isStopped() && !(await this.acquireAndOpen())) return;
       }
     } finally {
       this.closeAndRelease();
     }
+  }
+
+  /** Whether the file's first line is no longer this file's (ending the tailer if so); only `checksum` can tell. */
+  private async rewritten(handle: FileHandle): Promise<boolean> {
+    if (this.context.fingerprint.strategy !== 'checksum' || (await fingerprint(handle, this.context.fingerprint)) === this.identity) return false;
+    await this.endReplaced('rewritten');
+    return true;
+  }
+
+  /** What this file held is gone from its inode (copytruncate): emit what the stages hold; discovery reads the new content as a new file. */
+  private async endReplaced(state: 'truncated' | 'rewritten'): Promise<void> {
+    await this.emitRecords(this.flushStages(true));
+    this.context.logger.info(
+      { path: this.path, file_id: this.identity, state, offset: this.readOffset },
+      'file truncated or rewritten (copytruncate); its new content is a new file',
+    );
   }
 
   /** Takes a descriptor slot and opens the path, if it still holds this file. */

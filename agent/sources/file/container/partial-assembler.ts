@@ -1,4 +1,5 @@
 import type { LineRecord } from '../line-stage.js';
+import { fitUtf8 } from '../utf8-fit.js';
 
 export type IoStream = 'stdout' | 'stderr';
 
@@ -68,7 +69,7 @@ export class PartialAssembler {
     if (open === undefined && !parsed.partial) {
       // The common case, a whole line: no pending state to build.
       // A UTF-16 code unit is at most 3 UTF-8 bytes (a surrogate pair, 2 units, is 4): short lines need no measuring.
-      const { text, cut } = parsed.content.length * 3 <= this.maxBytes ? { text: parsed.content, cut: false } : fit(parsed.content, this.maxBytes);
+      const { text, cut } = parsed.content.length * 3 <= this.maxBytes ? { text: parsed.content, cut: false } : fitUtf8(parsed.content, this.maxBytes);
       if (cut) this.stats.truncated++;
       return record(text, line.offset, line.end, line.truncated || cut, parsed.time, parsed.stream);
     }
@@ -111,7 +112,7 @@ export class PartialAssembler {
       this.stats.partialsDropped++;
       return;
     }
-    const { text, bytes, cut } = fit(content, this.maxBytes - pending.bytes);
+    const { text, bytes, cut } = fitUtf8(content, this.maxBytes - pending.bytes);
     if (text.length > 0) pending.chunks.push(text);
     pending.bytes += bytes;
     if (cut) {
@@ -124,17 +125,6 @@ export class PartialAssembler {
   private complete(pending: Pending, stream: IoStream): LineRecord {
     return record(pending.chunks.join(''), pending.offset, pending.end, pending.truncated, pending.time, stream);
   }
-}
-
-/** The longest prefix of `text` that fits in `room` UTF-8 bytes, cut between characters, and its size. */
-function fit(text: string, room: number): { text: string; bytes: number; cut: boolean } {
-  const size = Buffer.byteLength(text, 'utf8');
-  if (size <= room) return { text, bytes: size, cut: false };
-  const bytes = Buffer.from(text, 'utf8');
-  let end = Math.max(room, 0);
-  // Back off over continuation bytes (10xxxxxx) so no character is split.
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return { text: bytes.toString('utf8', 0, end), bytes: end, cut: true };
 }
 
 function record(text: string, offset: number, end: number, truncated: boolean, time: string, stream: IoStream): LineRecord {

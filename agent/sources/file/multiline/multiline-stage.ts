@@ -1,6 +1,7 @@
 import type { LineRecord, LineStage } from '../line-stage.js';
 import type { MultilineConfig } from './config.js';
 import { multilineRules, type ContinuationRule, type StartRule } from './presets.js';
+import { fitUtf8 } from '../utf8-fit.js';
 
 /** Counters for metrics; cumulative since construction, read by the caller. */
 export interface MultilineStats {
@@ -160,7 +161,7 @@ export class MultilineStage implements LineStage {
 
   private open(line: LineRecord, nowMs: number): void {
     const state = this.starts.find((start) => start.pattern.test(line.text))?.state ?? this.defaultState;
-    const { text, bytes, cut } = fit(line.text, this.maxBytes);
+    const { text, bytes, cut } = fitUtf8(line.text, this.maxBytes);
     this.pending = {
       first: line,
       parts: [text],
@@ -220,7 +221,7 @@ export class MultilineStage implements LineStage {
       this.drop(pending);
       return;
     }
-    const { text, bytes, cut } = fit(line.text, room);
+    const { text, bytes, cut } = fitUtf8(line.text, room);
     if (cut && bytes === 0) {
       this.drop(pending);
       return;
@@ -245,15 +246,4 @@ export class MultilineStage implements LineStage {
 
 function sameStream(a: LineRecord, b: LineRecord): boolean {
   return a.attributes?.['log.iostream'] === b.attributes?.['log.iostream'];
-}
-
-/** The longest prefix of `text` within `room` UTF-8 bytes, cut between characters, and its size. */
-function fit(text: string, room: number): { text: string; bytes: number; cut: boolean } {
-  const size = Buffer.byteLength(text, 'utf8');
-  if (size <= room) return { text, bytes: size, cut: false };
-  const encoded = Buffer.from(text, 'utf8');
-  let end = Math.max(room, 0);
-  // Back off over continuation bytes (10xxxxxx) so no character is split.
-  while (end > 0 && ((encoded[end] ?? 0) & 0xc0) === 0x80) end--;
-  return { text: encoded.toString('utf8', 0, end), bytes: end, cut: true };
 }
