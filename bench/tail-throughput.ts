@@ -20,6 +20,7 @@ import { stringify } from 'yaml';
 import { startLocalKafka, type LocalKafka } from '../deploy/dev/kafka/local-kafka.js';
 import { createKafkaClient } from '../shared/kafka/client.js';
 import { ensureTopicsWith } from '../shared/kafka/topics.js';
+import { PROCESS_NODE_FLAGS } from '../shared/cli/node-flags.js';
 import { packageRoot } from '../shared/paths.js';
 import { silentLogger } from '../shared/telemetry/logger.js';
 
@@ -106,7 +107,7 @@ async function runAgent(dir: string, brokers: string[], lines: number): Promise<
     }),
   );
   const started = process.hrtime.bigint();
-  const agent = spawn(process.execPath, [CLI, 'agent', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const agent = spawn(process.execPath, [...PROCESS_NODE_FLAGS, CLI, 'agent', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   const pid = agent.pid as number;
   let stats = { cpuSeconds: 0, peakRssMib: 0 };
   for (;;) {

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
+// The flags above must match PROCESS_NODE_FLAGS in node-flags.ts.
 import { parseArgs } from 'node:util';
 import { Agent } from '../../agent/agent.js';
 import { agentConfigSchema } from '../../agent/config.js';

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { PROCESS_NODE_FLAGS } from '../../shared/cli/node-flags.js';
 import { packageRoot } from '../../shared/paths.js';
 
 /** The compiled CLI, exactly as users run it (`npm test` builds first). */
@@ -36,7 +37,7 @@ export interface RunningProcess {
 
 /** Runs `tributary <command> --config <file>` as a separate process. */
 export function startCli(command: string, configFile: string, env: NodeJS.ProcessEnv = {}): RunningProcess {
-  const child = spawn(process.execPath, [CLI, command, '--config', configFile], {
+  const child = spawn(process.execPath, [...PROCESS_NODE_FLAGS, CLI, command, '--config', configFile], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,7 +59,7 @@ export function startCli(command: string, configFile: string, env: NodeJS.Proces
 /** Runs the CLI to completion and returns its exit code and output. */
 export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...PROCESS_NODE_FLAGS, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
