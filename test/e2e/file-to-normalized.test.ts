@@ -8,6 +8,7 @@ import type { RawLogEvent } from '../../shared/record/raw-event.js';
 import { eventId } from '../../shared/record/event-id.js';
 import { fingerprintOfPath } from '../../agent/sources/file/file-identity.js';
 import { brokers, readTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js';
+import { logRecordErrors } from '../helpers/schemas.js';
 import { freePort, metricValue, startCli, waitUntilReady, writeYaml, type RunningProcess } from '../helpers/processes.js';
 
 const LINES = 10_000;
@@ -155,6 +156,8 @@ describe('file → agent → Kafka → collector → normalized topic (real brok
       .split('\n')
       .map((line) => JSON.parse(line) as LogRecord);
     expect(records).toHaveLength(LINES);
+    // What a non-JavaScript consumer reads validates against the published schema, record by record.
+    for (const record of records) expect(logRecordErrors(record)).toBeUndefined();
     expect(new Set(records.map((record) => record.body))).toEqual(new Set(Array.from({ length: LINES }, (_, index) => lineText(index))));
   });
 

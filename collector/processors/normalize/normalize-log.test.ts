@@ -48,3 +48,20 @@ describe('resourceKey', () => {
     expect(resourceKey({ a: '1' })).not.toBe(resourceKey({ a: '2' }));
   });
 });
+
+describe('the published schema (shared/record/schemas/tributary.log.v1.json)', () => {
+  it('accepts every shape the normalizer emits and rejects a broken record', async () => {
+    const { logRecordErrors } = await import('../../../test/helpers/schemas.js');
+    const plain = normalizeLogEvent(asRawLogEvent(raw));
+    const rich = normalizeLogEvent({
+      ...asRawLogEvent(raw),
+      truncated: true,
+      time: '2026-11-23T11:59:59.123456789Z',
+      attributes: { 'log.iostream': 'stderr' },
+    });
+    expect(logRecordErrors(plain)).toBeUndefined();
+    expect(logRecordErrors(rich)).toBeUndefined();
+    expect(logRecordErrors({ ...plain, id: 'not-hex' })).toMatch(/pattern/);
+    expect(logRecordErrors({ ...plain, extra: 1 })).toMatch(/additionalProperties/);
+  });
+});
