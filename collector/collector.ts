@@ -11,6 +11,7 @@ import { PipelineMetrics, type ComponentMetrics } from '../shared/telemetry/metr
 import { inSpan } from '../shared/telemetry/tracing.js';
 import type { CollectorConfig } from './config.js';
 import { LogPipeline } from './log-pipeline.js';
+import { ParserSelector } from './processors/parse/parse-rules.js';
 import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
 import { FileSink } from './outputs/file/file-sink.js';
 import { KafkaTopicsOutput } from './outputs/kafka_topics/kafka-topics-output.js';
@@ -60,6 +61,7 @@ export class Collector implements Lifecycle {
       this.deadLetters,
       {
         maxFrameBytes: config.input.max_frame_bytes,
+        parsers: new ParserSelector(config.parsers),
         staticResource: config.collector.resource,
         retry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
       },
@@ -117,10 +119,14 @@ export class Collector implements Lifecycle {
     let start = 0;
     while (start < batch.messages.length && batch.shouldContinue()) {
       // Steps bound the memory of decoded records and let offsets advance within a large fetch.
+      // Bounded by bytes and by events, so a step stays short: heartbeats and rebalances happen between steps.
       let end = start;
       let bytes = 0;
-      while (end < batch.messages.length && (end === start || bytes < this.config.input.max_step_bytes)) {
-        bytes += batch.messages[end]?.value?.length ?? 0;
+      let events = 0;
+      while (end < batch.messages.length && (end === start || (bytes < this.config.input.max_step_bytes && events < this.config.input.max_step_events))) {
+        const message = batch.messages[end];
+        bytes += message?.value?.length ?? 0;
+        events += Number(message?.headers['tributary.event-count']?.toString() ?? 1) || 1;
         end++;
       }
       const step = batch.messages.slice(start, end);

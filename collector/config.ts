@@ -4,6 +4,7 @@ import { byteSize, duration, telemetrySchema } from '../shared/config/schema.js'
 import { kafkaConnectionSchema } from '../shared/kafka/config.js';
 import { fileOutputSchema } from './outputs/file/config.js';
 import { kafkaTopicsOutputSchema } from './outputs/kafka_topics/config.js';
+import { parseRuleSchema } from './processors/parse/parse-rules.js';
 
 /** Output types, keyed by the `type` field; one entry per component folder under collector/outputs. */
 export const collectorOutputSchema = z.discriminatedUnion('type', [kafkaTopicsOutputSchema, fileOutputSchema]);
@@ -29,6 +30,8 @@ export const collectorConfigSchema = z.strictObject({
       max_frame_bytes: byteSize().default(64 * 1024 * 1024),
       /** Compressed bytes of frames handled per step before outputs must acknowledge. */
       max_step_bytes: byteSize().default(4 * 1024 * 1024),
+      /** Events decoded per step; frames compress ~10-20×, so bytes alone would let a step hold hundreds of thousands. */
+      max_step_events: z.number().int().min(1).default(20_000),
       partitions_concurrently: z.number().int().min(1).default(2),
       commit_interval: duration().default(1_000),
       /** How long the group waits for a silent member (a crashed collector) before moving its partitions. */
@@ -36,6 +39,8 @@ export const collectorConfigSchema = z.strictObject({
       heartbeat_interval: duration().default(3_000),
     })
     .prefault({}),
+  /** Parsers chosen per record by source, file glob, container or resource; the first matching rule wins. */
+  parsers: z.array(parseRuleSchema).default([]),
   outputs: z
     .record(z.string().regex(/^[a-z0-9_]+$/, 'output ids are lower_snake_case'), collectorOutputSchema)
     .refine((outputs) => Object.keys(outputs).length > 0, { message: 'at least one output is required' }),

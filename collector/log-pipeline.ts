@@ -7,9 +7,11 @@ import type { Logger } from '../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../shared/telemetry/metrics.js';
 import type { DeadLetter, DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
 import { asRawLogEvent, normalizeLogEvent, resourceKey } from './processors/normalize/normalize-log.js';
+import { applyParser, type ParserSelector } from './processors/parse/parse-rules.js';
 
 export interface LogPipelineOptions {
   maxFrameBytes: number;
+  parsers: ParserSelector;
   staticResource: Readonly<Record<string, string>>;
   retry: { initialMs: number; maxMs: number };
 }
@@ -73,6 +75,8 @@ export class LogPipeline {
       try {
         const raw = asRawLogEvent(event);
         const record = normalizeLogEvent(raw, this.options.staticResource);
+        const parser = this.options.parsers.select(record);
+        if (parser && !applyParser(record, parser)) this.metrics.error('parse');
         const sourceIdentity = `${raw.agent_id}\u0000${raw.host}\u0000${raw.source.name}`;
         let key = keysBySource.get(sourceIdentity);
         if (key === undefined) {

@@ -10,11 +10,12 @@ import { TributaryError } from '../errors.js';
 import { createLogger } from '../telemetry/logger.js';
 import { runDemo } from './demo.js';
 import { runUntilSignalled } from './run-process.js';
+import { superviseWorkers, workerIndex } from './supervisor.js';
 import { validateFile } from './validate.js';
 
 const USAGE = `Usage:
   tributary agent --config agent.yaml        tail files into Kafka
-  tributary collector --config collector.yaml  normalize raw topics into standard records
+  tributary collector --config collector.yaml [--workers N]  normalize raw topics (N consumer-group members)
   tributary validate --config FILE [--kind agent|collector]
   tributary demo                             local Kafka + agent + collector on a generated log
 `;
@@ -23,7 +24,12 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
-    options: { config: { type: 'string', short: 'c' }, kind: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      kind: { type: 'string' },
+      workers: { type: 'string', short: 'w' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: false,
   });
   if (command === undefined || command === 'help' || values.help) {
@@ -57,7 +63,19 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'collector': {
       const config = await loadConfigFile(collectorConfigSchema, file);
+      const workers = values.workers === undefined ? 1 : Number(values.workers);
+      if (!Number.isInteger(workers) || workers < 1) {
+        process.stderr.write(`--workers must be a whole number of at least 1, got ${values.workers ?? ''}\n`);
+        return 2;
+      }
       const logger = createLogger('tributary-collector', config.telemetry.log_level);
+      if (workers > 1) return superviseWorkers(workers, ['collector', '--config', file], logger);
+      const index = workerIndex();
+      if (index !== undefined) {
+        // Under a supervisor: one metrics port and one client id per worker.
+        if (config.telemetry.port !== 0) config.telemetry.port += index;
+        config.collector.instance_name = `${config.collector.instance_name}-w${index}`;
+      }
       return runUntilSignalled(new Collector(config, logger), logger, config.collector.shutdown_timeout);
     }
     default:

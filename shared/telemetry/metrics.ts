@@ -18,7 +18,7 @@ const COMPONENT_LABELS = ['component_id', 'component_type', 'component_kind'] as
 
 /** Reasons an event can be dropped or altered; a closed set keeps label cardinality bounded. */
 export type DropReason = 'oversize' | 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full';
-export type ErrorReason = 'kafka_unavailable' | 'kafka_rejected' | 'decode' | 'sink_unavailable' | 'sink_rejected' | 'io' | 'checkpoint';
+export type ErrorReason = 'kafka_unavailable' | 'kafka_rejected' | 'decode' | 'parse' | 'sink_unavailable' | 'sink_rejected' | 'io' | 'checkpoint';
 
 export class PipelineMetrics {
   readonly registry: Registry;

@@ -35,7 +35,7 @@ export interface ReadMessage {
  * Reads `topic` from the beginning with a fresh group, handing each message to
  * `take` until it returns true (or failing after `timeoutMs`).
  */
-async function consumeUntil(
+export async function consumeUntil(
   topic: string,
   take: (message: ReadMessage) => boolean,
   describe: () => string,

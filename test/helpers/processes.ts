@@ -36,8 +36,8 @@ export interface RunningProcess {
 }
 
 /** Runs `tributary <command> --config <file>` as a separate process. */
-export function startCli(command: string, configFile: string, env: NodeJS.ProcessEnv = {}): RunningProcess {
-  const child = spawn(process.execPath, [...PROCESS_NODE_FLAGS, CLI, command, '--config', configFile], {
+export function startCli(command: string, configFile: string, env: NodeJS.ProcessEnv = {}, extraArgs: readonly string[] = []): RunningProcess {
+  const child = spawn(process.execPath, [...PROCESS_NODE_FLAGS, CLI, command, '--config', configFile, ...extraArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -35,7 +35,8 @@ describe('collector dead letters (real broker)', () => {
     await admin.disconnect();
     const producer = testKafka().producer();
     await producer.connect();
-    const good = encodeEvents('raw.log.v1', [goodEvent(1), goodEvent(2)]);
+    const jsonLine = { ...goodEvent(2), body: '{"time":"2026-11-23T11:00:00.250Z","level":"warning","msg":"disk almost full","disk":{"free_mb":12}}' };
+    const good = encodeEvents('raw.log.v1', [goodEvent(1), jsonLine]);
     const mixed = encodeEvents('raw.log.v1', [goodEvent(3), { id: 'broken', body: 7 }]);
     await producer.send({
       topic: rawTopic,
@@ -53,6 +54,7 @@ describe('collector dead letters (real broker)', () => {
           kafka: { brokers: brokers() },
           collector: { group_id: uniqueName('dlq-group') },
           input: { topics: [rawTopic] },
+          parsers: [{ match: { path: '/*.log' }, parser: { type: 'json' } }],
           outputs: { normalized: { type: 'kafka_topics', logs_topic: logsTopic }, local: { type: 'file', path: recordsFile } },
           dead_letter: { topic: dlqTopic },
           telemetry: { port: 0 },
@@ -72,11 +74,15 @@ describe('collector dead letters (real broker)', () => {
     await waitFor('3 records in the file sink', async () =>
       (await readFile(recordsFile, 'utf8').catch(() => '')).trim().split('\n').length === 3 ? true : undefined,
     );
-    const bodies = (await readFile(recordsFile, 'utf8'))
+    const records = (await readFile(recordsFile, 'utf8'))
       .trim()
       .split('\n')
-      .map((line) => (JSON.parse(line) as LogRecord).body);
-    expect(bodies).toEqual(['good 1', 'good 2', 'good 3']);
+      .map((line) => JSON.parse(line) as LogRecord);
+    expect(records.map((record) => record.body)).toEqual(['good 1', 'disk almost full', 'good 3']);
+    // The JSON line is parsed: event time, severity and the remaining fields as attributes.
+    expect(records[1]).toMatchObject({ timestamp: '2026-11-23T11:00:00.250Z', severity_number: 13, severity_text: 'WARN', attributes: { 'disk.free_mb': 12 } });
+    // A line the parser rejects keeps its raw body and says why; it is not dropped.
+    expect(records[0]?.attributes['tributary.parse_error']).toMatch(/^json: /);
 
     const letters = await readTopic(dlqTopic, 2);
     expect(letters.map((letter) => letter.headers['tributary.dlq.source.offset'])).toEqual(['1', '2']);
