@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../../shared/paths.js';
 import { parserSchema } from './config.js';
 import { createParser } from './create-parser.js';
+import { parseCsv } from '../../../test/helpers/csv.js';
 
 /**
  * Golden tests against loghub (https://github.com/logpai/loghub; Zhu et al.,
@@ -141,48 +142,4 @@ function readLines(file: string): string[] {
   const lines = readFileSync(file, 'utf8').split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   return lines;
-}
-
-/** RFC 4180 CSV: quoted fields may hold commas, `""` and line breaks. Returns one object per data row, keyed by the header. */
-function parseCsv(text: string): Record<string, string>[] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charAt(i);
-    if (quoted) {
-      if (ch === '"' && text.charAt(i + 1) === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        field += ch;
-      }
-    } else if (ch === '"') {
-      quoted = true;
-    } else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text.charAt(i + 1) === '\n') i++;
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-    } else {
-      field += ch;
-    }
-  }
-  if (field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
-  }
-  const [header, ...rows] = records;
-  if (header === undefined) return [];
-  return rows.map((cells) => {
-    if (cells.length !== header.length) throw new Error(`CSV row has ${cells.length} cells, header has ${header.length}: ${cells.join(',')}`);
-    return Object.fromEntries(header.map((name, index) => [name, cells[index] ?? '']));
-  });
 }
