@@ -12,21 +12,17 @@
  * /proc for that process only. Prints a table and appends one JSON line per
  * scenario to bench/results/tail-throughput.ndjson.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startLocalKafka, type LocalKafka } from '../deploy/dev/kafka/local-kafka.js';
 import { createKafkaClient } from '../shared/kafka/client.js';
 import { ensureTopicsWith } from '../shared/kafka/topics.js';
-import { PROCESS_NODE_FLAGS } from '../shared/cli/node-flags.js';
-import { packageRoot } from '../shared/paths.js';
 import { silentLogger } from '../shared/telemetry/logger.js';
+import { appendResults, benchBrokers, machine, printTable, procStats, randomPort, sentEvents, sleep, spawnCli, stopProcess } from './lib/harness.js';
 
 const MIB_PER_SCENARIO = Number(process.env.BENCH_MIB ?? 200);
-const CLI = join(packageRoot(), 'dist', 'shared', 'cli', 'tributary.js');
-const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ, fixed at 100 on every mainstream architecture
 
 interface Scenario {
   name: string;
@@ -72,29 +68,8 @@ async function writeInput(dir: string, scenario: Scenario): Promise<{ lines: num
   return { lines, allLines };
 }
 
-async function procStats(pid: number): Promise<{ cpuSeconds: number; peakRssMib: number }> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return {
-    cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND,
-    peakRssMib: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024,
-  };
-}
-
-async function sentEvents(metricsUrl: string): Promise<number> {
-  const text = await fetch(metricsUrl).then(
-    (response) => response.text(),
-    () => '',
-  );
-  const sample = text
-    .split('\n')
-    .find((candidate) => candidate.startsWith('tributary_component_sent_events_total') && candidate.includes('component_id="app"'));
-  return sample ? Number(sample.slice(sample.lastIndexOf(' ') + 1)) : 0;
-}
-
 async function runAgent(dir: string, brokers: string[], lines: number): Promise<{ seconds: number; cpuSeconds: number; peakRssMib: number }> {
-  const port = 19_000 + Math.floor(Math.random() * 1000);
+  const port = randomPort();
   const config = join(dir, 'agent.yaml');
   await writeFile(
     config,
@@ -107,18 +82,17 @@ async function runAgent(dir: string, brokers: string[], lines: number): Promise<
     }),
   );
   const started = process.hrtime.bigint();
-  const agent = spawn(process.execPath, [...PROCESS_NODE_FLAGS, CLI, 'agent', '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const agent = spawnCli(['agent', '--config', config]);
   const pid = agent.pid as number;
   let stats = { cpuSeconds: 0, peakRssMib: 0 };
   for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     if (agent.exitCode !== null) throw new Error(`agent exited with ${agent.exitCode}`);
     stats = await procStats(pid);
-    if ((await sentEvents(`http://127.0.0.1:${port}/metrics`)) >= lines) break;
+    if ((await sentEvents(`http://127.0.0.1:${port}/metrics`, 'app')) >= lines) break;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  agent.kill('SIGTERM');
-  await new Promise((resolve) => agent.once('exit', resolve));
+  await stopProcess(agent);
   return { seconds, ...stats };
 }
 
@@ -137,12 +111,7 @@ async function runKcat(brokers: string[], file: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  let kafka: LocalKafka | undefined;
-  let brokers = process.env.KAFKA_BROKERS?.split(',');
-  if (!brokers) {
-    kafka = await startLocalKafka();
-    brokers = kafka.brokers;
-  }
+  const { brokers, kafka, stop } = await benchBrokers();
   const results: Array<Record<string, unknown>> = [];
   try {
     for (const scenario of SCENARIOS) {
@@ -165,9 +134,8 @@ async function main(): Promise<void> {
           agent_peak_rss_mib: Number(agent.peakRssMib.toFixed(1)),
           kcat_lines_per_second: Math.round(lines / kcatSeconds),
           agent_to_kcat_ratio: Number((kcatSeconds / agent.seconds).toFixed(2)),
-          kafka: kafka ? `local ${kafka.version}` : 'external',
-          node: process.version,
-          cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+          kafka,
+          ...machine(),
         };
         results.push(result);
         process.stderr.write(`bench: ${scenario.name}: agent ${result.agent_lines_per_second} lines/s, kcat ${result.kcat_lines_per_second} lines/s\n`);
@@ -176,16 +144,22 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await kafka?.stop();
+    await stop();
   }
-  const header = '| scenario | lines | agent lines/s | agent MiB/s | agent CPU s | agent peak RSS MiB | kcat lines/s | agent/kcat |';
-  const rows = results.map(
-    (result) =>
-      `| ${String(result.scenario)} | ${String(result.lines)} | ${String(result.agent_lines_per_second)} | ${String(result.agent_mib_per_second)} | ${String(result.agent_cpu_seconds)} | ${String(result.agent_peak_rss_mib)} | ${String(result.kcat_lines_per_second)} | ${String(result.agent_to_kcat_ratio)} |`,
+  printTable(
+    ['scenario', 'lines', 'agent lines/s', 'agent MiB/s', 'agent CPU s', 'agent peak RSS MiB', 'kcat lines/s', 'agent/kcat'],
+    results.map((result) => [
+      result.scenario,
+      result.lines,
+      result.agent_lines_per_second,
+      result.agent_mib_per_second,
+      result.agent_cpu_seconds,
+      result.agent_peak_rss_mib,
+      result.kcat_lines_per_second,
+      result.agent_to_kcat_ratio,
+    ]),
   );
-  process.stdout.write(`${[header, '|---|---|---|---|---|---|---|---|', ...rows].join('\n')}\n`);
-  await mkdir(join(packageRoot(), 'bench', 'results'), { recursive: true });
-  await appendFile(join(packageRoot(), 'bench', 'results', 'tail-throughput.ndjson'), results.map((result) => `${JSON.stringify(result)}\n`).join(''));
+  await appendResults('tail-throughput.ndjson', results);
 }
 
 await main();
