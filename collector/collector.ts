@@ -11,7 +11,9 @@ import { PipelineMetrics, type ComponentMetrics } from '../shared/telemetry/metr
 import { inSpan } from '../shared/telemetry/tracing.js';
 import type { CollectorConfig } from './config.js';
 import { LogPipeline } from './log-pipeline.js';
+import { createEnricher } from './processors/enrich/enrich.js';
 import { ParserSelector } from './processors/parse/parse-rules.js';
+import { Router } from './processors/route/route.js';
 import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
 import { FileSink } from './outputs/file/file-sink.js';
 import { KafkaTopicsOutput } from './outputs/kafka_topics/kafka-topics-output.js';
@@ -63,6 +65,9 @@ export class Collector implements Lifecycle {
         maxFrameBytes: config.input.max_frame_bytes,
         parsers: new ParserSelector(config.parsers),
         staticResource: config.collector.resource,
+        enrich: createEnricher(config.enrich),
+        router: new Router(config, Object.keys(config.outputs)),
+        enrichMetrics: this.metrics.component({ component_id: 'enrich', component_type: 'enrich', component_kind: 'processor' }),
         retry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
       },
       this.metrics.component({ component_id: 'normalize', component_type: 'normalize', component_kind: 'processor' }),

@@ -4,59 +4,79 @@ import { byteSize, duration, telemetrySchema } from '../shared/config/schema.js'
 import { kafkaConnectionSchema } from '../shared/kafka/config.js';
 import { fileOutputSchema } from './outputs/file/config.js';
 import { kafkaTopicsOutputSchema } from './outputs/kafka_topics/config.js';
+import { enrichOperationSchema } from './processors/enrich/config.js';
 import { parseRuleSchema } from './processors/parse/parse-rules.js';
+import { routeRuleSchema } from './processors/route/config.js';
 
 /** Output types, keyed by the `type` field; one entry per component folder under collector/outputs. */
 export const collectorOutputSchema = z.discriminatedUnion('type', [kafkaTopicsOutputSchema, fileOutputSchema]);
 
-export const collectorConfigSchema = z.strictObject({
-  collector: z
-    .strictObject({
-      /** The Kafka consumer group; every collector with the same id shares the raw topics' partitions. */
-      group_id: z.string().min(1).default('tributary-collector'),
-      instance_name: z.string().min(1).default(hostname()),
-      /** Attributes added to every record's resource, e.g. { deployment.environment: prod }. */
-      resource: z.record(z.string(), z.string()).default({}),
-      shutdown_timeout: duration().default(30_000),
-    })
-    .prefault({}),
-  kafka: kafkaConnectionSchema,
-  input: z
-    .strictObject({
-      topics: z.array(z.string().min(1)).min(1).default(['tributary.raw.logs']),
-      /** Where a new consumer group starts: `earliest` reads what agents sent before the collector first ran. */
-      start_offset: z.enum(['earliest', 'latest']).default('earliest'),
-      /** A frame that decompresses past this goes to the dead-letter topic instead of exhausting memory. */
-      max_frame_bytes: byteSize().default(64 * 1024 * 1024),
-      /** Compressed bytes of frames handled per step before outputs must acknowledge. */
-      max_step_bytes: byteSize().default(4 * 1024 * 1024),
-      /** Events decoded per step; frames compress ~10-20×, so bytes alone would let a step hold hundreds of thousands. */
-      max_step_events: z.number().int().min(1).default(20_000),
-      partitions_concurrently: z.number().int().min(1).default(2),
-      commit_interval: duration().default(1_000),
-      /** How long the group waits for a silent member (a crashed collector) before moving its partitions. */
-      session_timeout: duration().default(30_000),
-      heartbeat_interval: duration().default(3_000),
-    })
-    .prefault({}),
-  /** Parsers chosen per record by source, file glob, container or resource; the first matching rule wins. */
-  parsers: z.array(parseRuleSchema).default([]),
-  outputs: z
-    .record(z.string().regex(/^[a-z0-9_]+$/, 'output ids are lower_snake_case'), collectorOutputSchema)
-    .refine((outputs) => Object.keys(outputs).length > 0, { message: 'at least one output is required' }),
-  dead_letter: z
-    .strictObject({
-      topic: z.string().min(1).default('tributary.dlq'),
-      partitions: z.number().int().min(1).default(3),
-    })
-    .prefault({}),
-  retry: z
-    .strictObject({
-      initial_backoff: duration().default(250),
-      max_backoff: duration().default(30_000),
-    })
-    .prefault({}),
-  telemetry: telemetrySchema,
-});
+export const collectorConfigSchema = z
+  .strictObject({
+    collector: z
+      .strictObject({
+        /** The Kafka consumer group; every collector with the same id shares the raw topics' partitions. */
+        group_id: z.string().min(1).default('tributary-collector'),
+        instance_name: z.string().min(1).default(hostname()),
+        /** Attributes added to every record's resource, e.g. { deployment.environment: prod }. */
+        resource: z.record(z.string(), z.string()).default({}),
+        shutdown_timeout: duration().default(30_000),
+      })
+      .prefault({}),
+    kafka: kafkaConnectionSchema,
+    input: z
+      .strictObject({
+        topics: z.array(z.string().min(1)).min(1).default(['tributary.raw.logs']),
+        /** Where a new consumer group starts: `earliest` reads what agents sent before the collector first ran. */
+        start_offset: z.enum(['earliest', 'latest']).default('earliest'),
+        /** A frame that decompresses past this goes to the dead-letter topic instead of exhausting memory. */
+        max_frame_bytes: byteSize().default(64 * 1024 * 1024),
+        /** Compressed bytes of frames handled per step before outputs must acknowledge. */
+        max_step_bytes: byteSize().default(4 * 1024 * 1024),
+        /** Events decoded per step; frames compress ~10-20×, so bytes alone would let a step hold hundreds of thousands. */
+        max_step_events: z.number().int().min(1).default(20_000),
+        partitions_concurrently: z.number().int().min(1).default(2),
+        commit_interval: duration().default(1_000),
+        /** How long the group waits for a silent member (a crashed collector) before moving its partitions. */
+        session_timeout: duration().default(30_000),
+        heartbeat_interval: duration().default(3_000),
+      })
+      .prefault({}),
+    /** Parsers chosen per record by source, file glob, container or resource; the first matching rule wins. */
+    parsers: z.array(parseRuleSchema).default([]),
+    /** Operations (add, rename, drop, redact) applied in order to every record after parsing. */
+    enrich: z.array(enrichOperationSchema).default([]),
+    /** Routing rules choosing each record's outputs; the first matching rule wins unless it says `continue`. */
+    routes: z.array(routeRuleSchema).default([]),
+    /** Outputs of records no route matches; every output when unset. */
+    default_outputs: z.array(z.string().min(1)).min(1).optional(),
+    outputs: z
+      .record(z.string().regex(/^[a-z0-9_]+$/, 'output ids are lower_snake_case'), collectorOutputSchema)
+      .refine((outputs) => Object.keys(outputs).length > 0, { message: 'at least one output is required' }),
+    dead_letter: z
+      .strictObject({
+        topic: z.string().min(1).default('tributary.dlq'),
+        partitions: z.number().int().min(1).default(3),
+      })
+      .prefault({}),
+    retry: z
+      .strictObject({
+        initial_backoff: duration().default(250),
+        max_backoff: duration().default(30_000),
+      })
+      .prefault({}),
+    telemetry: telemetrySchema,
+  })
+  .superRefine((config, ctx) => {
+    // Routes name outputs by id; a typo would silently send records nowhere, so it is a config error.
+    const known = Object.keys(config.outputs);
+    const check = (id: string, path: (string | number)[]): void => {
+      if (!Object.hasOwn(config.outputs, id)) {
+        ctx.addIssue({ code: 'custom', path, message: `unknown output "${id}"; outputs are: ${known.join(', ')}` });
+      }
+    };
+    config.routes.forEach((route, index) => route.outputs.forEach((id, position) => check(id, ['routes', index, 'outputs', position])));
+    config.default_outputs?.forEach((id, position) => check(id, ['default_outputs', position]));
+  });
 
 export type CollectorConfig = z.output<typeof collectorConfigSchema>;

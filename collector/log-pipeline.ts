@@ -6,13 +6,21 @@ import { retry } from '../shared/pipeline/retry.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../shared/telemetry/metrics.js';
 import type { DeadLetter, DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
+import type { Enricher } from './processors/enrich/enrich.js';
 import { asRawLogEvent, normalizeLogEvent, resourceKey } from './processors/normalize/normalize-log.js';
 import { applyParser, type ParserSelector } from './processors/parse/parse-rules.js';
+import type { Router } from './processors/route/route.js';
 
 export interface LogPipelineOptions {
   maxFrameBytes: number;
   parsers: ParserSelector;
   staticResource: Readonly<Record<string, string>>;
+  /** Applied to every record after parsing; reports redactions. */
+  enrich: Enricher;
+  /** Chooses each record's outputs by id. */
+  router: Router;
+  /** Where the enrich step's redactions are counted. */
+  enrichMetrics: ComponentMetrics;
   retry: { initialMs: number; maxMs: number };
 }
 
@@ -23,9 +31,11 @@ export interface StepResult {
 
 /**
  * One processing step of the collector: frames → raw events → standard
- * records → every output, plus dead letters for what could not be decoded.
- * Resolves only when every output and the dead-letter topic acknowledged the
- * whole step; only then may the input mark the frames' offsets processed.
+ * records → enrich → routed outputs, plus dead letters for what could not be
+ * decoded. Each output is given only the records routed to it (a record routed
+ * elsewhere is not a drop). Resolves only when every output and the
+ * dead-letter topic acknowledged the whole step; only then may the input mark
+ * the frames' offsets processed.
  */
 export class LogPipeline {
   constructor(
@@ -40,11 +50,34 @@ export class LogPipeline {
     const records: OutgoingRecord[] = [];
     const letters: DeadLetter[] = [];
     for (const message of messages) this.decodeMessage(topic, partition, message, records, letters);
-    const deliveries = this.outputs.map((output) => this.deliver(output, records, topic, partition, messages, signal));
+    const routed = this.route(records);
+    const deliveries = this.outputs.map((output) => {
+      const own = routed.get(output.id) ?? [];
+      return own.length === 0 ? Promise.resolve() : this.deliver(output, own, topic, partition, messages, signal);
+    });
     deliveries.push(this.withRetry('dead-letter topic', () => this.deadLetters.write(letters), signal));
     await Promise.all(deliveries);
     this.metrics.eventsOut.inc(records.length);
     return { records: records.length, deadLetters: letters.length };
+  }
+
+  /** Groups the step's records by output id. */
+  private route(records: readonly OutgoingRecord[]): Map<string, readonly OutgoingRecord[]> {
+    const router = this.options.router;
+    const byOutput = new Map<string, OutgoingRecord[]>();
+    if (router.trivial) {
+      // No rules: every record has the same destinations, so the step's array is shared.
+      for (const id of router.defaults) byOutput.set(id, records as OutgoingRecord[]);
+      return byOutput;
+    }
+    for (const record of records) {
+      for (const id of router.route(record.record)) {
+        let list = byOutput.get(id);
+        if (list === undefined) byOutput.set(id, (list = []));
+        list.push(record);
+      }
+    }
+    return byOutput;
   }
 
   private decodeMessage(topic: string, partition: number, message: ConsumedMessage, records: OutgoingRecord[], letters: DeadLetter[]): void {
@@ -71,12 +104,14 @@ export class LogPipeline {
     this.metrics.eventsIn.inc(events.length);
     // One frame comes from one agent's source, so its events share a resource: key it once.
     const keysBySource = new Map<string, string>();
+    let redactions = 0;
     for (const event of events) {
       try {
         const raw = asRawLogEvent(event);
         const record = normalizeLogEvent(raw, this.options.staticResource);
         const parser = this.options.parsers.select(record);
         if (parser && !applyParser(record, parser)) this.metrics.error('parse');
+        redactions += this.options.enrich(record).redactions;
         const sourceIdentity = `${raw.agent_id}\u0000${raw.host}\u0000${raw.source.name}`;
         let key = keysBySource.get(sourceIdentity);
         if (key === undefined) {
@@ -97,6 +132,7 @@ export class LogPipeline {
         });
       }
     }
+    if (redactions > 0) this.options.enrichMetrics.redactions.inc(redactions);
   }
 
   /** Retriable failures are retried; a permanent rejection sends the step's records to the dead-letter topic. */

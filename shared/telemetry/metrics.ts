@@ -31,6 +31,7 @@ export class PipelineMetrics {
   readonly dropped: Counter<(typeof COMPONENT_LABELS)[number] | 'reason'>;
   readonly truncated: Counter<(typeof COMPONENT_LABELS)[number]>;
   readonly invalidText: Counter<(typeof COMPONENT_LABELS)[number]>;
+  readonly redactions: Counter<(typeof COMPONENT_LABELS)[number]>;
   readonly requestDuration: Histogram<(typeof COMPONENT_LABELS)[number]>;
   readonly bufferedBytes: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly compressionRatio: Gauge<(typeof COMPONENT_LABELS)[number]>;
@@ -92,6 +93,12 @@ export class PipelineMetrics {
       labelNames,
       registers: [registry],
     });
+    this.redactions = new Counter({
+      name: 'tributary_component_redactions_total',
+      help: 'Sensitive values (pattern matches) replaced in events; the events themselves are kept.',
+      labelNames,
+      registers: [registry],
+    });
     this.requestDuration = new Histogram({
       name: 'tributary_component_request_duration_seconds',
       help: 'Latency of requests to the downstream system (Kafka produce, sink writes).',
@@ -146,6 +153,7 @@ export class ComponentMetrics {
   readonly batchesOut;
   readonly truncated;
   readonly invalidText;
+  readonly redactions;
   readonly requestDuration;
   readonly bufferedBytes;
   readonly compressionRatio;
@@ -162,6 +170,7 @@ export class ComponentMetrics {
     this.batchesOut = families.batchesOut.labels(labels);
     this.truncated = families.truncated.labels(labels);
     this.invalidText = families.invalidText.labels(labels);
+    this.redactions = families.redactions.labels(labels);
     this.requestDuration = families.requestDuration.labels(labels);
     this.bufferedBytes = families.bufferedBytes.labels(labels);
     this.compressionRatio = families.compressionRatio.labels(labels);

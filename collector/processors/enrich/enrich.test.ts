@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, validateConfig } from '../../../shared/config/load.js';
+import type { LogRecord } from '../../../shared/record/log-record.js';
+import { enrichOperationSchema } from './config.js';
+import { createEnricher } from './enrich.js';
+
+const schema = z.strictObject({ enrich: z.array(enrichOperationSchema) });
+
+function parse(enrich: unknown[]): z.output<typeof schema>['enrich'] {
+  return validateConfig(schema, { enrich }, 'collector.yaml', {}).enrich;
+}
+
+function problemsOf(enrich: unknown[]): { path: string; message: string }[] {
+  try {
+    parse(enrich);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+function record(overrides: Partial<LogRecord> = {}): LogRecord {
+  return {
+    schema: 'tributary.log.v1',
+    id: '0'.repeat(32),
+    timestamp: '2026-11-23T12:00:00.000Z',
+    observed_timestamp: '2026-11-23T12:00:00.000Z',
+    severity_number: 9,
+    body: 'hello',
+    attributes: { 'log.file.path': '/x.log' },
+    resource: { 'host.name': 'h' },
+    ...overrides,
+  };
+}
+
+function enrich(operations: unknown[], input: LogRecord): { record: LogRecord; redactions: number } {
+  const { redactions } = createEnricher(parse(operations))(input);
+  return { record: input, redactions };
+}
+
+describe('enrich: add', () => {
+  it('adds attributes and resource values, keeping existing ones by default', () => {
+    const { record: out } = enrich(
+      [{ add: { attributes: { team: 'shop', 'log.file.path': 'other' }, resource: { 'deployment.environment': 'prod' } } }],
+      record(),
+    );
+    expect(out.attributes).toEqual({ 'log.file.path': '/x.log', team: 'shop' });
+    expect(out.resource).toEqual({ 'host.name': 'h', 'deployment.environment': 'prod' });
+  });
+
+  it('replaces existing values with overwrite: true', () => {
+    const { record: out } = enrich([{ add: { resource: { 'host.name': 'x' } }, overwrite: true }], record());
+    expect(out.resource).toEqual({ 'host.name': 'x' });
+  });
+});
+
+describe('enrich: rename', () => {
+  it('moves a value, splitting the path on the first dot only', () => {
+    const { record: out } = enrich([{ rename: { from: 'attributes.log.file.path', to: 'attributes.file.path' } }], record());
+    expect(out.attributes).toEqual({ 'file.path': '/x.log' });
+  });
+
+  it('moves between attributes and resource, stringifying for the resource', () => {
+    const { record: out } = enrich(
+      [{ rename: { from: 'attributes.code', to: 'resource.code' } }, { rename: { from: 'resource.host.name', to: 'attributes.host' } }],
+      record({ attributes: { code: 7 } }),
+    );
+    expect(out.attributes).toEqual({ host: 'h' });
+    expect(out.resource).toEqual({ code: '7' });
+  });
+
+  it('does nothing when the source is missing', () => {
+    const { record: out } = enrich([{ rename: { from: 'attributes.nope', to: 'attributes.yes' } }], record());
+    expect(out.attributes).toEqual({ 'log.file.path': '/x.log' });
+  });
+});
+
+describe('enrich: drop', () => {
+  it('removes attributes and resource values; missing ones are ignored', () => {
+    const { record: out } = enrich([{ drop: ['attributes.log.file.path', 'resource.host.name', 'attributes.absent'] }], record());
+    expect(out.attributes).toEqual({});
+    expect(out.resource).toEqual({});
+  });
+});
+
+describe('enrich: redact', () => {
+  it('redacts every built-in pattern in the body and string attributes by default, counting matches', () => {
+    const { record: out, redactions } = enrich(
+      [{ redact: { patterns: ['email', 'bearer_token', 'credit_card', 'ipv4'] } }],
+      record({
+        body: 'user a.b+c@example.co.uk from 10.0.0.255 paid with 4111 1111 1111 1111 (order 1234567890123)',
+        attributes: { header: 'Authorization: Bearer eyJhbGciOi.J9-_x=', port: 8080, ok: true },
+        resource: { ip: '10.1.1.1' },
+      }),
+    );
+    // The order number fails the Luhn check and is kept; the resource is not searched by default.
+    expect(out.body).toBe('user [REDACTED] from [REDACTED] paid with [REDACTED] (order 1234567890123)');
+    expect(out.attributes).toEqual({ header: 'Authorization: Bearer [REDACTED]', port: 8080, ok: true });
+    expect(out.resource).toEqual({ ip: '10.1.1.1' });
+    expect(redactions).toBe(4);
+  });
+
+  it('does not take version numbers or out-of-range octets for addresses', () => {
+    const { record: out, redactions } = enrich([{ redact: { patterns: ['ipv4'] } }], record({ body: 'v1.2.3.4.5 and 256.1.1.1 and 192.168.1.1.' }));
+    expect(out.body).toBe('v1.2.3.4.5 and 256.1.1.1 and [REDACTED].');
+    expect(redactions).toBe(1);
+  });
+
+  it('uses custom regexes, a custom replacement and only the listed fields', () => {
+    const { record: out, redactions } = enrich(
+      [{ redact: { patterns: ['secret=\\w+', 'x*'], fields: ['attributes.query', 'resource.token'], replacement: '***' } }],
+      record({ body: 'secret=abc', attributes: { query: 'a=1&secret=s3cr3t&secret=b' }, resource: { token: 'secret=t' } }),
+    );
+    expect(out.body).toBe('secret=abc');
+    expect(out.attributes).toEqual({ query: 'a=1&***&***' });
+    expect(out.resource).toEqual({ token: '***' });
+    expect(redactions).toBe(3);
+  });
+
+  it('gives the same result on every record (global regexes carry no state)', () => {
+    const enricher = createEnricher(parse([{ redact: { patterns: ['email'] } }]));
+    for (let index = 0; index < 3; index++) {
+      const input = record({ body: 'to x@y.io' });
+      expect(enricher(input).redactions).toBe(1);
+      expect(input.body).toBe('to [REDACTED]');
+    }
+  });
+});
+
+describe('enrich config', () => {
+  it('applies operations in order', () => {
+    const { record: out } = enrich(
+      [
+        { add: { attributes: { mail: 'ops@example.com' } } },
+        { rename: { from: 'attributes.mail', to: 'attributes.contact' } },
+        { redact: { patterns: ['email'] } },
+      ],
+      record({ attributes: {} }),
+    );
+    expect(out.attributes).toEqual({ contact: '[REDACTED]' });
+  });
+
+  it('fills defaults', () => {
+    expect(parse([{ add: { attributes: { a: 'b' } } }, { redact: { patterns: ['email'] } }])).toEqual([
+      { add: { attributes: { a: 'b' } }, overwrite: false },
+      { redact: { patterns: ['email'], replacement: '[REDACTED]' } },
+    ]);
+  });
+
+  it('reports a custom regex that does not compile on its key', () => {
+    const problems = problemsOf([{ redact: { patterns: ['email', '(unclosed'] } }]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.path).toBe('enrich[0].redact.patterns[1]');
+    expect(problems[0]?.message).toMatch(/^invalid regular expression: Unterminated group/);
+  });
+
+  it('rejects bad paths and unknown operations', () => {
+    expect(problemsOf([{ drop: ['attributes.a', 'body'] }]).map((problem) => problem.path)).toContain('enrich[0].drop[1]');
+    expect(problemsOf([{ rename: { from: 'attributes', to: 'resource.x' } }]).map((problem) => problem.path)).toContain('enrich[0].rename.from');
+    expect(problemsOf([{ upsert: { a: 'b' } }])).not.toEqual([]);
+  });
+});

@@ -1,0 +1,155 @@
+import type { LogRecord } from '../../../shared/record/log-record.js';
+import { compileCustomPattern, isBuiltInPattern, type BuiltInPattern, type EnrichConfig, type EnrichOperationConfig } from './config.js';
+
+export interface EnrichResult {
+  /** Matches replaced by redact operations in this record. */
+  redactions: number;
+}
+
+export type Enricher = (record: LogRecord) => EnrichResult;
+
+type Operation = (record: LogRecord) => number;
+
+interface FieldRef {
+  scope: 'attributes' | 'resource';
+  key: string;
+}
+
+/** Splits `attributes.a.b` into scope `attributes` and key `a.b`: only the first dot separates. */
+function fieldRef(path: string): FieldRef {
+  const dot = path.indexOf('.');
+  return { scope: path.slice(0, dot) as FieldRef['scope'], key: path.slice(dot + 1) };
+}
+
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let index = 0; index < digits.length; index++) {
+    let digit = digits.charCodeAt(digits.length - 1 - index) - 48;
+    if (index % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+interface Redactor {
+  regex: RegExp;
+  /** Whether a match is really sensitive (a Luhn check for card numbers); every match when absent. */
+  accept?: (match: string) => boolean;
+}
+
+const BUILT_INS: Record<BuiltInPattern, () => Redactor> = {
+  email: () => ({ regex: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g }),
+  bearer_token: () => ({ regex: /(?<=\bBearer\s+)[A-Za-z0-9\-._~+/]+=*/gi }),
+  credit_card: () => ({
+    regex: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g,
+    accept: (match) => luhnValid(match.replace(/[ -]/g, '')),
+  }),
+  ipv4: () => ({ regex: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g }),
+};
+
+function redactor(pattern: string): Redactor {
+  return isBuiltInPattern(pattern) ? BUILT_INS[pattern]() : { regex: compileCustomPattern(pattern) };
+}
+
+function compileRedact(config: Extract<EnrichOperationConfig, { redact: unknown }>['redact']): Operation {
+  const redactors = config.patterns.map(redactor);
+  const replacement = config.replacement;
+  const redactText = (text: string): { text: string; count: number } => {
+    let count = 0;
+    for (const { regex, accept } of redactors) {
+      text = text.replace(regex, (match) => {
+        // An empty match (a custom pattern like `x*`) has nothing to hide.
+        if (match === '' || (accept !== undefined && !accept(match))) return match;
+        count++;
+        return replacement;
+      });
+    }
+    return { text, count };
+  };
+  const fields = config.fields?.map((field) => (field === 'body' ? 'body' : fieldRef(field)));
+  if (fields === undefined) {
+    return (record) => {
+      const body = redactText(record.body);
+      record.body = body.text;
+      let count = body.count;
+      for (const [key, value] of Object.entries(record.attributes)) {
+        if (typeof value !== 'string') continue;
+        const result = redactText(value);
+        if (result.count > 0) {
+          record.attributes[key] = result.text;
+          count += result.count;
+        }
+      }
+      return count;
+    };
+  }
+  return (record) => {
+    let count = 0;
+    for (const field of fields) {
+      if (field === 'body') {
+        const result = redactText(record.body);
+        record.body = result.text;
+        count += result.count;
+        continue;
+      }
+      const target = record[field.scope] as Record<string, unknown>;
+      const value = target[field.key];
+      if (typeof value !== 'string') continue;
+      const result = redactText(value);
+      target[field.key] = result.text;
+      count += result.count;
+    }
+    return count;
+  };
+}
+
+function compileOperation(operation: EnrichOperationConfig): Operation {
+  if ('add' in operation) {
+    const attributes = Object.entries(operation.add.attributes ?? {});
+    const resource = Object.entries(operation.add.resource ?? {});
+    const overwrite = operation.overwrite;
+    return (record) => {
+      for (const [key, value] of attributes) if (overwrite || !(key in record.attributes)) record.attributes[key] = value;
+      for (const [key, value] of resource) if (overwrite || !(key in record.resource)) record.resource[key] = value;
+      return 0;
+    };
+  }
+  if ('rename' in operation) {
+    const from = fieldRef(operation.rename.from);
+    const to = fieldRef(operation.rename.to);
+    return (record) => {
+      const source = record[from.scope] as Record<string, string | number | boolean>;
+      if (!Object.hasOwn(source, from.key)) return 0;
+      const value = source[from.key] as string | number | boolean;
+      Reflect.deleteProperty(source, from.key);
+      // Resource values are strings; an attribute moved there is stringified.
+      if (to.scope === 'resource') record.resource[to.key] = String(value);
+      else record.attributes[to.key] = value;
+      return 0;
+    };
+  }
+  if ('drop' in operation) {
+    const fields = operation.drop.map(fieldRef);
+    return (record) => {
+      for (const field of fields) Reflect.deleteProperty(record[field.scope], field.key);
+      return 0;
+    };
+  }
+  return compileRedact(operation.redact);
+}
+
+/**
+ * Compiles the `enrich` operations once; the returned function applies them in
+ * order to a record, in place, and reports how many values were redacted.
+ */
+export function createEnricher(config: EnrichConfig): Enricher {
+  const operations = config.map(compileOperation);
+  return (record) => {
+    let redactions = 0;
+    for (const operation of operations) redactions += operation(record);
+    return { redactions };
+  };
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { collectorConfigSchema } from '../../config.js';
+import { ConfigError, validateConfig } from '../../../shared/config/load.js';
+import type { LogRecord } from '../../../shared/record/log-record.js';
+import { Router } from './route.js';
+
+const outputs = { a: { type: 'file', path: '/tmp/a' }, b: { type: 'file', path: '/tmp/b' }, c: { type: 'file', path: '/tmp/c' } };
+
+function configOf(extra: Record<string, unknown>) {
+  return validateConfig(collectorConfigSchema, { kafka: { brokers: ['k:9092'] }, outputs, ...extra }, 'collector.yaml', {});
+}
+
+function routerOf(extra: Record<string, unknown>): Router {
+  const config = configOf(extra);
+  return new Router(config, Object.keys(config.outputs));
+}
+
+function problemsOf(extra: Record<string, unknown>): { path: string; message: string }[] {
+  try {
+    configOf(extra);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+function record(overrides: Partial<LogRecord> = {}): LogRecord {
+  return {
+    schema: 'tributary.log.v1',
+    id: '0'.repeat(32),
+    timestamp: '2026-11-23T12:00:00.000Z',
+    observed_timestamp: '2026-11-23T12:00:00.000Z',
+    severity_number: 9,
+    body: 'hello',
+    attributes: {},
+    resource: {},
+    ...overrides,
+  };
+}
+
+describe('Router', () => {
+  it('sends everything to every output without rules', () => {
+    const router = routerOf({});
+    expect(router.trivial).toBe(true);
+    expect(router.route(record())).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sends unmatched records to default_outputs', () => {
+    const router = routerOf({ routes: [{ match: { severity_at_least: 'ERROR' }, outputs: ['a'] }], default_outputs: ['b'] });
+    expect(router.route(record({ severity_number: 17 }))).toEqual(['a']);
+    expect(router.route(record({ severity_number: 24 }))).toEqual(['a']);
+    expect(router.route(record({ severity_number: 16 }))).toEqual(['b']);
+  });
+
+  it('stops at the first matching rule unless it says continue', () => {
+    const routes = [
+      { match: { attributes: { team: 'shop' } }, outputs: ['a'], continue: true },
+      { match: { body_regex: 'timeout' }, outputs: ['b', 'a'] },
+      { match: {}, outputs: ['c'] },
+    ];
+    const router = routerOf({ routes });
+    expect(router.route(record({ attributes: { team: 'shop' }, body: 'db timeout' }))).toEqual(['a', 'b']);
+    expect(router.route(record({ attributes: { team: 'shop' } }))).toEqual(['a', 'c']);
+    expect(router.route(record({ body: 'timeout' }))).toEqual(['b', 'a']);
+    expect(router.route(record())).toEqual(['c']);
+  });
+
+  it('requires every condition of a rule to hold', () => {
+    const router = routerOf({
+      routes: [{ match: { severity_at_least: 'WARN', resource: { 'service.name': 'api' }, attributes: { 'http.method': 'GET' } }, outputs: ['a'] }],
+      default_outputs: ['c'],
+    });
+    const matching = record({ severity_number: 13, resource: { 'service.name': 'api' }, attributes: { 'http.method': 'GET' } });
+    expect(router.route(matching)).toEqual(['a']);
+    expect(router.route({ ...matching, severity_number: 12 })).toEqual(['c']);
+    expect(router.route({ ...matching, resource: { 'service.name': 'web' } })).toEqual(['c']);
+    expect(router.route({ ...matching, attributes: {} })).toEqual(['c']);
+  });
+
+  it('maps each severity level to the start of its OpenTelemetry range', () => {
+    const levels = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21 };
+    for (const [level, number] of Object.entries(levels)) {
+      const router = routerOf({ routes: [{ match: { severity_at_least: level }, outputs: ['a'] }], default_outputs: ['b'] });
+      expect(router.route(record({ severity_number: number })), level).toEqual(['a']);
+      expect(router.route(record({ severity_number: number - 1 })), level).toEqual(['b']);
+    }
+  });
+});
+
+describe('routes config', () => {
+  it('fills defaults', () => {
+    const config = configOf({ routes: [{ outputs: ['a'] }] });
+    expect(config.routes).toEqual([{ match: {}, outputs: ['a'], continue: false }]);
+    expect(config.enrich).toEqual([]);
+    expect(config.default_outputs).toBeUndefined();
+  });
+
+  it('points at every unknown output id', () => {
+    expect(problemsOf({ routes: [{ outputs: ['a'] }, { outputs: ['b', 'nope'] }], default_outputs: ['zzz'] })).toEqual([
+      { path: 'routes[1].outputs[1]', message: 'unknown output "nope"; outputs are: a, b, c' },
+      { path: 'default_outputs[0]', message: 'unknown output "zzz"; outputs are: a, b, c' },
+    ]);
+  });
+
+  it('rejects a bad body_regex, an unknown level and unknown keys', () => {
+    expect(problemsOf({ routes: [{ match: { body_regex: '[' }, outputs: ['a'] }] })[0]?.path).toBe('routes[0].match.body_regex');
+    expect(problemsOf({ routes: [{ match: { severity_at_least: 'WARNING' }, outputs: ['a'] }] })[0]?.path).toBe('routes[0].match.severity_at_least');
+    expect(problemsOf({ routes: [{ match: {}, outputs: ['a'], stop: true }] })[0]?.path).toBe('routes[0].stop');
+  });
+});

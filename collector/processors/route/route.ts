@@ -1,0 +1,58 @@
+import type { LogRecord } from '../../../shared/record/log-record.js';
+import { minimumSeverityNumber, type RouteConfig, type RouteRuleConfig } from './config.js';
+
+interface CompiledRoute {
+  matches(record: LogRecord): boolean;
+  outputs: readonly string[];
+  continue: boolean;
+}
+
+function compile(rule: RouteRuleConfig): CompiledRoute {
+  const { severity_at_least: level, attributes, resource, body_regex: bodyRegex } = rule.match;
+  const minimum = level === undefined ? undefined : minimumSeverityNumber(level);
+  const attributeEntries = attributes === undefined ? undefined : Object.entries(attributes);
+  const resourceEntries = resource === undefined ? undefined : Object.entries(resource);
+  // Not global: `test` on a global regex would carry lastIndex from one record to the next.
+  const body = bodyRegex === undefined ? undefined : new RegExp(bodyRegex);
+  return {
+    outputs: rule.outputs,
+    continue: rule.continue,
+    matches: (record) =>
+      (minimum === undefined || record.severity_number >= minimum) &&
+      (attributeEntries === undefined || attributeEntries.every(([key, value]) => record.attributes[key] === value)) &&
+      (resourceEntries === undefined || resourceEntries.every(([key, value]) => record.resource[key] === value)) &&
+      (body === undefined || body.test(record.body)),
+  };
+}
+
+/**
+ * Chooses each record's outputs from the `routes` rules, compiled once. Without
+ * rules every record goes to `default_outputs` (all outputs unless set).
+ */
+export class Router {
+  private readonly routes: CompiledRoute[];
+  /** Outputs of records no rule matches. */
+  readonly defaults: readonly string[];
+
+  constructor(config: RouteConfig, allOutputs: readonly string[]) {
+    this.routes = config.routes.map(compile);
+    this.defaults = config.default_outputs ?? allOutputs;
+  }
+
+  /** True when every record goes to the same outputs, so callers can skip per-record routing. */
+  get trivial(): boolean {
+    return this.routes.length === 0;
+  }
+
+  /** The output ids a record goes to, without duplicates, in first-mention order. */
+  route(record: LogRecord): readonly string[] {
+    let selected: string[] | undefined;
+    for (const route of this.routes) {
+      if (!route.matches(record)) continue;
+      if (selected === undefined) selected = [...route.outputs];
+      else for (const id of route.outputs) if (!selected.includes(id)) selected.push(id);
+      if (!route.continue) break;
+    }
+    return selected ?? this.defaults;
+  }
+}
