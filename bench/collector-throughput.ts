@@ -47,7 +47,9 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 500_000);
 const EVENTS_PER_FRAME = 2_000;
 const FRAMES_PER_REQUEST = 8;
 const RAW_PARTITIONS = 4;
-const WORKER_COUNTS = [1, 2];
+/** BENCH_WORKERS=1 or BENCH_KINDS=json narrow a run; BENCH_STEP_EVENTS sets input.max_step_events to compare step sizes. */
+const WORKER_COUNTS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);
+const STEP_EVENTS = process.env.BENCH_STEP_EVENTS === undefined ? undefined : Number(process.env.BENCH_STEP_EVENTS);
 /** A run that has not finished by then is reported as a failure rather than waited on forever. */
 const RUN_TIMEOUT_MS = Number(process.env.BENCH_RUN_TIMEOUT_MS ?? 15 * 60_000);
 
@@ -165,7 +167,7 @@ async function runCollector(dir: string, brokers: string[], kind: LineKind, rawT
     stringify({
       collector: { group_id: `bench-collector-${run}` },
       kafka: { brokers },
-      input: { topics: [rawTopic] },
+      input: { topics: [rawTopic], ...(STEP_EVENTS === undefined ? {} : { max_step_events: STEP_EVENTS }) },
       parsers: [{ match: { source: kind.name }, parser: kind.parser }],
       outputs: { normalized: { type: 'kafka_topics', logs_topic: `bench-normalized-${run}` } },
       dead_letter: { topic: `bench-dlq-${run}` },
@@ -218,7 +220,7 @@ async function main(): Promise<void> {
   const client = createKafkaClient({ brokers, connection_timeout: 10_000, request_timeout: 30_000 }, silentLogger(), 'bench');
   const results: Array<Record<string, unknown>> = [];
   try {
-    for (const kind of KINDS) {
+    for (const kind of KINDS.filter((candidate) => (process.env.BENCH_KINDS ?? candidate.name).split(',').includes(candidate.name))) {
       checkLinesParse(kind);
       const rawTopic = `bench-raw-${kind.name}-${Date.now().toString(36)}`;
       const producing = process.hrtime.bigint();
