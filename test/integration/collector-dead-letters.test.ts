@@ -2,13 +2,11 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectorConfigSchema } from '../../collector/config.js';
-import { Collector } from '../../collector/collector.js';
-import { validateConfig } from '../../shared/config/load.js';
+import type { Collector } from '../../collector/collector.js';
 import { encodeEvents } from '../../shared/frame/frame-codec.js';
 import type { LogRecord } from '../../shared/record/log-record.js';
-import { silentLogger } from '../../shared/telemetry/logger.js';
-import { brokers, readTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js';
+import { readTopic, uniqueName, waitFor } from '../helpers/kafka.js';
+import { seedRawTopic, startTestCollector } from '../helpers/collector.js';
 
 const goodEvent = (index: number) => ({
   id: index.toString(16).padStart(32, '0'),
@@ -29,41 +27,19 @@ describe('collector dead letters (real broker)', () => {
   beforeAll(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tributary-dlq-'));
     recordsFile = join(dir, 'records.ndjson');
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: rawTopic, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
-    const producer = testKafka().producer();
-    await producer.connect();
     const jsonLine = { ...goodEvent(2), body: '{"time":"2026-11-23T11:00:00.250Z","level":"warning","msg":"disk almost full","disk":{"free_mb":12}}' };
     const good = encodeEvents('raw.log.v1', [goodEvent(1), jsonLine]);
     const mixed = encodeEvents('raw.log.v1', [goodEvent(3), { id: 'broken', body: 7 }]);
-    await producer.send({
-      topic: rawTopic,
-      messages: [
-        { key: 'k', value: good.value, headers: good.headers },
-        { key: 'k', value: Buffer.from('not zstd at all'), headers: { 'tributary.schema': 'raw.log.v1', 'content-encoding': 'zstd' } },
-        { key: 'k', value: mixed.value, headers: mixed.headers },
-      ],
+    await seedRawTopic(rawTopic, [
+      { key: 'k', value: good.value, headers: good.headers },
+      { key: 'k', value: Buffer.from('not zstd at all'), headers: { 'tributary.schema': 'raw.log.v1', 'content-encoding': 'zstd' } },
+      { key: 'k', value: mixed.value, headers: mixed.headers },
+    ]);
+    collector = await startTestCollector(rawTopic, {
+      parsers: [{ match: { path: '/*.log' }, parser: { type: 'json' } }],
+      outputs: { normalized: { type: 'kafka_topics', logs_topic: logsTopic }, local: { type: 'file', path: recordsFile } },
+      dead_letter: { topic: dlqTopic },
     });
-    await producer.disconnect();
-    collector = new Collector(
-      validateConfig(
-        collectorConfigSchema,
-        {
-          kafka: { brokers: brokers() },
-          collector: { group_id: uniqueName('dlq-group') },
-          input: { topics: [rawTopic] },
-          parsers: [{ match: { path: '/*.log' }, parser: { type: 'json' } }],
-          outputs: { normalized: { type: 'kafka_topics', logs_topic: logsTopic }, local: { type: 'file', path: recordsFile } },
-          dead_letter: { topic: dlqTopic },
-          telemetry: { port: 0 },
-        },
-        'test',
-      ),
-      silentLogger(),
-    );
-    await collector.start();
   });
 
   afterAll(async () => {

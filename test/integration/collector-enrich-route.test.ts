@@ -2,12 +2,10 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectorConfigSchema } from '../../collector/config.js';
-import { Collector } from '../../collector/collector.js';
-import { validateConfig } from '../../shared/config/load.js';
+import type { Collector } from '../../collector/collector.js';
 import { encodeEvents } from '../../shared/frame/frame-codec.js';
-import { silentLogger } from '../../shared/telemetry/logger.js';
-import { brokers, testKafka, uniqueName, waitFor } from '../helpers/kafka.js';
+import { uniqueName, waitFor } from '../helpers/kafka.js';
+import { seedRawTopic, startTestCollector } from '../helpers/collector.js';
 
 const event = (index: number, line: Record<string, unknown>) => ({
   id: index.toString(16).padStart(32, '0'),
@@ -38,44 +36,24 @@ describe('collector enrich and route (real broker)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tributary-enrich-'));
     errorsFile = join(dir, 'errors.ndjson');
     restFile = join(dir, 'rest.ndjson');
-    const admin = testKafka().admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: rawTopic, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
-    const producer = testKafka().producer();
-    await producer.connect();
     const frame = encodeEvents('raw.log.v1', [
       event(1, { time: '2026-11-23T11:00:00.000Z', level: 'info', msg: 'login by bob@example.com', user: 'bob', session: 's1' }),
       event(2, { time: '2026-11-23T11:00:01.000Z', level: 'error', msg: 'payment failed for eve@example.org', user: 'eve', session: 's2' }),
       event(3, { time: '2026-11-23T11:00:02.000Z', level: 'warn', msg: 'slow query', user: 'bob', session: 's3' }),
     ]);
-    await producer.send({ topic: rawTopic, messages: [{ key: 'k', value: frame.value, headers: frame.headers }] });
-    await producer.disconnect();
-    collector = new Collector(
-      validateConfig(
-        collectorConfigSchema,
-        {
-          kafka: { brokers: brokers() },
-          collector: { group_id: uniqueName('enrich-group') },
-          input: { topics: [rawTopic] },
-          parsers: [{ match: { path: '/*.log' }, parser: { type: 'json' } }],
-          enrich: [
-            { add: { resource: { 'deployment.environment': 'test' } } },
-            { rename: { from: 'attributes.user', to: 'attributes.user.name' } },
-            { drop: ['attributes.session'] },
-            { redact: { patterns: ['email'] } },
-          ],
-          routes: [{ match: { severity_at_least: 'ERROR' }, outputs: ['errors'] }],
-          default_outputs: ['rest'],
-          outputs: { errors: { type: 'file', path: errorsFile }, rest: { type: 'file', path: restFile } },
-          dead_letter: { topic: uniqueName('enrich-dlq') },
-          telemetry: { port: 0 },
-        },
-        'test',
-      ),
-      silentLogger(),
-    );
-    await collector.start();
+    await seedRawTopic(rawTopic, [{ key: 'k', value: frame.value, headers: frame.headers }]);
+    collector = await startTestCollector(rawTopic, {
+      parsers: [{ match: { path: '/*.log' }, parser: { type: 'json' } }],
+      enrich: [
+        { add: { resource: { 'deployment.environment': 'test' } } },
+        { rename: { from: 'attributes.user', to: 'attributes.user.name' } },
+        { drop: ['attributes.session'] },
+        { redact: { patterns: ['email'] } },
+      ],
+      routes: [{ match: { severity_at_least: 'ERROR' }, outputs: ['errors'] }],
+      default_outputs: ['rest'],
+      outputs: { errors: { type: 'file', path: errorsFile }, rest: { type: 'file', path: restFile } },
+    });
   });
 
   afterAll(async () => {

@@ -1,38 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, validateConfig } from '../../../shared/config/load.js';
+import { validateConfig } from '../../../shared/config/load.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
 import { enrichOperationSchema } from './config.js';
 import { createEnricher } from './enrich.js';
+import { configProblems, logRecord } from '../../../test/helpers/records.js';
 
 const schema = z.strictObject({ enrich: z.array(enrichOperationSchema) });
 
+const problemsOf = (enrich: unknown[]) => configProblems(() => parse(enrich));
+const record = (overrides: Partial<LogRecord> = {}) => logRecord({ attributes: { 'log.file.path': '/x.log' }, resource: { 'host.name': 'h' }, ...overrides });
+
 function parse(enrich: unknown[]): z.output<typeof schema>['enrich'] {
   return validateConfig(schema, { enrich }, 'collector.yaml', {}).enrich;
-}
-
-function problemsOf(enrich: unknown[]): { path: string; message: string }[] {
-  try {
-    parse(enrich);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
-
-function record(overrides: Partial<LogRecord> = {}): LogRecord {
-  return {
-    schema: 'tributary.log.v1',
-    id: '0'.repeat(32),
-    timestamp: '2026-11-23T12:00:00.000Z',
-    observed_timestamp: '2026-11-23T12:00:00.000Z',
-    severity_number: 9,
-    body: 'hello',
-    attributes: { 'log.file.path': '/x.log' },
-    resource: { 'host.name': 'h' },
-    ...overrides,
-  };
 }
 
 function enrich(operations: unknown[], input: LogRecord): { record: LogRecord; redactions: number } {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { collectorConfigSchema } from '../../config.js';
-import { ConfigError, validateConfig } from '../../../shared/config/load.js';
-import type { LogRecord } from '../../../shared/record/log-record.js';
+import { validateConfig } from '../../../shared/config/load.js';
 import { Router } from './route.js';
+import { configProblems, logRecord as record } from '../../../test/helpers/records.js';
+
+const problemsOf = (extra: Record<string, unknown>) => configProblems(() => configOf(extra));
 
 const outputs = { a: { type: 'file', path: '/tmp/a' }, b: { type: 'file', path: '/tmp/b' }, c: { type: 'file', path: '/tmp/c' } };
 
@@ -13,30 +15,6 @@ function configOf(extra: Record<string, unknown>) {
 function routerOf(extra: Record<string, unknown>): Router {
   const config = configOf(extra);
   return new Router(config, Object.keys(config.outputs));
-}
-
-function problemsOf(extra: Record<string, unknown>): { path: string; message: string }[] {
-  try {
-    configOf(extra);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
-
-function record(overrides: Partial<LogRecord> = {}): LogRecord {
-  return {
-    schema: 'tributary.log.v1',
-    id: '0'.repeat(32),
-    timestamp: '2026-11-23T12:00:00.000Z',
-    observed_timestamp: '2026-11-23T12:00:00.000Z',
-    severity_number: 9,
-    body: 'hello',
-    attributes: {},
-    resource: {},
-    ...overrides,
-  };
 }
 
 describe('Router', () => {
