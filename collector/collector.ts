@@ -10,16 +10,16 @@ import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics, type ComponentMetrics } from '../shared/telemetry/metrics.js';
 import { inSpan } from '../shared/telemetry/tracing.js';
 import type { CollectorConfig } from './config.js';
-import { LogPipeline } from './log-pipeline.js';
 import { createEnricher } from './processors/enrich/enrich.js';
 import { ParserSelector } from './processors/parse/parse-rules.js';
 import { Router } from './processors/route/route.js';
 import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
 import { FileSink } from './outputs/file/file-sink.js';
 import { KafkaTopicsOutput } from './outputs/kafka_topics/kafka-topics-output.js';
+import { RecordPipeline } from './record-pipeline.js';
 
 /**
- * One consumer-group member: raw topics → decode → normalize → outputs, with
+ * One consumer-group member: raw topics (log and metric frames) → decode → normalize → outputs, with
  * offsets committed only behind what every output acknowledged. Scale-out is
  * Kafka's: more collectors in the same group share the partitions.
  */
@@ -29,7 +29,7 @@ export class Collector implements Lifecycle {
   private readonly outputs: RecordSink[];
   private readonly kafkaTopicOutputs: KafkaTopicsOutput[] = [];
   private readonly deadLetters: DeadLetterOutput;
-  private readonly pipeline: LogPipeline;
+  private readonly pipeline: RecordPipeline;
   private readonly consumer: GroupConsumer;
   private readonly inputMetrics: ComponentMetrics;
   private readonly client;
@@ -58,7 +58,7 @@ export class Collector implements Lifecycle {
       this.metrics.component({ component_id: 'dead_letter', component_type: 'kafka_topics', component_kind: 'sink' }),
     );
     this.inputMetrics = this.metrics.component({ component_id: 'input', component_type: 'kafka', component_kind: 'input' });
-    this.pipeline = new LogPipeline(
+    this.pipeline = new RecordPipeline(
       this.outputs,
       this.deadLetters,
       {
@@ -70,7 +70,11 @@ export class Collector implements Lifecycle {
         enrichMetrics: this.metrics.component({ component_id: 'enrich', component_type: 'enrich', component_kind: 'processor' }),
         retry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
       },
-      this.metrics.component({ component_id: 'normalize', component_type: 'normalize', component_kind: 'processor' }),
+      {
+        // `normalize` keeps the id it had before metric records existed, so dashboards on it still count logs.
+        'raw.log.v1': this.metrics.component({ component_id: 'normalize', component_type: 'normalize', component_kind: 'processor' }),
+        'raw.metric.v1': this.metrics.component({ component_id: 'normalize_metrics', component_type: 'normalize', component_kind: 'processor' }),
+      },
       logger.child({ component: 'pipeline' }),
     );
     this.consumer = new GroupConsumer(this.client, {

@@ -26,7 +26,8 @@ export const collectorConfigSchema = z
     kafka: kafkaConnectionSchema,
     input: z
       .strictObject({
-        topics: z.array(z.string().min(1)).min(1).default(['tributary.raw.logs']),
+        /** Raw topics; each frame's schema header (raw.log.v1, raw.metric.v1) decides how it is normalized, whatever its topic. */
+        topics: z.array(z.string().min(1)).min(1).default(['tributary.raw.logs', 'tributary.raw.metrics']),
         /** Where a new consumer group starts: `earliest` reads what agents sent before the collector first ran. */
         start_offset: z.enum(['earliest', 'latest']).default('earliest'),
         /** A frame that decompresses past this goes to the dead-letter topic instead of exhausting memory. */
@@ -45,7 +46,7 @@ export const collectorConfigSchema = z
       .prefault({}),
     /** Parsers chosen per record by source, file glob, container or resource; the first matching rule wins. */
     parsers: z.array(parseRuleSchema).default([]),
-    /** Operations (add, rename, drop, redact) applied in order to every record after parsing. */
+    /** Operations (add, rename, drop, redact) applied in order to every record (log records after parsing, metric records too). */
     enrich: z.array(enrichOperationSchema).default([]),
     /** Routing rules choosing each record's outputs; the first matching rule wins unless it says `continue`. */
     routes: z.array(routeRuleSchema).default([]),

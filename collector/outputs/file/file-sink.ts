@@ -7,7 +7,9 @@ import type { FileOutputConfig } from './config.js';
 
 /**
  * Appends normalized records as NDJSON to a local file: the embedded default
- * output. Each batch is one write followed by fdatasync, so a crash never
+ * output. Log and metric records share the file; each line's `schema` field
+ * tells them apart (route them to separate file outputs with `match.record`
+ * to keep them apart). Each batch is one write followed by fdatasync, so a crash never
  * leaves a committed offset for records that are not on disk. A replay after a
  * crash may append a record again (a plain file cannot deduplicate); the
  * record ids make such repeats detectable.

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { validateConfig } from '../../../shared/config/load.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
+import type { MetricRecord } from '../../../shared/record/metric-record.js';
 import { enrichOperationSchema } from './config.js';
 import { createEnricher } from './enrich.js';
-import { configProblems, logRecord } from '../../../test/helpers/records.js';
+import { configProblems, logRecord, metricRecord } from '../../../test/helpers/records.js';
 
 const schema = z.strictObject({ enrich: z.array(enrichOperationSchema) });
 
@@ -15,7 +16,7 @@ function parse(enrich: unknown[]): z.output<typeof schema>['enrich'] {
   return validateConfig(schema, { enrich }, 'collector.yaml', {}).enrich;
 }
 
-function enrich(operations: unknown[], input: LogRecord): { record: LogRecord; redactions: number } {
+function enrich<T extends LogRecord | MetricRecord>(operations: unknown[], input: T): { record: T; redactions: number } {
   const { redactions } = createEnricher(parse(operations))(input);
   return { record: input, redactions };
 }
@@ -106,6 +107,32 @@ describe('enrich: redact', () => {
       expect(enricher(input).redactions).toBe(1);
       expect(input.body).toBe('to [REDACTED]');
     }
+  });
+});
+
+describe('enrich on metric records', () => {
+  const metric = () => metricRecord({ attributes: { method: 'GET', pod: 'api-7f9', user: 'ops@example.com' }, resource: { job: 'api' } });
+
+  it('adds, renames and drops attributes (series labels) and resource values', () => {
+    const { record: out } = enrich(
+      [
+        { add: { attributes: { team: 'shop' }, resource: { 'deployment.environment': 'prod' } } },
+        { rename: { from: 'attributes.pod', to: 'resource.k8s.pod.name' } },
+        { rename: { from: 'resource.job', to: 'attributes.job' } },
+        { drop: ['attributes.method'] },
+      ],
+      metric(),
+    );
+    expect(out.attributes).toEqual({ user: 'ops@example.com', team: 'shop', job: 'api' });
+    expect(out.resource).toEqual({ 'deployment.environment': 'prod', 'k8s.pod.name': 'api-7f9' });
+  });
+
+  it('redacts label values by default, and skips body, which metric records do not have', () => {
+    expect(enrich([{ redact: { patterns: ['email'] } }], metric())).toMatchObject({ record: { attributes: { user: '[REDACTED]' } }, redactions: 1 });
+    const { record: out, redactions } = enrich([{ redact: { patterns: ['email'], fields: ['body', 'attributes.user'] } }], metric());
+    expect(out).not.toHaveProperty('body');
+    expect(out.attributes.user).toBe('[REDACTED]');
+    expect(redactions).toBe(1);
   });
 });
 

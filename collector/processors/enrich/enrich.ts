@@ -1,4 +1,4 @@
-import type { LogRecord } from '../../../shared/record/log-record.js';
+import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
 import { compileCustomPattern, isBuiltInPattern, type BuiltInPattern, type EnrichConfig, type EnrichOperationConfig } from './config.js';
 
 export interface EnrichResult {
@@ -6,9 +6,24 @@ export interface EnrichResult {
   redactions: number;
 }
 
-export type Enricher = (record: LogRecord) => EnrichResult;
+/**
+ * Applies to log and metric records alike: both have string-keyed attributes
+ * and resource. Metric attributes are series labels, so operations on them
+ * change series identity downstream (which is what adding a label means).
+ */
+export type Enricher = (record: NormalizedRecord) => EnrichResult;
 
-type Operation = (record: LogRecord) => number;
+type Operation = (record: NormalizedRecord) => number;
+
+/**
+ * A record's attributes for writing. Log attributes also hold numbers and
+ * booleans, metric attributes only strings; every value an operation writes
+ * into a metric record is a string (added values, renamed labels or resource
+ * values, redacted text), so the wider type is safe for both.
+ */
+function attributesOf(record: NormalizedRecord): Record<string, string | number | boolean> {
+  return record.attributes;
+}
 
 interface FieldRef {
   scope: 'attributes' | 'resource';
@@ -72,14 +87,18 @@ function compileRedact(config: Extract<EnrichOperationConfig, { redact: unknown 
   const fields = config.fields?.map((field) => (field === 'body' ? 'body' : fieldRef(field)));
   if (fields === undefined) {
     return (record) => {
-      const body = redactText(record.body);
-      record.body = body.text;
-      let count = body.count;
-      for (const [key, value] of Object.entries(record.attributes)) {
+      let count = 0;
+      if (record.schema === 'tributary.log.v1') {
+        const body = redactText(record.body);
+        record.body = body.text;
+        count += body.count;
+      }
+      const attributes = attributesOf(record);
+      for (const [key, value] of Object.entries(attributes)) {
         if (typeof value !== 'string') continue;
         const result = redactText(value);
         if (result.count > 0) {
-          record.attributes[key] = result.text;
+          attributes[key] = result.text;
           count += result.count;
         }
       }
@@ -90,6 +109,8 @@ function compileRedact(config: Extract<EnrichOperationConfig, { redact: unknown 
     let count = 0;
     for (const field of fields) {
       if (field === 'body') {
+        // Metric records have no body.
+        if (record.schema !== 'tributary.log.v1') continue;
         const result = redactText(record.body);
         record.body = result.text;
         count += result.count;
@@ -112,7 +133,8 @@ function compileOperation(operation: EnrichOperationConfig): Operation {
     const resource = Object.entries(operation.add.resource ?? {});
     const overwrite = operation.overwrite;
     return (record) => {
-      for (const [key, value] of attributes) if (overwrite || !(key in record.attributes)) record.attributes[key] = value;
+      const target = attributesOf(record);
+      for (const [key, value] of attributes) if (overwrite || !(key in target)) target[key] = value;
       for (const [key, value] of resource) if (overwrite || !(key in record.resource)) record.resource[key] = value;
       return 0;
     };
@@ -121,13 +143,13 @@ function compileOperation(operation: EnrichOperationConfig): Operation {
     const from = fieldRef(operation.rename.from);
     const to = fieldRef(operation.rename.to);
     return (record) => {
-      const source = record[from.scope] as Record<string, string | number | boolean>;
+      const source = from.scope === 'resource' ? record.resource : attributesOf(record);
       if (!Object.hasOwn(source, from.key)) return 0;
       const value = source[from.key] as string | number | boolean;
       Reflect.deleteProperty(source, from.key);
       // Resource values are strings; an attribute moved there is stringified.
       if (to.scope === 'resource') record.resource[to.key] = String(value);
-      else record.attributes[to.key] = value;
+      else attributesOf(record)[to.key] = value;
       return 0;
     };
   }

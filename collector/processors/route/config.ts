@@ -9,6 +9,10 @@ export function minimumSeverityNumber(level: SeverityLevel): number {
   return SEVERITY_LEVELS.indexOf(level) * 4 + 1;
 }
 
+/** `match.record` values: the kinds of record the collector produces. */
+export const RECORD_KINDS = ['logs', 'metrics'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
 /**
  * One routing rule. A record goes to the outputs of the first rule whose
  * conditions all hold (an empty match takes every record), and on to later
@@ -17,12 +21,15 @@ export function minimumSeverityNumber(level: SeverityLevel): number {
 export const routeRuleSchema = z.strictObject({
   match: z
     .strictObject({
+      /** Which records the rule takes: log records (tributary.log.v1) or metric records (tributary.metric.v1); both when absent. */
+      record: z.enum(RECORD_KINDS).optional(),
+      /** Log records only: a metric record never matches a rule that sets it. */
       severity_at_least: z.enum(SEVERITY_LEVELS).optional(),
       /** Exact string values of attributes. */
       attributes: z.record(z.string(), z.string()).optional(),
       /** Exact values of resource attributes. */
       resource: z.record(z.string(), z.string()).optional(),
-      /** JavaScript regular expression searched in the body. */
+      /** JavaScript regular expression searched in a log record's body; a metric record never matches a rule that sets it. */
       body_regex: z
         .string()
         .min(1)
@@ -37,6 +44,14 @@ export const routeRuleSchema = z.strictObject({
           }
         })
         .optional(),
+    })
+    .superRefine((match, ctx) => {
+      // Such a rule could never match anything; saying so beats a route that silently takes nothing.
+      if (match.record !== 'metrics') return;
+      for (const key of ['severity_at_least', 'body_regex'] as const) {
+        if (match[key] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: `${key} only matches log records, but this rule takes only metrics` });
+      }
     })
     .prefault({}),
   /** Output ids from `outputs`. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { collectorConfigSchema } from '../../config.js';
 import { validateConfig } from '../../../shared/config/load.js';
 import { Router } from './route.js';
-import { configProblems, logRecord as record } from '../../../test/helpers/records.js';
+import { configProblems, logRecord as record, metricRecord } from '../../../test/helpers/records.js';
 
 const problemsOf = (extra: Record<string, unknown>) => configProblems(() => configOf(extra));
 
@@ -66,6 +66,49 @@ describe('Router', () => {
   });
 });
 
+describe('Router on metric records', () => {
+  const metric = metricRecord({ attributes: { code: '500' }, resource: { job: 'api', 'service.name': 'api' } });
+
+  it('matches metric records by attributes and resource, like log records', () => {
+    const router = routerOf({
+      routes: [
+        { match: { resource: { job: 'api' }, attributes: { code: '500' } }, outputs: ['a'] },
+        { match: { resource: { job: 'web' } }, outputs: ['b'] },
+      ],
+      default_outputs: ['c'],
+    });
+    expect(router.route(metric)).toEqual(['a']);
+    expect(router.route({ ...metric, resource: { job: 'web' } })).toEqual(['b']);
+    expect(router.route({ ...metric, attributes: {} })).toEqual(['c']);
+  });
+
+  it('never matches a metric record on severity or body, which only logs have', () => {
+    const router = routerOf({
+      routes: [
+        { match: { severity_at_least: 'TRACE' }, outputs: ['a'] },
+        { match: { body_regex: '.*' }, outputs: ['b'] },
+      ],
+      default_outputs: ['c'],
+    });
+    expect(router.route(metric)).toEqual(['c']);
+    expect(router.route(record({ severity_number: 1 }))).toEqual(['a']);
+    expect(router.route(record({ severity_number: 0 }))).toEqual(['b']);
+  });
+
+  it('splits logs from metrics with match.record', () => {
+    const router = routerOf({
+      routes: [
+        { match: { record: 'metrics' }, outputs: ['a'] },
+        { match: { record: 'logs', resource: { job: 'api' } }, outputs: ['b'] },
+      ],
+      default_outputs: ['c'],
+    });
+    expect(router.route(metric)).toEqual(['a']);
+    expect(router.route(record({ resource: { job: 'api' } }))).toEqual(['b']);
+    expect(router.route(record())).toEqual(['c']);
+  });
+});
+
 describe('routes config', () => {
   it('fills defaults', () => {
     const config = configOf({ routes: [{ outputs: ['a'] }] });
@@ -79,6 +122,14 @@ describe('routes config', () => {
       { path: 'routes[1].outputs[1]', message: 'unknown output "nope"; outputs are: a, b, c' },
       { path: 'default_outputs[0]', message: 'unknown output "zzz"; outputs are: a, b, c' },
     ]);
+  });
+
+  it('rejects a metrics-only rule that asks for a severity or a body, which it could never match', () => {
+    expect(problemsOf({ routes: [{ match: { record: 'metrics', severity_at_least: 'WARN', body_regex: 'x' }, outputs: ['a'] }] })).toEqual([
+      { path: 'routes[0].match.severity_at_least', message: 'severity_at_least only matches log records, but this rule takes only metrics' },
+      { path: 'routes[0].match.body_regex', message: 'body_regex only matches log records, but this rule takes only metrics' },
+    ]);
+    expect(problemsOf({ routes: [{ match: { record: 'traces' }, outputs: ['a'] }] })[0]?.path).toBe('routes[0].match.record');
   });
 
   it('rejects a bad body_regex, an unknown level and unknown keys', () => {

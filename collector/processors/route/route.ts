@@ -1,14 +1,17 @@
-import type { LogRecord } from '../../../shared/record/log-record.js';
-import { minimumSeverityNumber, type RouteConfig, type RouteRuleConfig } from './config.js';
+import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
+import { minimumSeverityNumber, type RecordKind, type RouteConfig, type RouteRuleConfig } from './config.js';
+
+const SCHEMA_OF_KIND: Record<RecordKind, NormalizedRecord['schema']> = { logs: 'tributary.log.v1', metrics: 'tributary.metric.v1' };
 
 interface CompiledRoute {
-  matches(record: LogRecord): boolean;
+  matches(record: NormalizedRecord): boolean;
   outputs: readonly string[];
   continue: boolean;
 }
 
 function compile(rule: RouteRuleConfig): CompiledRoute {
-  const { severity_at_least: level, attributes, resource, body_regex: bodyRegex } = rule.match;
+  const { record: kind, severity_at_least: level, attributes, resource, body_regex: bodyRegex } = rule.match;
+  const schema = kind === undefined ? undefined : SCHEMA_OF_KIND[kind];
   const minimum = level === undefined ? undefined : minimumSeverityNumber(level);
   const attributeEntries = attributes === undefined ? undefined : Object.entries(attributes);
   const resourceEntries = resource === undefined ? undefined : Object.entries(resource);
@@ -17,11 +20,13 @@ function compile(rule: RouteRuleConfig): CompiledRoute {
   return {
     outputs: rule.outputs,
     continue: rule.continue,
+    // Severity and body exist only on log records: a condition on them is false for a metric record.
     matches: (record) =>
-      (minimum === undefined || record.severity_number >= minimum) &&
+      (schema === undefined || record.schema === schema) &&
+      (minimum === undefined || (record.schema === 'tributary.log.v1' && record.severity_number >= minimum)) &&
       (attributeEntries === undefined || attributeEntries.every(([key, value]) => record.attributes[key] === value)) &&
       (resourceEntries === undefined || resourceEntries.every(([key, value]) => record.resource[key] === value)) &&
-      (body === undefined || body.test(record.body)),
+      (body === undefined || (record.schema === 'tributary.log.v1' && body.test(record.body))),
   };
 }
 
@@ -45,7 +50,7 @@ export class Router {
   }
 
   /** The output ids a record goes to, without duplicates, in first-mention order. */
-  route(record: LogRecord): readonly string[] {
+  route(record: NormalizedRecord): readonly string[] {
     let selected: string[] | undefined;
     for (const route of this.routes) {
       if (!route.matches(record)) continue;

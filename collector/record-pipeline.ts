@@ -1,21 +1,23 @@
 import { TributaryError, errorMessage } from '../shared/errors.js';
-import { decodeFrame } from '../shared/frame/frame-codec.js';
+import { FRAME_HEADER, decodeFrame, type DecodedFrame, type FrameSchema } from '../shared/frame/frame-codec.js';
 import type { ConsumedMessage } from '../shared/kafka/consumer.js';
-import type { OutgoingRecord, RecordSink } from '../shared/pipeline/record-sink.js';
+import type { NormalizedRecord, OutgoingRecord, RecordSink } from '../shared/pipeline/record-sink.js';
 import { retry } from '../shared/pipeline/retry.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../shared/telemetry/metrics.js';
 import type { DeadLetter, DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
 import type { Enricher } from './processors/enrich/enrich.js';
 import { asRawLogEvent, normalizeLogEvent, resourceKey } from './processors/normalize/normalize-log.js';
+import { asRawMetricEvent, normalizeMetricEvent } from './processors/normalize/normalize-metric.js';
 import { applyParser, type ParserSelector } from './processors/parse/parse-rules.js';
 import type { Router } from './processors/route/route.js';
 
-export interface LogPipelineOptions {
+export interface RecordPipelineOptions {
   maxFrameBytes: number;
+  /** Log records only: metrics have no text to parse. */
   parsers: ParserSelector;
   staticResource: Readonly<Record<string, string>>;
-  /** Applied to every record after parsing; reports redactions. */
+  /** Applied to every record (logs after parsing, and metrics); reports redactions. */
   enrich: Enricher;
   /** Chooses each record's outputs by id. */
   router: Router;
@@ -29,20 +31,33 @@ export interface StepResult {
   deadLetters: number;
 }
 
+/** One raw event normalized, with what identifies its source for partition-key caching. */
+interface Normalized {
+  record: NormalizedRecord;
+  /** Events with the same identity share a resource before enrichment, so they share a partition key. */
+  sourceIdentity: string;
+}
+
 /**
  * One processing step of the collector: frames → raw events → standard
  * records → enrich → routed outputs, plus dead letters for what could not be
- * decoded. Each output is given only the records routed to it (a record routed
- * elsewhere is not a drop). Resolves only when every output and the
- * dead-letter topic acknowledged the whole step; only then may the input mark
- * the frames' offsets processed.
+ * decoded. A frame's schema header decides its path: `raw.log.v1` events are
+ * normalized and parsed into log records, `raw.metric.v1` events into metric
+ * records; both are enriched and routed alike. Each output is given only the
+ * records routed to it (a record routed elsewhere is not a drop). Resolves
+ * only when every output and the dead-letter topic acknowledged the whole
+ * step; only then may the input mark the frames' offsets processed.
  */
-export class LogPipeline {
+export class RecordPipeline {
+  /**
+   * @param metrics the normalize processor's metrics per frame schema, so
+   *   events in, records out and decode errors are counted for logs and metrics apart.
+   */
   constructor(
     private readonly outputs: readonly RecordSink[],
     private readonly deadLetters: DeadLetterOutput,
-    private readonly options: LogPipelineOptions,
-    private readonly metrics: ComponentMetrics,
+    private readonly options: RecordPipelineOptions,
+    private readonly metrics: Readonly<Record<FrameSchema, ComponentMetrics>>,
     private readonly logger: Logger,
   ) {}
 
@@ -57,7 +72,10 @@ export class LogPipeline {
     });
     deliveries.push(this.withRetry('dead-letter topic', () => this.deadLetters.write(letters), signal));
     await Promise.all(deliveries);
-    this.metrics.eventsOut.inc(records.length);
+    let metricRecords = 0;
+    for (const { record } of records) if (record.schema === 'tributary.metric.v1') metricRecords++;
+    if (records.length > metricRecords) this.metrics['raw.log.v1'].eventsOut.inc(records.length - metricRecords);
+    if (metricRecords > 0) this.metrics['raw.metric.v1'].eventsOut.inc(metricRecords);
     return { records: records.length, deadLetters: letters.length };
   }
 
@@ -82,12 +100,14 @@ export class LogPipeline {
 
   private decodeMessage(topic: string, partition: number, message: ConsumedMessage, records: OutgoingRecord[], letters: DeadLetter[]): void {
     const origin = { sourceTopic: topic, sourcePartition: partition, sourceOffset: message.offset };
-    let events: unknown[];
+    let frame: DecodedFrame;
     try {
-      events = decodeFrame(message.value, message.headers, this.options.maxFrameBytes).events;
+      frame = decodeFrame(message.value, message.headers, this.options.maxFrameBytes);
     } catch (error) {
       const code = error instanceof TributaryError ? error.code : 'FRAME_INVALID';
-      this.metrics.error('decode');
+      // The header may name a schema even when the frame is unreadable; anything else is counted with logs, the first schema.
+      const declared = message.headers[FRAME_HEADER.schema]?.toString() === 'raw.metric.v1' ? 'raw.metric.v1' : 'raw.log.v1';
+      this.metrics[declared].error('decode');
       this.logger.warn({ topic, partition, offset: message.offset, err: errorMessage(error) }, 'undecodable frame sent to the dead-letter topic');
       letters.push({
         ...origin,
@@ -101,26 +121,24 @@ export class LogPipeline {
       });
       return;
     }
-    this.metrics.eventsIn.inc(events.length);
-    // One frame comes from one agent's source, so its events share a resource: key it once.
+    const metrics = this.metrics[frame.schema];
+    metrics.eventsIn.inc(frame.events.length);
+    const normalize = frame.schema === 'raw.metric.v1' ? (event: unknown) => this.normalizeMetric(event) : (event: unknown) => this.normalizeLog(event);
+    // One frame comes from one agent's source (a file, a scrape target), so its events share a resource: key it once.
     const keysBySource = new Map<string, string>();
     let redactions = 0;
-    for (const event of events) {
+    for (const event of frame.events) {
       try {
-        const raw = asRawLogEvent(event);
-        const record = normalizeLogEvent(raw, this.options.staticResource);
-        const parser = this.options.parsers.select(record);
-        if (parser && !applyParser(record, parser)) this.metrics.error('parse');
-        redactions += this.options.enrich(record).redactions;
-        const sourceIdentity = `${raw.agent_id}\u0000${raw.host}\u0000${raw.source.name}`;
+        const { record, sourceIdentity } = normalize(event);
         let key = keysBySource.get(sourceIdentity);
-        if (key === undefined) {
-          key = resourceKey(record.resource);
-          keysBySource.set(sourceIdentity, key);
-        }
+        // A metric key is the target's resource before enrichment, which could move series labels into the resource and so
+        // spread one target over partitions; a log key includes what enrichment adds, as it always has.
+        if (key === undefined && record.schema === 'tributary.metric.v1') keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
+        redactions += this.options.enrich(record).redactions;
+        if (key === undefined) keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
         records.push({ record, json: JSON.stringify(record), key });
       } catch (error) {
-        this.metrics.error('decode');
+        metrics.error('decode');
         letters.push({
           ...origin,
           reason: errorMessage(error),
@@ -133,6 +151,26 @@ export class LogPipeline {
       }
     }
     if (redactions > 0) this.options.enrichMetrics.redactions.inc(redactions);
+  }
+
+  private normalizeLog(event: unknown): Normalized {
+    const raw = asRawLogEvent(event);
+    const record = normalizeLogEvent(raw, this.options.staticResource);
+    const parser = this.options.parsers.select(record);
+    if (parser && !applyParser(record, parser)) this.metrics['raw.log.v1'].error('parse');
+    return { record, sourceIdentity: `${raw.agent_id}\u0000${raw.host}\u0000${raw.source.name}` };
+  }
+
+  /**
+   * Metric records are keyed by their resource (job, instance, host, agent), not
+   * by series: one target's series stay ordered in one partition, and a
+   * consumer sees a whole scrape of a target together.
+   */
+  private normalizeMetric(event: unknown): Normalized {
+    const raw = asRawMetricEvent(event);
+    const record = normalizeMetricEvent(raw, this.options.staticResource);
+    const { job, instance } = record.resource;
+    return { record, sourceIdentity: `${raw.agent_id}\u0000${raw.host}\u0000${job ?? ''}\u0000${instance ?? ''}` };
   }
 
   /** Retriable failures are retried; a permanent rejection sends the step's records to the dead-letter topic. */
