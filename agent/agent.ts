@@ -1,9 +1,13 @@
+import { join } from 'node:path';
 import { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import type { AgentConfig } from './config.js';
 import { Framer } from './framer/framer.js';
 import { KafkaOutput } from './outputs/kafka/kafka-output.js';
+import { SpooledKafkaOutput } from './outputs/kafka/spooled-kafka-output.js';
 import { FileSource } from './sources/file/file-source.js';
-import { createKafkaClient } from '../shared/kafka/client.js';
+import { HostMetricsSource } from './sources/host_metrics/host-metrics-source.js';
+import { PrometheusScrapeSource } from './sources/prometheus_scrape/prometheus-scrape-source.js';
+import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
 import { AckedProducer } from '../shared/kafka/producer.js';
 import { ensureTopicsWith } from '../shared/kafka/topics.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
@@ -12,18 +16,35 @@ import { PipelineMetrics } from '../shared/telemetry/metrics.js';
 import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
 import { errorMessage } from '../shared/errors.js';
 
+type NamedSource = Lifecycle & { readonly name: string };
+
+/** Log frames: file sources → framer → Kafka output with a memory bound; files are the buffer. */
+interface LogPath {
+  output: KafkaOutput;
+  framer: Framer;
+  sources: FileSource[];
+}
+
+/** Metric frames: scrape and host sources → framer → spooled output; the disk spool is the buffer. */
+interface MetricPath {
+  output: SpooledKafkaOutput;
+  framer: Framer;
+  sources: NamedSource[];
+}
+
 /**
  * The agent graph: sources → framer → Kafka output, with acknowledgements
- * flowing back to the checkpoint store. Started downstream-first and stopped
- * upstream-first (the OpenTelemetry Collector's contract), so nothing is read
- * that cannot be sent and nothing sent is left unacknowledged at exit.
+ * flowing back to the checkpoint store. Logs and metrics take separate paths
+ * because they buffer differently (a file can be re-read, a scrape cannot),
+ * and a path exists only when a source needs it. Started downstream-first and
+ * stopped upstream-first (the OpenTelemetry Collector's contract), so nothing
+ * is read that cannot be sent and nothing sent is left unacknowledged at exit.
  */
 export class Agent implements Lifecycle {
   readonly metrics: PipelineMetrics;
   private readonly checkpoints: CheckpointStore;
-  private readonly output: KafkaOutput;
-  private readonly framer: Framer;
-  private readonly sources: FileSource[];
+  private readonly logPath: LogPath | undefined;
+  private readonly metricPath: MetricPath | undefined;
   private telemetry: TelemetryServer | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -36,33 +57,81 @@ export class Agent implements Lifecycle {
     this.metrics = new PipelineMetrics('agent');
     this.checkpoints = CheckpointStore.forDataDir(config.agent.data_dir);
     const client = createKafkaClient(config.kafka, logger, `tributary-agent-${config.agent.id}`);
-    this.output = new KafkaOutput(
-      config.output,
+    const entries = Object.entries(config.sources);
+    const sourceMetrics = (name: string, type: string) => this.metrics.component({ component_id: name, component_type: type, component_kind: 'source' });
+    const common = { agentId: config.agent.id, host: config.agent.host_name };
+
+    const fileEntries = entries.flatMap(([name, source]) => (source.type === 'file' ? [[name, source] as const] : []));
+    if (fileEntries.length > 0) {
+      const output = new KafkaOutput(
+        config.output,
+        new AckedProducer(client),
+        (specs) => ensureTopicsWith(client, specs),
+        this.metrics.component({ component_id: 'kafka', component_type: 'kafka', component_kind: 'output' }),
+        logger.child({ component: 'output.kafka' }),
+      );
+      const framer = new Framer(config.framer, output, this.metrics.component({ component_id: 'framer', component_type: 'framer', component_kind: 'framer' }));
+      const sources = fileEntries.map(
+        ([name, source]) =>
+          new FileSource(name, source, {
+            ...common,
+            consumer: framer,
+            checkpoints: this.checkpoints,
+            metrics: sourceMetrics(name, source.type),
+            logger: logger.child({ component: `source.${name}` }),
+          }),
+      );
+      this.logPath = { output, framer, sources };
+    }
+
+    const metricEntries = entries.filter(([, source]) => source.type !== 'file');
+    if (metricEntries.length > 0) this.metricPath = this.buildMetricPath(client, metricEntries, sourceMetrics);
+  }
+
+  private buildMetricPath(
+    client: KafkaClient,
+    entries: ReadonlyArray<[string, AgentConfig['sources'][string]]>,
+    sourceMetrics: (name: string, type: string) => ReturnType<PipelineMetrics['component']>,
+  ): MetricPath {
+    const { config, logger } = this;
+    const output = new SpooledKafkaOutput(
+      config.metrics_output,
+      config.metrics_output.spool.dir ?? join(config.agent.data_dir, 'spool', 'metrics'),
       new AckedProducer(client),
       (specs) => ensureTopicsWith(client, specs),
-      this.metrics.component({ component_id: 'kafka', component_type: 'kafka', component_kind: 'output' }),
-      logger.child({ component: 'output.kafka' }),
+      this.metrics.component({ component_id: 'metrics_kafka', component_type: 'kafka_spooled', component_kind: 'output' }),
+      logger.child({ component: 'output.metrics_kafka' }),
     );
-    this.framer = new Framer(
+    const framer = new Framer(
       config.framer,
-      this.output,
-      this.metrics.component({ component_id: 'framer', component_type: 'framer', component_kind: 'framer' }),
+      output,
+      this.metrics.component({ component_id: 'metrics_framer', component_type: 'framer', component_kind: 'framer' }),
     );
-    this.sources = Object.entries(config.sources).map(
-      ([name, sourceConfig]) =>
-        new FileSource(name, sourceConfig, {
-          agentId: config.agent.id,
-          host: config.agent.host_name,
-          consumer: this.framer,
-          checkpoints: this.checkpoints,
-          metrics: this.metrics.component({ component_id: name, component_type: sourceConfig.type, component_kind: 'source' }),
-          logger: logger.child({ component: `source.${name}` }),
-        }),
-    );
+    // Batches of one scrape fit one frame each: the framer never splits a batch.
+    const limits = { maxEvents: config.framer.max_events, maxBytes: config.framer.max_bytes };
+    const sources: NamedSource[] = [];
+    for (const [name, source] of entries) {
+      const deps = {
+        agentId: config.agent.id,
+        host: config.agent.host_name,
+        consumer: framer,
+        limits,
+        metrics: sourceMetrics(name, source.type),
+        logger: logger.child({ component: `source.${name}` }),
+      };
+      if (source.type === 'prometheus_scrape') sources.push(new PrometheusScrapeSource(name, source, deps));
+      else if (source.type === 'host_metrics') sources.push(new HostMetricsSource(name, source, deps));
+    }
+    return { output, framer, sources };
   }
 
   get telemetryUrl(): string | undefined {
     return this.telemetry?.url;
+  }
+
+  /** Every source, for tests and diagnostics. */
+  get sources(): readonly NamedSource[] {
+    return [...(this.logPath?.sources ?? []), ...(this.metricPath?.sources ?? [])];
   }
 
   async start(): Promise<void> {
@@ -71,13 +140,31 @@ export class Agent implements Lifecycle {
       live: () => this.state !== 'stopped',
       ready: () => this.state === 'running',
     });
+    if (this.logPath) await this.startLogPath(this.logPath);
+    if (this.metricPath) {
+      await this.metricPath.output.start();
+      for (const source of this.metricPath.sources) await source.start();
+    }
+    this.state = 'running';
+    this.logger.info(
+      {
+        sources: this.sources.map((source) => source.name),
+        logs_topic: this.logPath ? this.config.output.topic : undefined,
+        metrics_topic: this.metricPath ? this.config.metrics_output.topic : undefined,
+        metrics: this.telemetry.url,
+      },
+      'agent started',
+    );
+  }
+
+  private async startLogPath(path: LogPath): Promise<void> {
     await this.checkpoints.load();
-    await this.output.start();
-    for (const source of this.sources) await source.start();
+    await path.output.start();
+    for (const source of path.sources) await source.start();
     const checkpointMetrics = this.metrics.component({ component_id: 'checkpoints', component_type: 'checkpoint', component_kind: 'source' });
     this.checkpointTimer = setInterval(() => {
       const expired = this.checkpoints.expire(this.config.agent.checkpoint_expire_after, (identity) =>
-        this.sources.some((source) => source.isActive(identity)),
+        path.sources.some((source) => source.isActive(identity)),
       );
       if (expired.length > 0) this.logger.info({ expired: expired.length }, 'forgot checkpoints of files gone for longer than checkpoint_expire_after');
       this.checkpoints.flush().then(
@@ -89,11 +176,9 @@ export class Agent implements Lifecycle {
         },
       );
     }, this.config.agent.checkpoint_interval);
-    this.state = 'running';
-    this.logger.info({ sources: this.sources.map((source) => source.name), topic: this.config.output.topic, metrics: this.telemetry.url }, 'agent started');
   }
 
-  /** Stop reading, flush frames, wait for Kafka's acks, write checkpoints. Idempotent. */
+  /** Stop reading, flush frames, wait for Kafka's acks (or the spool), write checkpoints. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= this.drain();
     return this.stopping;
@@ -101,13 +186,27 @@ export class Agent implements Lifecycle {
 
   private async drain(): Promise<void> {
     this.state = 'stopping';
-    await Promise.all(this.sources.map((source) => source.stop()));
-    await this.framer.flushAll();
-    await this.output.stop();
-    clearInterval(this.checkpointTimer);
-    await this.checkpoints.flush();
+    await Promise.all([this.drainLogPath(), this.drainMetricPath()]);
     await this.telemetry?.close();
     this.state = 'stopped';
     this.logger.info('agent stopped');
+  }
+
+  private async drainLogPath(): Promise<void> {
+    const path = this.logPath;
+    if (!path) return;
+    await Promise.all(path.sources.map((source) => source.stop()));
+    await path.framer.flushAll();
+    await path.output.stop();
+    clearInterval(this.checkpointTimer);
+    await this.checkpoints.flush();
+  }
+
+  private async drainMetricPath(): Promise<void> {
+    const path = this.metricPath;
+    if (!path) return;
+    await Promise.all(path.sources.map((source) => source.stop()));
+    await path.framer.flushAll();
+    await path.output.stop();
   }
 }

@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { duration, telemetrySchema } from '../shared/config/schema.js';
 import { kafkaConnectionSchema } from '../shared/kafka/config.js';
 import { framerSchema } from './framer/config.js';
-import { kafkaOutputSchema } from './outputs/kafka/config.js';
+import { kafkaOutputSchema, metricsOutputSchema } from './outputs/kafka/config.js';
 import { fileSourceSchema } from './sources/file/config.js';
+import { hostMetricsSourceSchema } from './sources/host_metrics/config.js';
+import { prometheusScrapeSourceSchema } from './sources/prometheus_scrape/config.js';
 
 /** Source types, keyed by the `type` field; one entry per component folder under agent/sources. */
-export const agentSourceSchema = z.discriminatedUnion('type', [fileSourceSchema]);
+export const agentSourceSchema = z.discriminatedUnion('type', [fileSourceSchema, prometheusScrapeSourceSchema, hostMetricsSourceSchema]);
 
 export const agentConfigSchema = z.strictObject({
   agent: z
@@ -31,7 +33,10 @@ export const agentConfigSchema = z.strictObject({
       message: 'at least one source is required',
     }),
   framer: framerSchema,
+  /** Where log frames go (file sources). */
   output: kafkaOutputSchema,
+  /** Where metric frames go (scrape and host metrics sources), through the disk spool. */
+  metrics_output: metricsOutputSchema,
   telemetry: telemetrySchema,
 });
 

@@ -79,19 +79,6 @@ export async function runDemo(): Promise<number> {
   const kafka = await startLocalKafka();
   process.stdout.write(`demo: Kafka ${kafka.version} on ${kafka.brokers.join(',')}\n`);
   const kafkaConfig = { brokers: kafka.brokers };
-  const agent = new Agent(
-    validateConfig(
-      agentConfigSchema,
-      {
-        agent: { id: 'demo-agent', data_dir: join(workDir, 'agent-data'), shutdown_timeout: '10s' },
-        kafka: kafkaConfig,
-        sources: { app: { type: 'file', include: [join(logDir, '*.log')], labels: { 'service.name': 'demo-shop' } } },
-        telemetry: { port: 0 },
-      },
-      'demo agent config',
-    ),
-    logger.child({ process: 'agent' }),
-  );
   const recordsFile = join(workDir, 'records.ndjson');
   const collector = new Collector(
     validateConfig(
@@ -100,6 +87,8 @@ export async function runDemo(): Promise<number> {
         kafka: kafkaConfig,
         collector: { group_id: 'tributary-demo', shutdown_timeout: '10s' },
         outputs: { normalized: { type: 'kafka_topics' }, local: { type: 'file', path: recordsFile } },
+        // Metric records go to tributary.metrics only, so the terminal shows the log records.
+        routes: [{ match: { record: 'metrics' }, outputs: ['normalized'] }],
         telemetry: { port: 0 },
       },
       'demo collector config',
@@ -107,12 +96,35 @@ export async function runDemo(): Promise<number> {
     logger.child({ process: 'collector' }),
   );
   await collector.start();
+  const collectorAddress = new URL(collector.telemetryUrl ?? 'http://127.0.0.1:0').host;
+  const agent = new Agent(
+    validateConfig(
+      agentConfigSchema,
+      {
+        agent: { id: 'demo-agent', data_dir: join(workDir, 'agent-data'), shutdown_timeout: '10s' },
+        kafka: kafkaConfig,
+        sources: {
+          app: { type: 'file', include: [join(logDir, '*.log')], labels: { 'service.name': 'demo-shop' } },
+          host: { type: 'host_metrics', interval: '10s' },
+          // The collector's own /metrics, scraped like any Prometheus target.
+          self: {
+            type: 'prometheus_scrape',
+            scrape_configs: [{ job_name: 'tributary-collector', scrape_interval: '10s', static_configs: [{ targets: [collectorAddress] }] }],
+          },
+        },
+        telemetry: { port: 0 },
+      },
+      'demo agent config',
+    ),
+    logger.child({ process: 'agent' }),
+  );
   await agent.start();
   const stopWriter = startLogWriter(join(logDir, 'shop.log'), 500);
   const stopFollowing = followRecords(recordsFile);
   process.stdout.write(
     `demo: agent metrics ${agent.telemetryUrl}/metrics, collector metrics ${collector.telemetryUrl}/metrics\n` +
-      `demo: appending to ${join(logDir, 'shop.log')}; records land in tributary.logs and ${recordsFile}\ndemo: Ctrl-C to stop\n`,
+      `demo: appending to ${join(logDir, 'shop.log')}; records land in tributary.logs and ${recordsFile}\n` +
+      `demo: host metrics and the collector's own metrics every 10 s land in tributary.metrics\ndemo: Ctrl-C to stop\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

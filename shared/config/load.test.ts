@@ -20,7 +20,9 @@ describe('agent configuration', () => {
     const config = validateConfig(agentConfigSchema, { ...minimalAgent, framer: { max_bytes: '512KiB', linger: '50ms' } }, 'agent.yaml');
     expect(config.framer).toEqual({ max_bytes: 524_288, max_events: 10_000, linger: 50 });
     expect(config.output.topic).toBe('tributary.raw.logs');
-    expect(config.sources.app?.start_at).toBe('beginning');
+    const app = config.sources.app;
+    expect(app?.type === 'file' && app.start_at).toBe('beginning');
+    expect(config.metrics_output.topic).toBe('tributary.raw.metrics');
     expect(config.telemetry.port).toBe(9464);
   });
 
@@ -70,7 +72,8 @@ describe('environment interpolation', () => {
 
   it('keeps $$ as a literal dollar', () => {
     const config = validateConfig(agentConfigSchema, { ...minimalAgent, sources: { app: { type: 'file', include: ['/logs/$$HOME/*.log'] } } }, 'a.yaml', {});
-    expect(config.sources.app?.include).toEqual(['/logs/$HOME/*.log']);
+    const app = config.sources.app;
+    expect(app?.type === 'file' && app.include).toEqual(['/logs/$HOME/*.log']);
   });
 });
 

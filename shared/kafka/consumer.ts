@@ -30,7 +30,7 @@ export interface GroupConsumerOptions extends ConsumerTuning {
   commitIntervalMs: number;
 }
 
-function flattenHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
+export function flattenHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
   const flat: Record<string, Buffer | undefined> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     const first = Array.isArray(value) ? value[0] : value;

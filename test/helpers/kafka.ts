@@ -42,7 +42,16 @@ export async function consumeUntil(
   timeoutMs: number,
   brokerList?: string[],
 ): Promise<void> {
-  const consumer = testKafka(brokerList).consumer({ groupId: uniqueName('test-reader'), maxBytesPerPartition: 8 * 1024 * 1024 });
+  const kafka = testKafka(brokerList);
+  // Outputs may create their topic after they report ready (the metrics output does, to run while Kafka is away).
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(`topic ${topic} to exist`, async () => ((await admin.listTopics()).includes(topic) ? true : undefined), timeoutMs);
+  } finally {
+    await admin.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId: uniqueName('test-reader'), maxBytesPerPartition: 8 * 1024 * 1024 });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });

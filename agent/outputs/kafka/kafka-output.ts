@@ -1,13 +1,13 @@
-import { TributaryError, errorMessage } from '../../../shared/errors.js';
-import { backoffDelay, sleep } from '../../../shared/pipeline/backoff.js';
+import { TributaryError } from '../../../shared/errors.js';
+import { sleep } from '../../../shared/pipeline/backoff.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
 import type { TopicSpec } from '../../../shared/kafka/topics.js';
 import type { Lifecycle } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
-import { inSpan } from '../../../shared/telemetry/tracing.js';
 import type { FrameConsumer, OutgoingFrame } from '../../framer/framer.js';
 import type { KafkaOutputConfig } from './config.js';
+import { produceFrames } from './produce-frames.js';
 
 /**
  * Produces frames with acks=all and reports delivery only after the broker
@@ -109,46 +109,11 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
   }
 
   private async sendWithRetry(request: OutgoingFrame[]): Promise<void> {
-    const producer = this.producer;
-    const events = request.reduce((sum, frame) => sum + frame.frame.eventCount, 0);
-    const bytes = request.reduce((sum, frame) => sum + frame.frame.value.length, 0);
-    for (let attempt = 0; ; attempt++) {
-      const timer = this.metrics.requestDuration.startTimer();
-      try {
-        await inSpan('kafka.produce', { 'messaging.destination.name': this.config.topic, 'messaging.batch.message_count': request.length }, () =>
-          // Frames are zstd already; compressing the batch again would only burn CPU.
-          producer.send(
-            this.config.topic,
-            request.map((frame) => ({ key: frame.key, value: frame.frame.value, headers: frame.frame.headers })),
-            'none',
-          ),
-        );
-        timer();
-        this.metrics.eventsOut.inc(events);
-        this.metrics.bytesOut.inc(bytes);
-        this.metrics.batchesOut.inc();
-        if (attempt > 0) this.logger.info({ topic: this.config.topic, attempts: attempt + 1 }, 'Kafka accepted frames after retries');
-        return;
-      } catch (error) {
-        timer();
-        if (!(error instanceof TributaryError && error.retriable)) {
-          // Permanent rejection (e.g. a record too large for this topic): retrying cannot succeed and would
-          // stall every file behind it, so the frames are dropped, counted and logged, never silently.
-          this.metrics.error('kafka_rejected');
-          this.metrics.drop('kafka_rejected', events);
-          this.logger.error(
-            { topic: this.config.topic, frames: request.length, events, err: errorMessage(error) },
-            'Kafka rejected frames permanently; dropped',
-          );
-          return;
-        }
-        this.metrics.error('kafka_unavailable');
-        const delay = backoffDelay(attempt, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff });
-        this.logger.warn({ topic: this.config.topic, attempt: attempt + 1, retry_in_ms: delay, err: errorMessage(error) }, 'produce failed; retrying');
-        // While stopping we keep retrying until drain_timeout: the caller bounds it, and giving up early would lose acks.
-        await sleep(delay);
-      }
-    }
+    // No abort signal: while stopping, retries go on until drain_timeout, because giving up early would lose acks.
+    await produceFrames(
+      request.map((frame) => ({ key: frame.key, value: frame.frame.value, headers: frame.frame.headers, eventCount: frame.frame.eventCount })),
+      { producer: this.producer, topic: this.config.topic, retry: this.config.retry, metrics: this.metrics, logger: this.logger },
+    );
   }
 
   /** Waits until every accepted frame is acknowledged (or the drain timeout passes), then disconnects. */

@@ -166,7 +166,10 @@ async function launchBroker(spec: LaunchSpec): Promise<LocalKafka> {
   const child = spawn(javaBin(), [`-Xmx${spec.heapMb}m`, `-Xms${spec.heapMb}m`, '-XX:+ExitOnOutOfMemoryError', ...jvmCommon, 'kafka.Kafka', propertiesFile], {
     cwd: dataDir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    detached: false,
+    // Its own process group: a terminal's Ctrl-C (SIGINT to the whole foreground group) must reach only the
+    // Node process, which then stops agent and collector before the broker. The exit hook and the stale-dir
+    // sweep below still kill it if Node goes away without stop().
+    detached: true,
   });
   const exited = new Promise<number | string>((resolve) => {
     // 'close', not 'exit': only then has the last stderr line (the fatal

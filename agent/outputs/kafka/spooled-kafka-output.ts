@@ -1,0 +1,146 @@
+import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import { backoffDelay, sleep } from '../../../shared/pipeline/backoff.js';
+import type { MessageProducer } from '../../../shared/kafka/producer.js';
+import type { TopicSpec } from '../../../shared/kafka/topics.js';
+import type { Lifecycle } from '../../../shared/pipeline/types.js';
+import type { Logger } from '../../../shared/telemetry/logger.js';
+import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
+import type { FrameConsumer, OutgoingFrame } from '../../framer/framer.js';
+import { DiskSpool, type SpoolDrop } from '../../spool/disk-spool.js';
+import type { MetricsOutputConfig } from './config.js';
+import { produceFrames } from './produce-frames.js';
+
+/** Frames per produce request at most; bytes are bounded by request_max_bytes. */
+const MAX_FRAMES_PER_REQUEST = 500;
+/** How long stopping waits for a request in flight and for the disconnect once drain_timeout has passed. */
+const STOP_GRACE_MS = 1_000;
+
+/**
+ * The output for what cannot be re-read (scrapes): every frame is appended to
+ * the disk spool before it counts as accepted, and a sender produces from the
+ * spool in order, deleting what Kafka acknowledged. When Kafka is away the
+ * spool grows up to its cap (the oldest frames are dropped past it, counted
+ * exactly); an agent restart resumes from what was left. It starts and keeps
+ * accepting frames while Kafka is unreachable, since a scraper that waits for
+ * Kafka loses the scrapes it misses.
+ */
+export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
+  private spool: DiskSpool | undefined;
+  private sender: Promise<void> = Promise.resolve();
+  private readonly stopSignal = new AbortController();
+  private kafkaReady = false;
+
+  constructor(
+    private readonly config: MetricsOutputConfig,
+    private readonly spoolDir: string,
+    private readonly producer: MessageProducer,
+    private readonly ensureTopics: (specs: readonly TopicSpec[]) => Promise<string[]>,
+    private readonly metrics: ComponentMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.spool = await DiskSpool.open({
+      dir: this.spoolDir,
+      maxBytes: this.config.spool.max_bytes,
+      segmentBytes: this.config.spool.segment_bytes,
+      fsync: this.config.spool.fsync,
+      onDrop: (drop) => this.dropped(drop),
+    });
+    const { entries, events, bytes } = this.spool.stats;
+    if (entries > 0) this.logger.info({ dir: this.spoolDir, frames: entries, events, bytes }, 'spool holds frames from before the restart; sending them first');
+    this.updateGauges();
+    this.sender = this.sendLoop(this.spool).catch((error: unknown) => {
+      // Only stopping closes the spool under the sender; anything else is a bug worth a loud log.
+      if (!this.stopSignal.signal.aborted) this.logger.error({ err: errorMessage(error) }, 'metrics sender failed; frames stay spooled until restart');
+    });
+  }
+
+  private dropped(drop: SpoolDrop): void {
+    this.metrics.drop(drop.reason === 'size_cap' ? 'spool_full' : 'spool_corrupt', drop.events);
+    this.logger.error(
+      { dir: this.spoolDir, reason: drop.reason, frames: drop.entries, events: drop.events, bytes: drop.bytes },
+      drop.reason === 'size_cap' ? 'spool full: dropped its oldest frames' : 'spool data corrupt: dropped the unreadable frames',
+    );
+  }
+
+  /** Disk the spool uses: what `spool.max_bytes` caps. */
+  private updateGauges(): void {
+    if (this.spool) this.metrics.bufferedBytes.set(this.spool.stats.bytes);
+  }
+
+  async consumeFrame(frame: OutgoingFrame): Promise<void> {
+    const spool = this.spool;
+    if (spool === undefined || this.stopSignal.signal.aborted) throw new TributaryError('SHUTDOWN', 'metrics output is not running');
+    await spool.append({ key: frame.key, value: frame.frame.value, headers: frame.frame.headers, eventCount: frame.frame.eventCount });
+    this.metrics.eventsIn.inc(frame.frame.eventCount);
+    this.updateGauges();
+    // Durably spooled is as far as a scrape can be protected; the sender takes it from here.
+    frame.onDelivered();
+  }
+
+  /** Connects (and creates the topic) with retries, so the agent runs and spools while Kafka is unreachable. */
+  private async connect(): Promise<boolean> {
+    for (let attempt = 0; !this.stopSignal.signal.aborted; attempt++) {
+      try {
+        if (this.config.create_topic) await this.ensureTopics([{ topic: this.config.topic, partitions: this.config.partitions }]);
+        await this.producer.connect();
+        return true;
+      } catch (error) {
+        this.metrics.error('kafka_unavailable');
+        const delay = backoffDelay(attempt, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff });
+        this.logger.warn({ topic: this.config.topic, retry_in_ms: delay, err: errorMessage(error) }, 'Kafka unreachable; spooling metrics until it is back');
+        await sleep(delay, this.stopSignal.signal);
+      }
+    }
+    return false;
+  }
+
+  private async sendLoop(spool: DiskSpool): Promise<void> {
+    this.kafkaReady = await this.connect();
+    while (this.kafkaReady && !this.stopSignal.signal.aborted) {
+      const entries = await spool.read({ maxEntries: MAX_FRAMES_PER_REQUEST, maxBytes: this.config.request_max_bytes });
+      const last = entries.at(-1);
+      if (last === undefined) {
+        await spool.waitForData(this.stopSignal.signal);
+        continue;
+      }
+      const outcome = await produceFrames(entries, {
+        producer: this.producer,
+        topic: this.config.topic,
+        retry: this.config.retry,
+        metrics: this.metrics,
+        logger: this.logger,
+        signal: this.stopSignal.signal,
+      });
+      // Aborted: unacknowledged, so the frames are sent again after the next start.
+      if (outcome === 'aborted') break;
+      await spool.acknowledge(last.position);
+      this.updateGauges();
+    }
+  }
+
+  /**
+   * Gives the sender up to drain_timeout to empty the spool, then stops it.
+   * A produce request still in flight (Kafka away: the client retries it for
+   * a long time) is not waited for: its frames are unacknowledged in the
+   * spool and are sent again, with the same ids, after the next start.
+   */
+  async stop(): Promise<void> {
+    const spool = this.spool;
+    if (spool === undefined || this.stopSignal.signal.aborted) return;
+    const deadline = Date.now() + this.config.drain_timeout;
+    while (this.kafkaReady && spool.stats.entries > 0 && Date.now() < deadline) await sleep(50);
+    this.stopSignal.abort();
+    const senderDone = await Promise.race([this.sender.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+    const left = spool.stats;
+    if (left.entries > 0) {
+      this.logger.warn(
+        { dir: this.spoolDir, frames: left.entries, events: left.events, request_in_flight: !senderDone },
+        'frames left in the spool; they are sent after the next start',
+      );
+    }
+    await spool.close();
+    await Promise.race([this.producer.disconnect(), sleep(STOP_GRACE_MS)]);
+  }
+}

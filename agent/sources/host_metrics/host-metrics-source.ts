@@ -1,0 +1,93 @@
+import { errorMessage } from '../../../shared/errors.js';
+import { sleep } from '../../../shared/pipeline/backoff.js';
+import type { BatchConsumer, Lifecycle } from '../../../shared/pipeline/types.js';
+import type { Logger } from '../../../shared/telemetry/logger.js';
+import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
+import { emitMetricEvents, type EmitLimits } from '../../metric-families/emit.js';
+import { familiesToEvents, MetricEventIds, type MetricEventContext } from '../../metric-families/to-raw-events.js';
+import type { HostMetricsSourceConfig } from './config.js';
+import { collectHostMetrics, createHostMetricsState, hostMetricsTargetLabels, type HostMetricsState } from './host-metrics.js';
+
+export interface HostMetricsSourceDeps {
+  agentId: string;
+  host: string;
+  consumer: BatchConsumer;
+  limits: EmitLimits;
+  metrics: ComponentMetrics;
+  logger: Logger;
+}
+
+/**
+ * Host metrics without node_exporter: every `interval` (aligned to it, so
+ * all agents' points share timestamps), the collectors read /proc and statfs
+ * and the series go out as raw metric events labelled like a node_exporter
+ * target (`job`, `instance` = the host name).
+ */
+export class HostMetricsSource implements Lifecycle {
+  private readonly state: HostMetricsState = createHostMetricsState();
+  private readonly ids: MetricEventIds;
+  private readonly stopSignal = new AbortController();
+  private running: Promise<void> | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly config: HostMetricsSourceConfig,
+    private readonly deps: HostMetricsSourceDeps,
+  ) {
+    this.ids = new MetricEventIds(`host_metrics\u0000${deps.agentId}\u0000${name}`);
+  }
+
+  async start(): Promise<void> {
+    this.running ??= this.run();
+    await Promise.resolve();
+  }
+
+  private async run(): Promise<void> {
+    const interval = this.config.interval;
+    let next = Date.now();
+    while (!this.stopSignal.signal.aborted) {
+      await this.collectOnce(next);
+      next += interval;
+      next -= next % interval;
+      if (next <= Date.now()) next += Math.ceil((Date.now() - next) / interval) * interval;
+      await sleep(next - Date.now(), this.stopSignal.signal);
+    }
+  }
+
+  /** One collection, handed on; returns the number of events. */
+  async collectOnce(timeMs = Date.now()): Promise<number> {
+    const { deps } = this;
+    const { families, errors } = await collectHostMetrics({ config: this.config, state: this.state });
+    for (const { collector, error } of errors) {
+      deps.metrics.error('io');
+      deps.logger.warn({ collector, err: error }, 'host metrics collector failed; its series are missing from this collection');
+    }
+    const context: MetricEventContext = {
+      host: deps.host,
+      agentId: deps.agentId,
+      source: { type: 'host_metrics', name: this.name, job: this.config.job, instance: deps.host },
+      scrapeTimeMs: timeMs,
+      honorTimestamps: false,
+    };
+    this.ids.beginScrape(timeMs);
+    const { events } = familiesToEvents(families, {
+      ids: this.ids,
+      context,
+      targetLabels: hostMetricsTargetLabels(this.config, deps.host),
+      honorLabels: false,
+    });
+    this.ids.endScrape();
+    try {
+      await emitMetricEvents(deps.consumer, `${this.config.job}\u0000${deps.host}`, events, deps.limits);
+      deps.metrics.eventsOut.inc(events.length);
+    } catch (error) {
+      deps.logger.warn({ err: errorMessage(error) }, 'host metrics not handed on (stopping)');
+    }
+    return events.length;
+  }
+
+  async stop(): Promise<void> {
+    this.stopSignal.abort();
+    await this.running;
+  }
+}

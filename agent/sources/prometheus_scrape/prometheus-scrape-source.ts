@@ -1,0 +1,98 @@
+import type { BatchConsumer, Lifecycle } from '../../../shared/pipeline/types.js';
+import type { Logger } from '../../../shared/telemetry/logger.js';
+import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
+import type { EmitLimits } from '../../metric-families/emit.js';
+import type { PrometheusScrapeSourceConfig, ScrapeJobConfig } from './config.js';
+import { compileRelabelRules, type MetricRelabeler } from './relabel.js';
+import { loadScrapeClientOptions, type ScrapeClientOptions } from './scrape-client.js';
+import { ScrapeLoop } from './scrape-loop.js';
+import { JobTargets, type ScrapeTarget } from './targets.js';
+
+export interface PrometheusScrapeSourceDeps {
+  agentId: string;
+  host: string;
+  consumer: BatchConsumer;
+  limits: EmitLimits;
+  metrics: ComponentMetrics;
+  logger: Logger;
+}
+
+interface JobSettings {
+  config: ScrapeJobConfig;
+  client: ScrapeClientOptions;
+  relabel: MetricRelabeler | undefined;
+}
+
+/**
+ * Prometheus-compatible scraping: one loop per target, targets from
+ * static_configs and file_sd (loops start and stop as the files change).
+ * Scrapes cannot be re-read, so they go to the spooled metrics output, which
+ * accepts them even while Kafka is away.
+ */
+export class PrometheusScrapeSource implements Lifecycle {
+  private readonly loops = new Map<string, ScrapeLoop>();
+  private readonly jobTargets: JobTargets[] = [];
+  private stopped = false;
+
+  constructor(
+    readonly name: string,
+    private readonly config: PrometheusScrapeSourceConfig,
+    private readonly deps: PrometheusScrapeSourceDeps,
+  ) {}
+
+  /** The targets being scraped now, for tests and diagnostics. */
+  get activeTargets(): ScrapeTarget[] {
+    return [...this.loops.values()].map((loop) => loop.target);
+  }
+
+  /** The loop of one target (by URL), to scrape on demand in tests. */
+  loopFor(url: string): ScrapeLoop | undefined {
+    return [...this.loops.values()].find((loop) => loop.target.url === url);
+  }
+
+  async start(): Promise<void> {
+    for (const config of this.config.scrape_configs) {
+      // TLS files are read once here, so a missing CA fails start-up rather than every scrape.
+      const settings: JobSettings = { config, client: await loadScrapeClientOptions(config), relabel: compileRelabelRules(config.metric_relabel_configs) };
+      this.jobTargets.push(new JobTargets(config, (targets) => this.sync(settings, targets), this.deps.logger));
+    }
+    for (const targets of this.jobTargets) await targets.start();
+  }
+
+  private sync(job: JobSettings, targets: readonly ScrapeTarget[]): void {
+    if (this.stopped) return;
+    const wanted = new Set(targets.map((target) => target.key));
+    for (const [key, loop] of this.loops) {
+      if (loop.target.job === job.config.job_name && !wanted.has(key)) {
+        this.loops.delete(key);
+        void loop.stop();
+        this.deps.logger.info({ job: job.config.job_name, target: loop.target.url }, 'target removed');
+      }
+    }
+    for (const target of targets) {
+      if (this.loops.has(target.key)) continue;
+      const loop = new ScrapeLoop(target, job.config, {
+        sourceName: this.name,
+        host: this.deps.host,
+        agentId: this.deps.agentId,
+        consumer: this.deps.consumer,
+        limits: this.deps.limits,
+        client: job.client,
+        relabel: job.relabel,
+        metrics: this.deps.metrics,
+        logger: this.deps.logger,
+        jitterSeed: this.deps.agentId,
+      });
+      this.loops.set(target.key, loop);
+      loop.start();
+      this.deps.logger.info({ job: job.config.job_name, target: target.url, offset_ms: loop.offsetMs }, 'scraping target');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.jobTargets.map((targets) => targets.stop()));
+    await Promise.all([...this.loops.values()].map((loop) => loop.stop()));
+    this.loops.clear();
+  }
+}

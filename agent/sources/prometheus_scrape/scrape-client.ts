@@ -1,0 +1,118 @@
+import { readFile } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createGunzip, createInflate } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import type { ScrapeJobConfig } from './config.js';
+
+/** What Prometheus 2.x sends: OpenMetrics preferred, the text format accepted. */
+export const SCRAPE_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const USER_AGENT = 'Tributary-Agent/0.1';
+
+export interface ScrapeResponse {
+  body: string;
+  contentType: string | undefined;
+}
+
+export class ScrapeError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+  ) {
+    super(`${url}: ${message}`);
+    this.name = 'ScrapeError';
+  }
+}
+
+/** TLS material and credentials read when the job starts; credential files are re-read per scrape so rotation works. */
+export interface ScrapeClientOptions {
+  job: ScrapeJobConfig;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+export async function loadScrapeClientOptions(job: ScrapeJobConfig): Promise<ScrapeClientOptions> {
+  const tls = job.tls_config;
+  const options: ScrapeClientOptions = { job };
+  if (tls?.ca_file !== undefined) options.ca = await readFile(tls.ca_file);
+  if (tls?.cert_file !== undefined) options.cert = await readFile(tls.cert_file);
+  if (tls?.key_file !== undefined) options.key = await readFile(tls.key_file);
+  return options;
+}
+
+async function authorizationHeader(job: ScrapeJobConfig): Promise<string | undefined> {
+  if (job.basic_auth) {
+    const password =
+      job.basic_auth.password_file === undefined ? (job.basic_auth.password ?? '') : (await readFile(job.basic_auth.password_file, 'utf8')).trim();
+    return `Basic ${Buffer.from(`${job.basic_auth.username}:${password}`).toString('base64')}`;
+  }
+  if (job.authorization) {
+    const { type, credentials, credentials_file: file } = job.authorization;
+    const secret = file === undefined ? credentials : (await readFile(file, 'utf8')).trim();
+    return secret === undefined ? undefined : `${type} ${secret}`;
+  }
+  return undefined;
+}
+
+/**
+ * One GET of a target's exposition with node's http(s) rather than fetch:
+ * a per-job CA, client certificate and `servername` need an https Agent's
+ * options, which Node 20's built-in fetch does not take without the undici
+ * package. The body is capped while it streams, decompressed or not.
+ */
+export async function scrapeTarget(url: string, options: ScrapeClientOptions, signal: AbortSignal): Promise<ScrapeResponse> {
+  const { job } = options;
+  const headers: Record<string, string> = {
+    accept: SCRAPE_ACCEPT,
+    'accept-encoding': 'gzip, deflate',
+    'user-agent': USER_AGENT,
+    'x-prometheus-scrape-timeout-seconds': String(job.scrape_timeout / 1000),
+  };
+  const authorization = await authorizationHeader(job);
+  if (authorization !== undefined) headers.authorization = authorization;
+  const target = new URL(url);
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const requestOptions = { method: 'GET', headers, signal, agent: false as const };
+    const request =
+      target.protocol === 'https:'
+        ? httpsRequest(target, {
+            ...requestOptions,
+            ca: options.ca,
+            cert: options.cert,
+            key: options.key,
+            servername: job.tls_config?.server_name,
+            rejectUnauthorized: !(job.tls_config?.insecure_skip_verify ?? false),
+          })
+        : httpRequest(target, requestOptions);
+    request.once('response', resolve);
+    request.once('error', (error) => reject(new ScrapeError(signal.aborted ? `timed out after ${job.scrape_timeout} ms` : error.message, url)));
+    request.end();
+  });
+  if (response.statusCode !== 200) {
+    response.resume();
+    throw new ScrapeError(`server returned HTTP status ${response.statusCode ?? '?'} ${response.statusMessage ?? ''}`.trim(), url);
+  }
+  const encoding = response.headers['content-encoding'];
+  let stream: Readable = response;
+  if (encoding === 'gzip') stream = response.pipe(createGunzip());
+  else if (encoding === 'deflate') stream = response.pipe(createInflate());
+  const limit = job.body_size_limit;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (limit > 0 && size > limit) {
+        response.destroy();
+        throw new ScrapeError(`body exceeds body_size_limit of ${limit} bytes`, url);
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof ScrapeError) throw error;
+    throw new ScrapeError(signal.aborted ? `timed out after ${job.scrape_timeout} ms` : error instanceof Error ? error.message : String(error), url);
+  }
+  return { body: Buffer.concat(chunks, size).toString('utf8'), contentType: response.headers['content-type'] };
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { errorMessage } from '../../../shared/errors.js';
+import { sleep } from '../../../shared/pipeline/backoff.js';
+import type { BatchConsumer } from '../../../shared/pipeline/types.js';
+import type { RawMetricEvent } from '../../../shared/record/raw-event.js';
+import type { Logger } from '../../../shared/telemetry/logger.js';
+import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
+import { inSpan } from '../../../shared/telemetry/tracing.js';
+import { emitMetricEvents, type EmitLimits } from '../../metric-families/emit.js';
+import { familiesToEvents, MetricEventIds, seriesKey, toRawMetricEvent, type MetricEventContext } from '../../metric-families/to-raw-events.js';
+import type { ScrapeJobConfig } from './config.js';
+import { formatFromContentType, parseExposition } from './exposition/exposition-parser.js';
+import type { MetricRelabeler } from './relabel.js';
+import { scrapeTarget, type ScrapeClientOptions } from './scrape-client.js';
+import type { ScrapeTarget } from './targets.js';
+
+export interface ScrapeLoopDeps {
+  sourceName: string;
+  host: string;
+  agentId: string;
+  consumer: BatchConsumer;
+  limits: EmitLimits;
+  client: ScrapeClientOptions;
+  relabel: MetricRelabeler | undefined;
+  metrics: ComponentMetrics;
+  logger: Logger;
+  /** Mixed into the scrape offset so agents on different hosts do not scrape a shared target in lockstep. */
+  jitterSeed: string;
+}
+
+export interface ScrapeReport {
+  up: boolean;
+  durationSeconds: number;
+  samplesScraped: number;
+  samplesPostRelabeling: number;
+  seriesAdded: number;
+  events: number;
+  error?: string;
+}
+
+/** Problems logged per scrape; the rest are only counted, so a broken target cannot flood the log. */
+const LOGGED_PROBLEMS_PER_SCRAPE = 5;
+
+/**
+ * Scrapes one target on its interval and hands every scrape to the framer as
+ * raw metric events, plus the series Prometheus adds itself (`up`,
+ * `scrape_duration_seconds`, `scrape_samples_scraped`,
+ * `scrape_samples_post_metric_relabeling`, `scrape_series_added`). Scrapes
+ * start at a fixed offset within the interval derived from the target (as
+ * Prometheus spreads them), never overlap, and a scrape that is still being
+ * handed on when the next is due skips that tick rather than queueing it.
+ */
+export class ScrapeLoop {
+  private readonly ids: MetricEventIds;
+  private readonly stopSignal = new AbortController();
+  private running: Promise<void> | undefined;
+
+  constructor(
+    readonly target: ScrapeTarget,
+    private readonly job: ScrapeJobConfig,
+    private readonly deps: ScrapeLoopDeps,
+  ) {
+    this.ids = new MetricEventIds(target.key);
+  }
+
+  /** Offset of this target's scrapes within the interval, stable across restarts. */
+  get offsetMs(): number {
+    const hash = createHash('sha256').update(`${this.deps.jitterSeed}\u0000${this.target.key}`).digest();
+    return hash.readUInt32BE(0) % this.job.scrape_interval;
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    const interval = this.job.scrape_interval;
+    const now = Date.now();
+    let next = now - (now % interval) + this.offsetMs;
+    if (next < now) next += interval;
+    while (!this.stopSignal.signal.aborted) {
+      if (!(await this.waitUntil(next))) break;
+      await this.scrapeOnce(next);
+      next += interval;
+      // A scrape that overran (backpressure from a full spool) skips the ticks it missed instead of bursting.
+      const behind = Date.now() - next;
+      if (behind > 0) next += Math.ceil(behind / interval) * interval;
+    }
+  }
+
+  /** False when stopped while waiting. */
+  private async waitUntil(time: number): Promise<boolean> {
+    await sleep(time - Date.now(), this.stopSignal.signal);
+    return !this.stopSignal.signal.aborted;
+  }
+
+  /** Scrapes once with `startMs` as the scrape's time, hands the events on, and reports what happened. */
+  async scrapeOnce(startMs = Date.now()): Promise<ScrapeReport> {
+    const { job, target, deps } = this;
+    // Only the timeout aborts a scrape: one in flight when the agent stops is finished and handed on, not lost.
+    const signal = AbortSignal.timeout(job.scrape_timeout);
+    this.ids.beginScrape(startMs);
+    const context: MetricEventContext = {
+      host: deps.host,
+      agentId: deps.agentId,
+      source: { type: 'prometheus_scrape', name: deps.sourceName, job: target.job, instance: target.labels.instance ?? '' },
+      scrapeTimeMs: startMs,
+      honorTimestamps: job.honor_timestamps,
+    };
+    const events: RawMetricEvent[] = [];
+    const report: ScrapeReport = { up: false, durationSeconds: 0, samplesScraped: 0, samplesPostRelabeling: 0, seriesAdded: 0, events: 0 };
+    const started = performance.now();
+    try {
+      const response = await inSpan('scrape', { 'server.address': target.labels.instance ?? '', 'tributary.job': target.job }, () =>
+        scrapeTarget(target.url, deps.client, signal),
+      );
+      const parsed = parseExposition(response.body, formatFromContentType(response.contentType));
+      report.samplesScraped = parsed.samples;
+      if (parsed.problemCount > 0) this.reportProblems(parsed.problems, parsed.problemCount);
+      const built = familiesToEvents(parsed.families, {
+        ids: this.ids,
+        context,
+        targetLabels: target.labels,
+        honorLabels: job.honor_labels,
+        relabel: deps.relabel,
+      });
+      events.push(...built.events);
+      report.samplesPostRelabeling = built.samples;
+      report.seriesAdded = built.samplesAdded;
+      if (job.sample_limit > 0 && report.samplesPostRelabeling > job.sample_limit) {
+        deps.metrics.drop('sample_limit', events.length);
+        throw new Error(`${report.samplesPostRelabeling} samples exceed sample_limit ${job.sample_limit}`);
+      }
+      report.up = true;
+    } catch (error) {
+      events.length = 0;
+      report.seriesAdded = 0;
+      report.error = errorMessage(error);
+      deps.metrics.error('scrape');
+      deps.logger.warn({ job: target.job, target: target.url, err: report.error }, 'scrape failed; up = 0');
+    }
+    report.durationSeconds = (performance.now() - started) / 1000;
+    this.addSyntheticSeries(context, report, events);
+    this.ids.endScrape();
+    report.events = events.length;
+    await emitMetricEvents(deps.consumer, target.key, events, deps.limits);
+    deps.metrics.eventsOut.inc(events.length);
+    return report;
+  }
+
+  private addSyntheticSeries(context: MetricEventContext, report: ScrapeReport, events: RawMetricEvent[]): void {
+    const synthetic: Array<[string, number, string]> = [
+      ['up', report.up ? 1 : 0, '1 if the instance is healthy, i.e. reachable and its exposition parsed, else 0.'],
+      ['scrape_duration_seconds', report.durationSeconds, 'Duration of the scrape.'],
+      ['scrape_samples_scraped', report.samplesScraped, 'The number of samples the target exposed.'],
+      ['scrape_samples_post_metric_relabeling', report.samplesPostRelabeling, 'The number of samples remaining after metric relabeling was applied.'],
+      ['scrape_series_added', report.seriesAdded, 'The approximate number of new series in this scrape.'],
+    ];
+    for (const [name, value, help] of synthetic) {
+      const labels = { ...this.target.labels };
+      const { id } = this.ids.id(seriesKey(name, labels));
+      events.push(toRawMetricEvent({ name, type: 'gauge', help, series: [] }, { kind: 'value', name, labels, value }, id, context));
+    }
+  }
+
+  private reportProblems(problems: ReadonlyArray<{ line: number; reason: string; text: string }>, count: number): void {
+    this.deps.metrics.error('exposition_line', count);
+    for (const problem of problems.slice(0, LOGGED_PROBLEMS_PER_SCRAPE)) {
+      this.deps.logger.warn(
+        { job: this.target.job, target: this.target.url, line: problem.line, reason: problem.reason, text: problem.text },
+        'skipped malformed exposition line',
+      );
+    }
+    if (count > LOGGED_PROBLEMS_PER_SCRAPE) {
+      this.deps.logger.warn(
+        { job: this.target.job, target: this.target.url, skipped: count },
+        'more malformed exposition lines skipped (counted in tributary_component_errors_total)',
+      );
+    }
+  }
+
+  /** Stops scheduling and waits for a scrape in progress (at most scrape_timeout) to be handed on. */
+  async stop(): Promise<void> {
+    this.stopSignal.abort();
+    await this.running;
+  }
+}
