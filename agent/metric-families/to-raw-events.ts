@@ -14,6 +14,7 @@ function isoFromMs(ms: number): string {
 
 /** Series identity within a target: name and labels sorted by name (label order in an exposition is not meaningful). */
 export function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
+  // Plain sort compares UTF-16 code units, which is all a stable order needs (no locale-aware compare).
   const names = Object.keys(labels).sort();
   let key = name;
   for (const label of names) key += `\u0000${label}\u0001${labels[label] ?? ''}`;
@@ -79,16 +80,35 @@ export function sampleCount(series: Series): number {
   }
 }
 
-export function toRawMetricEvent(family: MetricFamily, series: Series, id: string, context: MetricEventContext): RawMetricEvent {
+/** The scrape time as text, formatted once per scrape rather than once per series. */
+const observedAtCache = { ms: NaN, text: '' };
+
+function observedAt(ms: number): string {
+  if (observedAtCache.ms !== ms) {
+    observedAtCache.ms = ms;
+    observedAtCache.text = isoFromMs(ms);
+  }
+  return observedAtCache.text;
+}
+
+/** `name` and `labels` are passed apart from `series` so relabelled ones need no copy of the series. */
+export function toRawMetricEvent(
+  family: MetricFamily,
+  series: Series,
+  id: string,
+  context: MetricEventContext,
+  name: string = series.name,
+  labels: Labels = series.labels,
+): RawMetricEvent {
   const event: RawMetricEvent = {
     id,
-    observed_at: isoFromMs(context.scrapeTimeMs),
+    observed_at: observedAt(context.scrapeTimeMs),
     host: context.host,
     agent_id: context.agentId,
     source: context.source,
-    name: series.name,
+    name,
     type: family.type,
-    labels: series.labels,
+    labels,
   };
   if (context.honorTimestamps && series.timestampMs !== undefined) event.time = isoFromMs(series.timestampMs);
   if (family.help !== undefined) event.help = family.help;
@@ -121,6 +141,15 @@ export function toRawMetricEvent(family: MetricFamily, series: Series, id: strin
  */
 export function attachTargetLabels(series: Labels, target: Labels, honorLabels: boolean): Labels {
   const labels: Labels = { ...series };
+  let clash = false;
+  let empty = false;
+  for (const name in target) if (Object.hasOwn(series, name)) clash = true;
+  if (!clash) {
+    // The common case, by far: no scraped label shares a target label's name.
+    Object.assign(labels, target);
+    for (const name in labels) if (labels[name] === '') empty = true;
+    return empty ? Object.fromEntries(Object.entries(labels).filter(([, value]) => value !== '')) : labels;
+  }
   const conflicts: Array<[string, string]> = [];
   for (const [name, value] of Object.entries(target)) {
     const existing = labels[name];
@@ -148,18 +177,20 @@ export interface FamiliesToEventsOptions {
   relabel?: (labels: Labels) => Labels | undefined;
 }
 
-export interface FamiliesToEventsResult {
-  events: RawMetricEvent[];
-  /** Samples (not series) kept after relabelling, as Prometheus counts them. */
+/** Samples (not series) kept after relabelling, as Prometheus counts them, and those of series new since the previous scrape. */
+export interface SampleCounts {
   samples: number;
-  /** Samples of series absent from the previous call with the same `ids`. */
   samplesAdded: number;
 }
 
-/** One collection or scrape's families → raw metric events with target labels and stable ids. */
-export function familiesToEvents(families: readonly MetricFamily[], options: FamiliesToEventsOptions): FamiliesToEventsResult {
+/**
+ * One collection or scrape's families → raw metric events with target labels
+ * and stable ids, lazily: a consumer that serializes and frames as it goes
+ * never holds a whole 100k-series scrape as objects. `counts` is complete once
+ * the iteration ends.
+ */
+export function* familyEvents(families: readonly MetricFamily[], options: FamiliesToEventsOptions, counts: SampleCounts): Generator<RawMetricEvent> {
   const { ids, context, targetLabels, honorLabels, relabel } = options;
-  const result: FamiliesToEventsResult = { events: [], samples: 0, samplesAdded: 0 };
   for (const family of families) {
     for (const series of family.series) {
       let labels = attachTargetLabels(series.labels, targetLabels, honorLabels);
@@ -173,10 +204,9 @@ export function familiesToEvents(families: readonly MetricFamily[], options: Fam
       }
       const { id, added } = ids.id(seriesKey(name, labels));
       const samples = sampleCount(series);
-      result.samples += samples;
-      if (added) result.samplesAdded += samples;
-      result.events.push(toRawMetricEvent(family, { ...series, name, labels }, id, context));
+      counts.samples += samples;
+      if (added) counts.samplesAdded += samples;
+      yield toRawMetricEvent(family, series, id, context, name, labels);
     }
   }
-  return result;
 }

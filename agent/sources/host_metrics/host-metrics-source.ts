@@ -4,7 +4,7 @@ import type { BatchConsumer, Lifecycle } from '../../../shared/pipeline/types.js
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import { emitMetricEvents, type EmitLimits } from '../../metric-families/emit.js';
-import { familiesToEvents, MetricEventIds, type MetricEventContext } from '../../metric-families/to-raw-events.js';
+import { familyEvents, MetricEventIds, type MetricEventContext } from '../../metric-families/to-raw-events.js';
 import type { HostMetricsSourceConfig } from './config.js';
 import { collectHostMetrics, createHostMetricsState, hostMetricsTargetLabels, type HostMetricsState } from './host-metrics.js';
 
@@ -70,12 +70,14 @@ export class HostMetricsSource implements Lifecycle {
       honorTimestamps: false,
     };
     this.ids.beginScrape(timeMs);
-    const { events } = familiesToEvents(families, {
-      ids: this.ids,
-      context,
-      targetLabels: hostMetricsTargetLabels(this.config, deps.host),
-      honorLabels: false,
-    });
+    // A collection is a few hundred series: materialized, so the ids are settled before anything is handed on.
+    const events = [
+      ...familyEvents(
+        families,
+        { ids: this.ids, context, targetLabels: hostMetricsTargetLabels(this.config, deps.host), honorLabels: false },
+        { samples: 0, samplesAdded: 0 },
+      ),
+    ];
     this.ids.endScrape();
     try {
       await emitMetricEvents(deps.consumer, `${this.config.job}\u0000${deps.host}`, events, deps.limits);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration } from '../../../shared/config/schema.js';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const DEFAULT_SCRAPE_TIMEOUT_MS = 10_000;
 
 /** A regular expression compiled at config time, so a typo fails at start-up with the key path. */
 function regex() {
@@ -57,7 +58,8 @@ export const scrapeJobSchema = z
     /** The `job` label of every series from this job. */
     job_name: z.string().min(1),
     scrape_interval: duration().default(15_000),
-    scrape_timeout: duration().default(10_000),
+    /** Defaults to 10s, or the interval when that is shorter (as Prometheus does). */
+    scrape_timeout: duration().optional(),
     scheme: z.enum(['http', 'https']).default('http'),
     metrics_path: z.string().startsWith('/').default('/metrics'),
     params: z.record(z.string(), z.array(z.string())).default({}),
@@ -110,7 +112,7 @@ export const scrapeJobSchema = z
     metric_relabel_configs: z.array(relabelRuleSchema).default([]),
   })
   .superRefine((job, ctx) => {
-    if (job.scrape_timeout > job.scrape_interval) {
+    if (job.scrape_timeout !== undefined && job.scrape_timeout > job.scrape_interval) {
       ctx.addIssue({ code: 'custom', path: ['scrape_timeout'], message: 'scrape_timeout must not be longer than scrape_interval' });
     }
     if (job.static_configs.length === 0 && job.file_sd_configs.length === 0) {
@@ -125,7 +127,8 @@ export const scrapeJobSchema = z
     if (job.authorization?.credentials !== undefined && job.authorization.credentials_file !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['authorization', 'credentials_file'], message: 'credentials and credentials_file are mutually exclusive' });
     }
-  });
+  })
+  .transform((job) => ({ ...job, scrape_timeout: job.scrape_timeout ?? Math.min(DEFAULT_SCRAPE_TIMEOUT_MS, job.scrape_interval) }));
 
 export type ScrapeJobConfig = z.output<typeof scrapeJobSchema>;
 

@@ -7,7 +7,7 @@ import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import { inSpan } from '../../../shared/telemetry/tracing.js';
 import { emitMetricEvents, type EmitLimits } from '../../metric-families/emit.js';
-import { familiesToEvents, MetricEventIds, seriesKey, toRawMetricEvent, type MetricEventContext } from '../../metric-families/to-raw-events.js';
+import { familyEvents, MetricEventIds, seriesKey, toRawMetricEvent, type MetricEventContext, type SampleCounts } from '../../metric-families/to-raw-events.js';
 import type { ScrapeJobConfig } from './config.js';
 import { formatFromContentType, parseExposition } from './exposition/exposition-parser.js';
 import type { MetricRelabeler } from './relabel.js';
@@ -107,8 +107,9 @@ export class ScrapeLoop {
       scrapeTimeMs: startMs,
       honorTimestamps: job.honor_timestamps,
     };
-    const events: RawMetricEvent[] = [];
     const report: ScrapeReport = { up: false, durationSeconds: 0, samplesScraped: 0, samplesPostRelabeling: 0, seriesAdded: 0, events: 0 };
+    const counts: SampleCounts = { samples: 0, samplesAdded: 0 };
+    let seriesEvents: Iterable<RawMetricEvent> = [];
     const started = performance.now();
     try {
       const response = await inSpan('scrape', { 'server.address': target.labels.instance ?? '', 'tributary.job': target.job }, () =>
@@ -117,38 +118,47 @@ export class ScrapeLoop {
       const parsed = parseExposition(response.body, formatFromContentType(response.contentType));
       report.samplesScraped = parsed.samples;
       if (parsed.problemCount > 0) this.reportProblems(parsed.problems, parsed.problemCount);
-      const built = familiesToEvents(parsed.families, {
-        ids: this.ids,
-        context,
-        targetLabels: target.labels,
-        honorLabels: job.honor_labels,
-        relabel: deps.relabel,
-      });
-      events.push(...built.events);
-      report.samplesPostRelabeling = built.samples;
-      report.seriesAdded = built.samplesAdded;
-      if (job.sample_limit > 0 && report.samplesPostRelabeling > job.sample_limit) {
-        deps.metrics.drop('sample_limit', events.length);
-        throw new Error(`${report.samplesPostRelabeling} samples exceed sample_limit ${job.sample_limit}`);
+      const options = { ids: this.ids, context, targetLabels: target.labels, honorLabels: job.honor_labels, relabel: deps.relabel };
+      if (job.sample_limit > 0) {
+        // The limit fails the whole scrape, so it is known before anything is handed on (and bounds what is held).
+        const events = [...familyEvents(parsed.families, options, counts)];
+        if (counts.samples > job.sample_limit) {
+          deps.metrics.drop('sample_limit', events.length);
+          throw new Error(`${counts.samples} samples exceed sample_limit ${job.sample_limit}`);
+        }
+        seriesEvents = events;
+      } else {
+        // Streamed into frames as it is built: a huge target is never held as one array of events.
+        seriesEvents = familyEvents(parsed.families, options, counts);
       }
       report.up = true;
     } catch (error) {
-      events.length = 0;
-      report.seriesAdded = 0;
       report.error = errorMessage(error);
       deps.metrics.error('scrape');
       deps.logger.warn({ job: target.job, target: target.url, err: report.error }, 'scrape failed; up = 0');
     }
     report.durationSeconds = (performance.now() - started) / 1000;
-    this.addSyntheticSeries(context, report, events);
+    const scrape = this.scrapeEvents(seriesEvents, counts, context, report);
+    report.events = await emitMetricEvents(deps.consumer, target.key, scrape, deps.limits);
     this.ids.endScrape();
-    report.events = events.length;
-    await emitMetricEvents(deps.consumer, target.key, events, deps.limits);
-    deps.metrics.eventsOut.inc(events.length);
+    deps.metrics.eventsOut.inc(report.events);
     return report;
   }
 
-  private addSyntheticSeries(context: MetricEventContext, report: ScrapeReport, events: RawMetricEvent[]): void {
+  /** The target's series, then the synthetic ones, whose counts are known only once the series are done. */
+  private *scrapeEvents(
+    seriesEvents: Iterable<RawMetricEvent>,
+    counts: SampleCounts,
+    context: MetricEventContext,
+    report: ScrapeReport,
+  ): Generator<RawMetricEvent> {
+    if (report.up) yield* seriesEvents;
+    report.samplesPostRelabeling = report.up ? counts.samples : 0;
+    report.seriesAdded = report.up ? counts.samplesAdded : 0;
+    yield* this.syntheticSeries(context, report);
+  }
+
+  private *syntheticSeries(context: MetricEventContext, report: ScrapeReport): Generator<RawMetricEvent> {
     const synthetic: Array<[string, number, string]> = [
       ['up', report.up ? 1 : 0, '1 if the instance is healthy, i.e. reachable and its exposition parsed, else 0.'],
       ['scrape_duration_seconds', report.durationSeconds, 'Duration of the scrape.'],
@@ -159,7 +169,7 @@ export class ScrapeLoop {
     for (const [name, value, help] of synthetic) {
       const labels = { ...this.target.labels };
       const { id } = this.ids.id(seriesKey(name, labels));
-      events.push(toRawMetricEvent({ name, type: 'gauge', help, series: [] }, { kind: 'value', name, labels, value }, id, context));
+      yield toRawMetricEvent({ name, type: 'gauge', help, series: [] }, { kind: 'value', name, labels, value }, id, context);
     }
   }
 

@@ -68,3 +68,16 @@ describe('targets', () => {
     });
   });
 });
+
+describe('scrape job config', () => {
+  it('defaults scrape_timeout to 10s, or to the interval when that is shorter, and rejects a longer one', () => {
+    const job = (extra: Record<string, unknown>) => scrapeJobSchema.safeParse({ job_name: 'j', static_configs: [{ targets: ['a:1'] }], ...extra });
+    expect(job({}).data?.scrape_timeout).toBe(10_000);
+    expect(job({ scrape_interval: '1s' }).data?.scrape_timeout).toBe(1_000);
+    expect(job({ scrape_interval: '1m', scrape_timeout: '30s' }).data?.scrape_timeout).toBe(30_000);
+    expect(job({ scrape_interval: '5s', scrape_timeout: '6s' }).error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([
+      ['scrape_timeout', 'scrape_timeout must not be longer than scrape_interval'],
+    ]);
+    expect(job({ static_configs: [] }).error?.issues[0]?.message).toBe('a job needs static_configs or file_sd_configs');
+  });
+});
