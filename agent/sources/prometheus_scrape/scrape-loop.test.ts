@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpsServer } from 'node:https';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -267,6 +269,82 @@ describe('ScrapeLoop', () => {
     expect(loop.offsetMs).toBeGreaterThanOrEqual(0);
     expect(loop.offsetMs).toBeLessThan(15_000);
     expect((await scrape('/ok')).loop.offsetMs).toBe(loop.offsetMs);
+  });
+});
+
+describe('ScrapeLoop over TLS', () => {
+  it('verifies the target with the configured CA and server name, and refuses it without them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scrape-tls-'));
+    try {
+      // A CA and a server certificate for "metrics.test", made with the openssl CLI for this test only.
+      const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+      run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=Test CA']);
+      run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=metrics.test']);
+      await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=DNS:metrics.test\n');
+      run([
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'server.pem',
+        '-days',
+        '1',
+        '-extfile',
+        'ext.cnf',
+      ]);
+      const server = createHttpsServer({ key: await readFile(join(dir, 'server.key')), cert: await readFile(join(dir, 'server.pem')) }, (_request, response) =>
+        response.writeHead(200, { 'content-type': 'text/plain' }).end('secure_gauge 42\n'),
+      );
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      const scrapeWith = async (tls: Record<string, unknown> | undefined) => {
+        const config = scrapeJobSchema.parse({
+          job_name: 'tls',
+          scheme: 'https',
+          tls_config: tls,
+          static_configs: [{ targets: [`127.0.0.1:${address.port}`] }],
+        });
+        const [target] = targetsFromGroups(config, config.static_configs);
+        if (!target) throw new Error('no target');
+        const consumer = new CollectingConsumer();
+        const loop = new ScrapeLoop(target, config, {
+          sourceName: 'prom',
+          host: 'h',
+          agentId: 'a',
+          consumer,
+          limits: { maxEvents: 100, maxBytes: 1 << 20 },
+          client: await loadScrapeClientOptions(config),
+          relabel: undefined,
+          metrics: testComponentMetrics('source').metrics,
+          logger: silentLogger(),
+          jitterSeed: 's',
+        });
+        return { report: await loop.scrapeOnce(), events: consumer.events };
+      };
+      try {
+        const trusted = await scrapeWith({ ca_file: join(dir, 'ca.pem'), server_name: 'metrics.test' });
+        expect(trusted.report.up).toBe(true);
+        expect(trusted.events.find((event) => event.name === 'secure_gauge')?.value).toBe(42);
+        const untrusted = await scrapeWith(undefined);
+        expect(untrusted.report.up).toBe(false);
+        expect(untrusted.report.error).toMatch(/self-signed certificate in certificate chain|unable to verify|self signed/);
+        const wrongName = await scrapeWith({ ca_file: join(dir, 'ca.pem') });
+        expect(wrongName.report.error).toMatch(/Hostname\/IP does not match|altnames/);
+        expect((await scrapeWith({ insecure_skip_verify: true })).report.up).toBe(true);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
