@@ -36,6 +36,7 @@ export class PipelineMetrics {
   readonly redactions: Counter<(typeof COMPONENT_LABELS)[number]>;
   readonly requestDuration: Histogram<(typeof COMPONENT_LABELS)[number]>;
   readonly bufferedBytes: Gauge<(typeof COMPONENT_LABELS)[number]>;
+  readonly queuedEvents: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly compressionRatio: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly lagBytes: Gauge<(typeof COMPONENT_LABELS)[number] | 'file'>;
   readonly checkpointAge: Gauge<(typeof COMPONENT_LABELS)[number]>;
@@ -126,6 +127,12 @@ export class PipelineMetrics {
       labelNames: [...labelNames, 'file'],
       registers: [registry],
     });
+    this.queuedEvents = new Gauge({
+      name: 'tributary_component_queued_events',
+      help: 'Events accepted but not yet delivered downstream (for a spooled output: unacknowledged events in the spool).',
+      labelNames,
+      registers: [registry],
+    });
     this.checkpointAge = new Gauge({
       name: 'tributary_checkpoint_age_seconds',
       help: 'Seconds since the checkpoint file was last written.',
@@ -158,6 +165,7 @@ export class ComponentMetrics {
   readonly redactions;
   readonly requestDuration;
   readonly bufferedBytes;
+  readonly queuedEvents;
   readonly compressionRatio;
   readonly checkpointAge;
   private readonly families: PipelineMetrics;
@@ -175,6 +183,7 @@ export class ComponentMetrics {
     this.redactions = families.redactions.labels(labels);
     this.requestDuration = families.requestDuration.labels(labels);
     this.bufferedBytes = families.bufferedBytes.labels(labels);
+    this.queuedEvents = families.queuedEvents.labels(labels);
     this.compressionRatio = families.compressionRatio.labels(labels);
     this.checkpointAge = families.checkpointAge.labels(labels);
   }

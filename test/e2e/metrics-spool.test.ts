@@ -115,20 +115,18 @@ describe('metrics spool: a minute without Kafka', () => {
     const scrapedInOutage = (target.served.get('/roomy') ?? 0) - servedBeforeOutage;
     kafka.resume();
 
-    // The tiny spool stops dropping once Kafka answers again, so its counter is final before it is stopped.
-    // Drained: everything the output accepted was either sent or dropped.
-    const tinyMetrics = await waitFor(
-      'the tiny spool to drain',
-      async () => {
-        const text = await (await fetch(`http://127.0.0.1:${ports.tiny}/metrics`)).text();
-        const output = { component_id: 'metrics_kafka' };
-        const received = metricValue(text, 'tributary_component_received_events_total', output);
-        const sent = metricValue(text, 'tributary_component_sent_events_total', output);
-        const dropped = metricValue(text, 'tributary_component_discarded_events_total', { ...output, reason: 'spool_full' });
-        return received === sent + dropped ? text : undefined;
-      },
-      120_000,
-    );
+    // Both spools empty (nothing unacknowledged in them) before the agents stop; the tiny spool stops dropping once
+    // Kafka answers again, so its drop counter is final then.
+    const drained = async (port: number): Promise<string> =>
+      waitFor(
+        `the spool of the agent on ${port} to drain`,
+        async () => {
+          const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          return metricValue(text, 'tributary_component_queued_events', { component_id: 'metrics_kafka' }) === 0 ? text : undefined;
+        },
+        120_000,
+      );
+    const [tinyMetrics] = await Promise.all([drained(ports.tiny), drained(ports.roomy)]);
     const droppedEvents = metricValue(tinyMetrics, 'tributary_component_discarded_events_total', { component_id: 'metrics_kafka', reason: 'spool_full' });
     await Promise.all([roomy.stop('SIGTERM'), tiny.stop('SIGTERM')]);
     const servedRoomy = target.served.get('/roomy') ?? 0;

@@ -64,9 +64,12 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
     );
   }
 
-  /** Disk the spool uses: what `spool.max_bytes` caps. */
+  /** Disk the spool uses (what `spool.max_bytes` caps), and the events in it not yet acknowledged by Kafka. */
   private updateGauges(): void {
-    if (this.spool) this.metrics.bufferedBytes.set(this.spool.stats.bytes);
+    if (!this.spool) return;
+    const { bytes, events } = this.spool.stats;
+    this.metrics.bufferedBytes.set(bytes);
+    this.metrics.queuedEvents.set(events);
   }
 
   async consumeFrame(frame: OutgoingFrame): Promise<void> {
