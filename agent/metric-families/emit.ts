@@ -1,5 +1,17 @@
 import type { BatchConsumer } from '../../shared/pipeline/types.js';
+import type { Logger } from '../../shared/telemetry/logger.js';
+import type { ComponentMetrics } from '../../shared/telemetry/metrics.js';
 import type { RawMetricEvent } from '../../shared/record/raw-event.js';
+
+/** What every metric source (scrape, host metrics) is given by the agent. */
+export interface MetricSourceDeps {
+  agentId: string;
+  host: string;
+  consumer: BatchConsumer;
+  limits: EmitLimits;
+  metrics: ComponentMetrics;
+  logger: Logger;
+}
 
 export interface EmitLimits {
   /** Events per batch; at most the framer's max_events so a batch fits one frame. */

@@ -84,6 +84,18 @@ export async function consumeUntil(
   }
 }
 
+/** Messages in a topic now, over all partitions (high minus low watermark). */
+export async function messageCount(topic: string, brokerList?: string[]): Promise<number> {
+  const admin = testKafka(brokerList).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Reads a topic from the beginning until `count` messages arrived (or fails after `timeoutMs`). */
 export async function readTopic(topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> {
   const messages: ReadMessage[] = [];

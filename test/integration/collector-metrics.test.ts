@@ -9,7 +9,7 @@ import type { LogRecord } from '../../shared/record/log-record.js';
 import type { MetricRecord } from '../../shared/record/metric-record.js';
 import { sampleValue } from '../../shared/telemetry/test-metrics.js';
 import { seedRawTopic, startTestCollector } from '../helpers/collector.js';
-import { readTopic, testKafka, uniqueName, waitFor } from '../helpers/kafka.js';
+import { messageCount, readTopic, uniqueName, waitFor } from '../helpers/kafka.js';
 import { metricRecordErrors } from '../helpers/schemas.js';
 
 const id = (index: number) => `feed${index.toString(16).padStart(28, '0')}`;
@@ -40,17 +40,6 @@ function resourceOf(target: typeof API): Record<string, string> {
     'host.name': 'node-1',
     'tributary.agent.id': 'agent-1',
   };
-}
-
-async function messageCount(topic: string): Promise<number> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 describe('collector metric records (real broker)', () => {

@@ -1,30 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchConsumer, EventBatch } from '../../../shared/pipeline/types.js';
+import { CollectingConsumer } from '../../../shared/pipeline/collecting-consumer.js';
 import type { RawMetricEvent } from '../../../shared/record/raw-event.js';
 import { silentLogger } from '../../../shared/telemetry/logger.js';
 import { testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
 import { hostMetricsSourceSchema } from './config.js';
 import { HostMetricsSource } from './host-metrics-source.js';
 
-class CollectingConsumer implements BatchConsumer {
-  readonly batches: EventBatch[] = [];
-  consume(batch: EventBatch): Promise<void> {
-    this.batches.push(batch);
-    return Promise.resolve();
-  }
-  get events(): RawMetricEvent[] {
-    return this.batches.flatMap((batch) =>
-      batch.ndjson
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as RawMetricEvent),
-    );
-  }
-}
-
 describe('HostMetricsSource', () => {
   it('hands each collection on as raw metric events labelled like a node_exporter target, with stable ids per collection time', async () => {
-    const consumer = new CollectingConsumer();
+    const consumer = new CollectingConsumer<RawMetricEvent>();
     const config = hostMetricsSourceSchema.parse({ type: 'host_metrics', collectors: ['memory', 'load'], job: 'hosts', labels: { team: 'infra' } });
     const source = new HostMetricsSource('node', config, {
       agentId: 'agent-7',

@@ -1,21 +1,10 @@
 import { errorMessage } from '../../../shared/errors.js';
 import { sleep } from '../../../shared/pipeline/backoff.js';
-import type { BatchConsumer, Lifecycle } from '../../../shared/pipeline/types.js';
-import type { Logger } from '../../../shared/telemetry/logger.js';
-import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
-import { emitMetricEvents, type EmitLimits } from '../../metric-families/emit.js';
+import type { Lifecycle } from '../../../shared/pipeline/types.js';
+import { emitMetricEvents, type MetricSourceDeps } from '../../metric-families/emit.js';
 import { familyEvents, MetricEventIds, type MetricEventContext } from '../../metric-families/to-raw-events.js';
 import type { HostMetricsSourceConfig } from './config.js';
 import { collectHostMetrics, createHostMetricsState, hostMetricsTargetLabels, type HostMetricsState } from './host-metrics.js';
-
-export interface HostMetricsSourceDeps {
-  agentId: string;
-  host: string;
-  consumer: BatchConsumer;
-  limits: EmitLimits;
-  metrics: ComponentMetrics;
-  logger: Logger;
-}
 
 /**
  * Host metrics without node_exporter: every `interval` (aligned to it, so
@@ -32,7 +21,7 @@ export class HostMetricsSource implements Lifecycle {
   constructor(
     readonly name: string,
     private readonly config: HostMetricsSourceConfig,
-    private readonly deps: HostMetricsSourceDeps,
+    private readonly deps: MetricSourceDeps,
   ) {
     this.ids = new MetricEventIds(`host_metrics\u0000${deps.agentId}\u0000${name}`);
   }

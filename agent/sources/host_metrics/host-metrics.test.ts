@@ -1,28 +1,22 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetricFamily } from '../../metric-families/families.js';
 import { hostMetricsSourceSchema, type HostMetricsSourceConfig } from './config.js';
 import { attachTargetLabels } from '../../metric-families/to-raw-events.js';
 import { collectHostMetrics, createHostMetricsState, hostMetricsTargetLabels } from './host-metrics.js';
+import { FixtureTree } from './collectors/fixture-tree.js';
 
+const tree = new FixtureTree();
 let dir: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'host-metrics-'));
+  await tree.create('host-metrics-');
+  dir = tree.dir;
 });
 
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => tree.remove());
 
-async function writeTree(files: Record<string, string>): Promise<void> {
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-  }
-}
+const writeTree = (files: Record<string, string>): Promise<void> => tree.write(files);
 
 const PROC = {
   'proc/stat': 'cpu  2 0 2 20 0 0 0 0 0 0\ncpu0 1 0 1 10 0 0 0 0 0 0\ncpu1 1 0 1 10 0 0 0 0 0 0\nintr 0\n',

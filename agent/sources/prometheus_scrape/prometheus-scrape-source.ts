@@ -1,21 +1,10 @@
-import type { BatchConsumer, Lifecycle } from '../../../shared/pipeline/types.js';
-import type { Logger } from '../../../shared/telemetry/logger.js';
-import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
-import type { EmitLimits } from '../../metric-families/emit.js';
+import type { Lifecycle } from '../../../shared/pipeline/types.js';
+import type { MetricSourceDeps } from '../../metric-families/emit.js';
 import type { PrometheusScrapeSourceConfig, ScrapeJobConfig } from './config.js';
 import { compileRelabelRules, type MetricRelabeler } from './relabel.js';
 import { loadScrapeClientOptions, type ScrapeClientOptions } from './scrape-client.js';
 import { ScrapeLoop } from './scrape-loop.js';
 import { JobTargets, type ScrapeTarget } from './targets.js';
-
-export interface PrometheusScrapeSourceDeps {
-  agentId: string;
-  host: string;
-  consumer: BatchConsumer;
-  limits: EmitLimits;
-  metrics: ComponentMetrics;
-  logger: Logger;
-}
 
 interface JobSettings {
   config: ScrapeJobConfig;
@@ -37,7 +26,7 @@ export class PrometheusScrapeSource implements Lifecycle {
   constructor(
     readonly name: string,
     private readonly config: PrometheusScrapeSourceConfig,
-    private readonly deps: PrometheusScrapeSourceDeps,
+    private readonly deps: MetricSourceDeps,
   ) {}
 
   /** The targets being scraped now, for tests and diagnostics. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchConsumer, EventBatch } from '../../../shared/pipeline/types.js';
+import { CollectingConsumer } from '../../../shared/pipeline/collecting-consumer.js';
 import type { RawMetricEvent } from '../../../shared/record/raw-event.js';
 import { silentLogger } from '../../../shared/telemetry/logger.js';
 import { testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
@@ -16,22 +16,6 @@ import { SCRAPE_ACCEPT, loadScrapeClientOptions } from './scrape-client.js';
 import { attachTargetLabels } from '../../metric-families/to-raw-events.js';
 import { ScrapeLoop } from './scrape-loop.js';
 import { targetsFromGroups } from './targets.js';
-
-class CollectingConsumer implements BatchConsumer {
-  readonly batches: EventBatch[] = [];
-  consume(batch: EventBatch): Promise<void> {
-    this.batches.push(batch);
-    return Promise.resolve();
-  }
-  get events(): RawMetricEvent[] {
-    return this.batches.flatMap((batch) =>
-      batch.ndjson
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as RawMetricEvent),
-    );
-  }
-}
 
 interface Route {
   status?: number;
@@ -51,6 +35,27 @@ latency_seconds_sum 1.5
 latency_seconds_count 7
 temperature NaN
 `;
+
+/** A loop for the first target of `job` (a scrape_configs entry), collecting what it hands on. */
+async function loopFor(job: Record<string, unknown>, maxEvents = 100) {
+  const config = scrapeJobSchema.parse(job);
+  const [target] = targetsFromGroups(config, config.static_configs);
+  if (!target) throw new Error('no target');
+  const consumer = new CollectingConsumer<RawMetricEvent>();
+  const loop = new ScrapeLoop(target, config, {
+    sourceName: 'prom',
+    host: 'host-1',
+    agentId: 'agent-1',
+    consumer,
+    limits: { maxEvents, maxBytes: 1 << 20 },
+    client: await loadScrapeClientOptions(config),
+    relabel: compileRelabelRules(config.metric_relabel_configs),
+    metrics: testComponentMetrics('source').metrics,
+    logger: silentLogger(),
+    jitterSeed: 'seed',
+  });
+  return { loop, consumer };
+}
 
 describe('ScrapeLoop', () => {
   let server: Server;
@@ -84,29 +89,10 @@ describe('ScrapeLoop', () => {
   });
 
   async function scrape(path: string, job: Record<string, unknown> = {}, startMs = 1_800_000_000_000) {
-    const config = scrapeJobSchema.parse({
-      job_name: 'app',
-      scrape_timeout: '500ms',
-      metrics_path: path,
-      static_configs: [{ targets: [base], labels: { env: 'test' } }],
-      ...job,
-    });
-    const [target] = targetsFromGroups(config, config.static_configs);
-    if (!target) throw new Error('no target');
-    const consumer = new CollectingConsumer();
-    const { metrics } = testComponentMetrics('source');
-    const loop = new ScrapeLoop(target, config, {
-      sourceName: 'prom',
-      host: 'host-1',
-      agentId: 'agent-1',
-      consumer,
-      limits: { maxEvents: 3, maxBytes: 1 << 20 },
-      client: await loadScrapeClientOptions(config),
-      relabel: compileRelabelRules(config.metric_relabel_configs),
-      metrics,
-      logger: silentLogger(),
-      jitterSeed: 'seed',
-    });
+    const { loop, consumer } = await loopFor(
+      { job_name: 'app', scrape_timeout: '500ms', metrics_path: path, static_configs: [{ targets: [base], labels: { env: 'test' } }], ...job },
+      3,
+    );
     const report = await loop.scrapeOnce(startMs);
     const byName = new Map(consumer.events.map((event) => [`${event.name}${event.labels.code ? `/${event.labels.code}` : ''}`, event]));
     return { report, consumer, events: consumer.events, byName, loop };
@@ -227,22 +213,7 @@ describe('ScrapeLoop', () => {
       `http://${base}/ok: body exceeds body_size_limit of 64 bytes`,
     ]);
     const refused = await (async () => {
-      const config = scrapeJobSchema.parse({ job_name: 'gone', static_configs: [{ targets: ['127.0.0.1:1'] }] });
-      const [target] = targetsFromGroups(config, config.static_configs);
-      if (!target) throw new Error('no target');
-      const consumer = new CollectingConsumer();
-      const loop = new ScrapeLoop(target, config, {
-        sourceName: 'prom',
-        host: 'h',
-        agentId: 'a',
-        consumer,
-        limits: { maxEvents: 100, maxBytes: 1 << 20 },
-        client: await loadScrapeClientOptions(config),
-        relabel: undefined,
-        metrics: testComponentMetrics('source').metrics,
-        logger: silentLogger(),
-        jitterSeed: 's',
-      });
+      const { loop, consumer } = await loopFor({ job_name: 'gone', static_configs: [{ targets: ['127.0.0.1:1'] }] });
       return { report: await loop.scrapeOnce(), consumer };
     })();
     expect(refused.report.up).toBe(false);
@@ -305,26 +276,11 @@ describe('ScrapeLoop over TLS', () => {
       const address = server.address();
       if (address === null || typeof address === 'string') throw new Error('no port');
       const scrapeWith = async (tls: Record<string, unknown> | undefined) => {
-        const config = scrapeJobSchema.parse({
+        const { loop, consumer } = await loopFor({
           job_name: 'tls',
           scheme: 'https',
           tls_config: tls,
           static_configs: [{ targets: [`127.0.0.1:${address.port}`] }],
-        });
-        const [target] = targetsFromGroups(config, config.static_configs);
-        if (!target) throw new Error('no target');
-        const consumer = new CollectingConsumer();
-        const loop = new ScrapeLoop(target, config, {
-          sourceName: 'prom',
-          host: 'h',
-          agentId: 'a',
-          consumer,
-          limits: { maxEvents: 100, maxBytes: 1 << 20 },
-          client: await loadScrapeClientOptions(config),
-          relabel: undefined,
-          metrics: testComponentMetrics('source').metrics,
-          logger: silentLogger(),
-          jitterSeed: 's',
         });
         return { report: await loop.scrapeOnce(), events: consumer.events };
       };

@@ -1,26 +1,20 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MetricFamily } from '../../../metric-families/families.js';
 import { CpuState, collectCpu, parseProcStat } from './cpu.js';
+import { FixtureTree } from './fixture-tree.js';
 
+const tree = new FixtureTree();
 let dir: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'host-metrics-cpu-'));
+  await tree.create('host-metrics-cpu-');
+  dir = tree.dir;
 });
 
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => tree.remove());
 
-async function writeTree(files: Record<string, string>): Promise<void> {
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), content);
-  }
-}
+const writeTree = (files: Record<string, string>): Promise<void> => tree.write(files);
 
 function values(families: MetricFamily[], name: string): Record<string, number> {
   const family = families.find((candidate) => candidate.name === name);
