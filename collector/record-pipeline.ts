@@ -1,11 +1,11 @@
 import { TributaryError, errorMessage } from '../shared/errors.js';
 import { FRAME_HEADER, decodeFrame, type DecodedFrame, type FrameSchema } from '../shared/frame/frame-codec.js';
 import type { ConsumedMessage } from '../shared/kafka/consumer.js';
-import type { NormalizedRecord, OutgoingRecord, RecordSink } from '../shared/pipeline/record-sink.js';
+import type { NormalizedRecord, OutgoingRecord, RecordSink, RejectedRecord } from '../shared/pipeline/record-sink.js';
 import { retry } from '../shared/pipeline/retry.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../shared/telemetry/metrics.js';
-import type { DeadLetter, DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
+import type { DeadLetter, DeadLetterWriter } from './outputs/dead_letter/dead-letter-output.js';
 import type { Enricher } from './processors/enrich/enrich.js';
 import { asRawLogEvent, normalizeLogEvent, resourceKey } from './processors/normalize/normalize-log.js';
 import { asRawMetricEvent, normalizeMetricEvent } from './processors/normalize/normalize-metric.js';
@@ -55,7 +55,7 @@ export class RecordPipeline {
    */
   constructor(
     private readonly outputs: readonly RecordSink[],
-    private readonly deadLetters: DeadLetterOutput,
+    private readonly deadLetters: DeadLetterWriter,
     private readonly options: RecordPipelineOptions,
     private readonly metrics: Readonly<Record<FrameSchema, ComponentMetrics>>,
     private readonly logger: Logger,
@@ -173,7 +173,10 @@ export class RecordPipeline {
     return { record, sourceIdentity: `${raw.agent_id}\u0000${raw.host}\u0000${job ?? ''}\u0000${instance ?? ''}` };
   }
 
-  /** Retriable failures are retried; a permanent rejection sends the step's records to the dead-letter topic. */
+  /**
+   * Retriable failures are retried; a permanent rejection of the batch sends the step's records to the
+   * dead-letter topic, and so do single records the output reports rejected.
+   */
   private async deliver(
     output: RecordSink,
     records: readonly OutgoingRecord[],
@@ -182,26 +185,44 @@ export class RecordPipeline {
     messages: readonly ConsumedMessage[],
     signal: AbortSignal,
   ): Promise<void> {
+    const firstOffset = messages[0]?.offset ?? '0';
+    const letter = (record: OutgoingRecord, reason: string, errorCode: string): DeadLetter => ({
+      sourceTopic: topic,
+      sourcePartition: partition,
+      sourceOffset: firstOffset,
+      reason: `output ${output.id}: ${reason}`,
+      errorCode,
+      key: record.key,
+      value: record.json,
+      eventCount: 1,
+      dropReason: 'sink_rejected',
+    });
     try {
-      await this.withRetry(`output ${output.id}`, () => output.write(records), signal);
+      let rejected: readonly RejectedRecord[] = [];
+      await this.withRetry(
+        `output ${output.id}`,
+        async () => {
+          rejected = (await output.write(records))?.rejected ?? [];
+        },
+        signal,
+      );
+      if (rejected.length === 0) return;
+      this.logger.error(
+        { output: output.id, records: rejected.length, first_reason: rejected[0]?.reason },
+        'output rejected records; sent to the dead-letter topic',
+      );
+      const letters = rejected.flatMap(({ index, reason }) => {
+        const record = records[index];
+        return record === undefined ? [] : [letter(record, reason, 'SINK_REJECTED')];
+      });
+      await this.withRetry('dead-letter topic', () => this.deadLetters.write(letters), signal);
     } catch (error) {
       if (!(error instanceof TributaryError) || error.retriable) throw error;
       this.logger.error(
         { output: output.id, records: records.length, err: errorMessage(error) },
         'output rejected records permanently; sent to the dead-letter topic',
       );
-      const firstOffset = messages[0]?.offset ?? '0';
-      const letters = records.map((record): DeadLetter => ({
-        sourceTopic: topic,
-        sourcePartition: partition,
-        sourceOffset: firstOffset,
-        reason: `output ${output.id}: ${errorMessage(error)}`,
-        errorCode: error.code,
-        key: record.key,
-        value: record.json,
-        eventCount: 1,
-        dropReason: 'sink_rejected',
-      }));
+      const letters = records.map((record) => letter(record, errorMessage(error), error.code));
       await this.withRetry('dead-letter topic', () => this.deadLetters.write(letters), signal);
     }
   }

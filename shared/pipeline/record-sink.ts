@@ -13,14 +13,32 @@ export interface OutgoingRecord {
   readonly key: string;
 }
 
+/** One record a target refused for good (a mapping conflict), by its position in the written batch. */
+export interface RejectedRecord {
+  readonly index: number;
+  readonly reason: string;
+}
+
+/**
+ * What `write` reports when it resolved: every record not listed in `rejected`
+ * is durably in the target. A sink that retries per item (Elasticsearch's
+ * `_bulk`) lists only the items retrying can never fix; the pipeline sends
+ * those to the dead-letter topic and the rest of the batch counts as written.
+ */
+export interface WriteResult {
+  readonly rejected: readonly RejectedRecord[];
+}
+
 /**
  * Collector outputs (normalized topics, sinks). `write` resolves only when the
- * target durably has every record (Kafka acks=all, fsync, a 2xx bulk item), and
- * rejects with a TributaryError whose `retriable` says whether trying again can help.
+ * target durably has every record (Kafka acks=all, fsync, a 2xx bulk item) but
+ * the ones it reports rejected, and rejects with a TributaryError whose
+ * `retriable` says whether trying the whole batch again can help.
  * A batch may mix log and metric records; an output that keeps them apart
  * (separate topics, indices) branches on `record.schema`.
  */
 export interface RecordSink extends Lifecycle {
   readonly id: string;
-  write(records: readonly OutgoingRecord[]): Promise<void>;
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- outputs without per-record results keep returning nothing.
+  write(records: readonly OutgoingRecord[]): Promise<WriteResult | void>;
 }

@@ -31,7 +31,12 @@ export const DEAD_LETTER_HEADER = {
  * here with the reason and its origin in headers, never silently away. Input
  * offsets are committed only after the dead letters are acknowledged too.
  */
-export class DeadLetterOutput {
+/** What the pipeline needs of the dead-letter topic; DeadLetterOutput is the real one, unit tests pass fakes. */
+export interface DeadLetterWriter {
+  write(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+export class DeadLetterOutput implements DeadLetterWriter {
   constructor(
     readonly topic: string,
     private readonly producer: AckedProducer,
