@@ -14,6 +14,7 @@ import { createEnricher } from './processors/enrich/enrich.js';
 import { ParserSelector } from './processors/parse/parse-rules.js';
 import { Router } from './processors/route/route.js';
 import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
+import { ElasticsearchSink } from './outputs/elasticsearch/elasticsearch-sink.js';
 import { FileSink } from './outputs/file/file-sink.js';
 import { KafkaTopicsOutput } from './outputs/kafka_topics/kafka-topics-output.js';
 import { RecordPipeline } from './record-pipeline.js';
@@ -48,6 +49,7 @@ export class Collector implements Lifecycle {
     this.outputs = Object.entries(config.outputs).map(([id, output]) => {
       const metrics = this.metrics.component({ component_id: id, component_type: output.type, component_kind: 'sink' });
       if (output.type === 'file') return new FileSink(id, output, metrics);
+      if (output.type === 'elasticsearch') return new ElasticsearchSink(id, output, metrics, logger.child({ output: id }));
       const kafkaOutput = new KafkaTopicsOutput(id, output, this.producer, metrics);
       this.kafkaTopicOutputs.push(kafkaOutput);
       return kafkaOutput;
@@ -97,7 +99,8 @@ export class Collector implements Lifecycle {
     this.state = 'starting';
     this.telemetry = await startTelemetryServer(this.config.telemetry.listen_address, this.config.telemetry.port, this.metrics.registry, {
       live: () => this.state !== 'stopped',
-      ready: () => this.state === 'running',
+      // A sink that cannot deliver (its server down, or refusing our credentials) makes the collector not ready.
+      ready: () => this.state === 'running' && this.outputs.every((output) => output.ready?.() ?? true),
     });
     const topics: TopicSpec[] = [
       // Agents normally create the raw topics; creating them here too lets collectors start first.
@@ -141,15 +144,24 @@ export class Collector implements Lifecycle {
       const step = batch.messages.slice(start, end);
       this.inputMetrics.eventsIn.inc(step.length);
       this.inputMetrics.bytesIn.inc(bytes);
-      await inSpan(
-        'collector.step',
-        {
-          'messaging.destination.name': batch.topic,
-          'messaging.destination.partition.id': String(batch.partition),
-          'messaging.batch.message_count': step.length,
-        },
-        () => this.pipeline.process(batch.topic, batch.partition, step, this.stopSignal.signal),
-      );
+      // A step waits for every output; while a sink is down that can be minutes. Heartbeats go on meanwhile, so
+      // the group does not evict this member and replay its partitions elsewhere: the step is backpressure.
+      const keepAlive = setInterval(() => {
+        batch.heartbeat().catch(() => undefined); // a rebalance in progress shows up at commit; nothing to do here
+      }, this.config.input.heartbeat_interval);
+      try {
+        await inSpan(
+          'collector.step',
+          {
+            'messaging.destination.name': batch.topic,
+            'messaging.destination.partition.id': String(batch.partition),
+            'messaging.batch.message_count': step.length,
+          },
+          () => this.pipeline.process(batch.topic, batch.partition, step, this.stopSignal.signal),
+        );
+      } finally {
+        clearInterval(keepAlive);
+      }
       await batch.markProcessed((step[step.length - 1] as (typeof step)[number]).offset);
       this.inputMetrics.eventsOut.inc(step.length);
       await batch.heartbeat();

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { byteSize, duration, telemetrySchema } from '../shared/config/schema.js';
 import { kafkaConnectionSchema } from '../shared/kafka/config.js';
+import { elasticsearchOutputSchema } from './outputs/elasticsearch/config.js';
 import { fileOutputSchema } from './outputs/file/config.js';
 import { kafkaTopicsOutputSchema } from './outputs/kafka_topics/config.js';
 import { enrichOperationSchema } from './processors/enrich/config.js';
@@ -9,7 +10,7 @@ import { parseRuleSchema } from './processors/parse/parse-rules.js';
 import { routeRuleSchema } from './processors/route/config.js';
 
 /** Output types, keyed by the `type` field; one entry per component folder under collector/outputs. */
-export const collectorOutputSchema = z.discriminatedUnion('type', [kafkaTopicsOutputSchema, fileOutputSchema]);
+export const collectorOutputSchema = z.discriminatedUnion('type', [kafkaTopicsOutputSchema, fileOutputSchema, elasticsearchOutputSchema]);
 
 export const collectorConfigSchema = z
   .strictObject({

@@ -202,7 +202,7 @@ export class RecordPipeline {
       await this.withRetry(
         `output ${output.id}`,
         async () => {
-          rejected = (await output.write(records))?.rejected ?? [];
+          rejected = (await output.write(records, signal))?.rejected ?? [];
         },
         signal,
       );

@@ -39,6 +39,13 @@ export interface WriteResult {
  */
 export interface RecordSink extends Lifecycle {
   readonly id: string;
+  /**
+   * `signal` aborts at shutdown: an output that retries inside `write` (a
+   * bulk sink retrying single items) stops then and rejects with a retriable
+   * SHUTDOWN error, so the step stays uncommitted and draining stays bounded.
+   */
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- outputs without per-record results keep returning nothing.
-  write(records: readonly OutgoingRecord[]): Promise<WriteResult | void>;
+  write(records: readonly OutgoingRecord[], signal?: AbortSignal): Promise<WriteResult | void>;
+  /** Whether the output can deliver now (readiness); absent means always. A sink whose server refuses its credentials says no. */
+  ready?(): boolean;
 }

@@ -35,6 +35,7 @@ export class PipelineMetrics {
   readonly invalidText: Counter<(typeof COMPONENT_LABELS)[number]>;
   readonly redactions: Counter<(typeof COMPONENT_LABELS)[number]>;
   readonly requestDuration: Histogram<(typeof COMPONENT_LABELS)[number]>;
+  readonly retriedEvents: Counter<(typeof COMPONENT_LABELS)[number]>;
   readonly bufferedBytes: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly queuedEvents: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly compressionRatio: Gauge<(typeof COMPONENT_LABELS)[number]>;
@@ -109,6 +110,12 @@ export class PipelineMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
+    this.retriedEvents = new Counter({
+      name: 'tributary_component_retried_events_total',
+      help: 'Events sent again after a retriable failure (a failed request, or a failed item of a bulk request).',
+      labelNames,
+      registers: [registry],
+    });
     this.bufferedBytes = new Gauge({
       name: 'tributary_component_buffered_bytes',
       help: 'Bytes held in memory waiting for downstream acknowledgement.',
@@ -164,6 +171,7 @@ export class ComponentMetrics {
   readonly invalidText;
   readonly redactions;
   readonly requestDuration;
+  readonly retriedEvents;
   readonly bufferedBytes;
   readonly queuedEvents;
   readonly compressionRatio;
@@ -182,6 +190,7 @@ export class ComponentMetrics {
     this.invalidText = families.invalidText.labels(labels);
     this.redactions = families.redactions.labels(labels);
     this.requestDuration = families.requestDuration.labels(labels);
+    this.retriedEvents = families.retriedEvents.labels(labels);
     this.bufferedBytes = families.bufferedBytes.labels(labels);
     this.queuedEvents = families.queuedEvents.labels(labels);
     this.compressionRatio = families.compressionRatio.labels(labels);

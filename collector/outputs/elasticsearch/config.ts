@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { byteSize, duration } from '../../../shared/config/schema.js';
+import { parseNameTemplate, type NameTemplate } from './index-name.js';
+
+/** A name template parsed at config time, so a typo fails at start-up with its key path. */
+function nameTemplate(options: { dates: boolean }) {
+  return z.string().transform((source, ctx): NameTemplate => {
+    const parsed = parseNameTemplate(source, options);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+
+/** A dataset or namespace: the data stream scheme keeps `-` for separating type, dataset and namespace. */
+function streamPart(fallback: string) {
+  return z
+    .string()
+    .min(1)
+    .max(100)
+    .refine((source) => !/-/.test(source.replace(/\{[^}]*\}/g, '')), { message: '"-" separates type, dataset and namespace; use "_" or "."' })
+    .default(fallback)
+    .pipe(nameTemplate({ dates: false }));
+}
+
+const endpoint = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // The value may hold credentials, so the message does not repeat it.
+    ctx.addIssue({ code: 'custom', message: 'expected a URL such as https://localhost:9200' });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `expected http or https, got ${url.protocol}` });
+  if (url.search !== '' || url.hash !== '') ctx.addIssue({ code: 'custom', message: 'an endpoint has no query or fragment' });
+});
+
+const DEFAULT_INDEX = { logs: 'tributary-logs-%Y.%m.%d', metrics: 'tributary-metrics-%Y.%m.%d' };
+
+export const elasticsearchOutputSchema = z
+  .strictObject({
+    type: z.literal('elasticsearch'),
+    /** Elasticsearch 7.10+/8/9 or OpenSearch 2.x nodes; requests go round-robin, and away from a node that failed. */
+    endpoints: z.array(endpoint).min(1),
+    /** `data_stream`: `<type>-<dataset>-<namespace>` data streams; `index`: dated indices named by `index`. */
+    mode: z.enum(['data_stream', 'index']).default('data_stream'),
+    data_stream: z
+      .strictObject({
+        /** Unset: `logs` for log records, `metrics` for metric records. */
+        type: z.enum(['logs', 'metrics']).optional(),
+        /** Literal or from the record, e.g. `{resource.service.name}`; a missing key renders as `generic`. */
+        dataset: streamPart('generic'),
+        /** Literal or from the record, e.g. `{resource.deployment.environment}`; a missing key renders as `default`. */
+        namespace: streamPart('default'),
+      })
+      .prefault({}),
+    /** Index mode: one template for every record, or one per record schema; dates are the record timestamp's, in UTC. */
+    index: z
+      .union([
+        z.string(),
+        z.strictObject({
+          logs: z.string().default(DEFAULT_INDEX.logs),
+          metrics: z.string().default(DEFAULT_INDEX.metrics),
+        }),
+      ])
+      .default(DEFAULT_INDEX)
+      .transform((value) => (typeof value === 'string' ? { logs: value, metrics: value } : value))
+      .pipe(z.strictObject({ logs: nameTemplate({ dates: true }), metrics: nameTemplate({ dates: true }) })),
+    /** A write is split into bulk requests of at most this many (uncompressed) bytes and documents. */
+    batch: z
+      .strictObject({
+        max_bytes: byteSize()
+          .default(5 * 1024 * 1024)
+          .pipe(z.number().int().min(1024, 'at least 1KiB')),
+        max_events: z.number().int().min(1).default(5_000),
+      })
+      .prefault({}),
+    /** Bulk requests in flight at once, across every partition the collector processes. */
+    max_concurrent_requests: z.number().int().min(1).max(64).default(2),
+    compression: z.enum(['gzip', 'none']).default('gzip'),
+    request_timeout: duration().default(30_000),
+    retry: z
+      .strictObject({
+        initial_backoff: duration().default(1_000),
+        max_backoff: duration().default(30_000),
+        /** Sends of one record before it goes to the dead-letter topic; unset, records are retried while the collector runs. */
+        max_attempts: z.number().int().min(1).optional(),
+      })
+      .prefault({})
+      .refine((retry) => retry.initial_backoff <= retry.max_backoff, { message: 'initial_backoff must not exceed max_backoff', path: ['initial_backoff'] }),
+    auth: z
+      .strictObject({
+        basic: z
+          .strictObject({
+            username: z.string().min(1),
+            password: z.string().optional(),
+            /** A mounted secret; re-read when the server answers 401, so a rotated password is picked up. */
+            password_file: z.string().min(1).optional(),
+          })
+          .refine((basic) => (basic.password === undefined) !== (basic.password_file === undefined), {
+            message: 'set exactly one of password or password_file',
+          })
+          .optional(),
+        /** The `encoded` value Elasticsearch returns, or `id:api_key`. */
+        api_key: z.string().min(1).optional(),
+        api_key_file: z.string().min(1).optional(),
+      })
+      .refine((auth) => [auth.basic, auth.api_key, auth.api_key_file].filter((value) => value !== undefined).length === 1, {
+        message: 'set exactly one of basic, api_key or api_key_file',
+      })
+      .optional(),
+    tls: z
+      .strictObject({
+        ca_file: z.string().min(1).optional(),
+        cert_file: z.string().min(1).optional(),
+        key_file: z.string().min(1).optional(),
+        server_name: z.string().min(1).optional(),
+        /** Only for test clusters with self-signed certificates; never in production. */
+        insecure_skip_verify: z.boolean().default(false),
+      })
+      .refine((tls) => (tls.cert_file === undefined) === (tls.key_file === undefined), {
+        message: 'cert_file and key_file go together',
+        path: ['cert_file'],
+      })
+      .optional(),
+    /** Install component and index templates (mappings for the standard record) at start-up. */
+    install_templates: z.boolean().default(true),
+    /** Index settings added to the installed index templates, e.g. `index.lifecycle.name` or `index.number_of_replicas`. */
+    template_settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    /** Ingest pipeline every document goes through; checked at start-up. */
+    pipeline: z.string().min(1).optional(),
+  })
+  .superRefine((config, ctx) => {
+    config.endpoints.forEach((value, position) => {
+      if (!URL.canParse(value)) return;
+      const url = new URL(value);
+      if ((url.username !== '' || url.password !== '') && config.auth !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['endpoints', position], message: 'credentials in the URL and auth are mutually exclusive' });
+      }
+    });
+    if (config.tls !== undefined && !config.endpoints.some((value) => value.startsWith('https:'))) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but no endpoint uses https' });
+    }
+  });
+
+export type ElasticsearchOutputConfig = z.output<typeof elasticsearchOutputSchema>;

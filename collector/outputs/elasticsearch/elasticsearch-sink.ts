@@ -1,0 +1,417 @@
+import { setMaxListeners } from 'node:events';
+import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import { backoffDelay, sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
+import type { OutgoingRecord, RecordSink, RejectedRecord, WriteResult } from '../../../shared/pipeline/record-sink.js';
+import { retry } from '../../../shared/pipeline/retry.js';
+import type { Logger } from '../../../shared/telemetry/logger.js';
+import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
+import { inSpan } from '../../../shared/telemetry/tracing.js';
+import { bulkBody, bulkItem, planRequests, type BulkItem } from './bulk-request.js';
+import { describeError, parseBulkResponse, retryAfterMs, type ItemVerdict } from './bulk-response.js';
+import type { ElasticsearchOutputConfig } from './config.js';
+import { logDocument, metricDocument, type DataStreamFields } from './document.js';
+import { renderIndexName, renderStreamPart } from './index-name.js';
+import { ElasticsearchTransport, type Endpoint, type HttpRequest, type HttpResponse, type SentRequest } from './transport.js';
+import { templateRequests } from './templates.js';
+import { RequestLimiter } from './request-limiter.js';
+
+/** A server's Retry-After is honored up to this, so a bad header cannot park the sink for hours. */
+const RETRY_AFTER_CEILING_MS = 5 * 60_000;
+
+/** Test seams: time and randomness. */
+export interface ElasticsearchSinkOptions {
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+/** What became of one bulk request as a whole. */
+type RequestOutcome =
+  | { readonly kind: 'items'; readonly verdicts: readonly ItemVerdict[] }
+  /** Send every item again: connection error, timeout, 429, 5xx, or (blocked) 401/403/404. */
+  | { readonly kind: 'retry'; readonly reason: string; readonly blocked: boolean; readonly retryAfterMs?: number }
+  /** 413: split it, or reject a single document the server will never take. */
+  | { readonly kind: 'too_large'; readonly reason: string }
+  /** Another 4xx: the request as such is refused; its documents go to the dead-letter topic. */
+  | { readonly kind: 'reject'; readonly reason: string };
+
+/**
+ * Writes standard records to Elasticsearch or OpenSearch through `_bulk`.
+ * `write` resolves only when every record is indexed (or already was: 409)
+ * or reported in `rejected` (a document the server refuses for good); until
+ * then it retries, whole requests and single items alike, with backoff, so a
+ * down cluster holds the step, its offsets stay uncommitted, and the
+ * collector stops consuming. Only the items that failed are sent again.
+ */
+export class ElasticsearchSink implements RecordSink {
+  private readonly transport: ElasticsearchTransport;
+  private readonly limiter: RequestLimiter;
+  private readonly lifetime = new AbortController();
+  private readonly bulkPath: string;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  /** Lowered when the server answers 413, so later writes do not hit its limit again. */
+  private maxBytes: number;
+  /** Readiness: false until start-up is done and while requests fail as a whole (down, or credentials refused). */
+  private healthy = false;
+  private stopped = false;
+
+  constructor(
+    readonly id: string,
+    private readonly config: ElasticsearchOutputConfig,
+    private readonly metrics: ComponentMetrics,
+    private readonly logger: Logger,
+    options: ElasticsearchSinkOptions = {},
+  ) {
+    this.transport = new ElasticsearchTransport(config, options.now);
+    this.limiter = new RequestLimiter(config.max_concurrent_requests);
+    this.sleep = options.sleep ?? abortableSleep;
+    this.random = options.random ?? Math.random;
+    this.maxBytes = config.batch.max_bytes;
+    // Only what the retry decision needs comes back: a few bytes per item instead of the whole item.
+    const query = new URLSearchParams({ filter_path: 'errors,items.*.status,items.*.error' });
+    if (config.pipeline !== undefined) query.set('pipeline', config.pipeline);
+    this.bulkPath = `/_bulk?${query.toString().replace(/%2C/g, ',').replace(/%2A/g, '*')}`;
+  }
+
+  ready(): boolean {
+    return this.healthy;
+  }
+
+  /**
+   * Reads secrets and TLS files, then (retrying while the server is
+   * unreachable, until stop) says hello, installs the templates and checks the
+   * ingest pipeline, so the first document already lands in the right mappings.
+   */
+  async start(): Promise<void> {
+    await this.transport.open();
+    const signal = this.lifetime.signal;
+    await retry(() => this.prepare(signal), {
+      initialMs: this.config.retry.initial_backoff,
+      maxMs: this.config.retry.max_backoff,
+      signal,
+      isRetriable: (error) => error instanceof TributaryError && error.retriable && error.code !== 'SHUTDOWN',
+      onRetry: (error, attempt, delayMs) => {
+        const blocked = error instanceof TributaryError && error.context.blocked === true;
+        this.logger[blocked ? 'error' : 'warn']({ attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'Elasticsearch start-up checks failed; retrying');
+      },
+    });
+    this.healthy = true;
+    this.logger.info({ endpoints: this.transport.endpoints.map((endpoint) => endpoint.display), mode: this.config.mode }, 'Elasticsearch output started');
+  }
+
+  private async prepare(signal: AbortSignal): Promise<void> {
+    const { response, endpoint } = await this.request({ method: 'GET', path: '/' }, signal);
+    if (response.status === 401) throw this.blockedError(`GET ${endpoint.display}/`, response);
+    if (response.status >= 200 && response.status < 300) {
+      const info = parseJson(response.body) as { version?: { number?: unknown; distribution?: unknown } } | undefined;
+      this.logger.info(
+        { endpoint: endpoint.display, distribution: info?.version?.distribution ?? 'elasticsearch', version: info?.version?.number },
+        'connected to the search server',
+      );
+    } else if (response.status !== 403) {
+      // 403 is a key allowed to index but not to read cluster info: fine. Anything else is a server not (yet) there.
+      throw this.unavailableError(`GET ${endpoint.display}/`, response);
+    }
+    if (this.config.install_templates) {
+      for (const template of templateRequests(this.id, this.config)) {
+        const sent = await this.request({ method: template.method, path: template.path, body: JSON.stringify(template.body) }, signal);
+        this.expectSuccess(
+          `${template.method} ${sent.endpoint.display}${template.path}`,
+          sent.response,
+          'set install_templates: false to manage templates yourself',
+        );
+      }
+      this.logger.info({ templates: templateRequests(this.id, this.config).map((template) => template.path) }, 'installed index templates');
+    }
+    if (this.config.pipeline !== undefined) {
+      const path = `/_ingest/pipeline/${encodeURIComponent(this.config.pipeline)}`;
+      const sent = await this.request({ method: 'GET', path }, signal);
+      if (sent.response.status === 404) {
+        throw new TributaryError('CONFIG_INVALID', `output ${this.id}: ingest pipeline "${this.config.pipeline}" does not exist on ${sent.endpoint.display}`);
+      }
+      if (sent.response.status === 403)
+        this.logger.info({ pipeline: this.config.pipeline }, 'not allowed to read ingest pipelines; cannot check that it exists');
+      else this.expectSuccess(`GET ${sent.endpoint.display}${path}`, sent.response, 'the pipeline is checked at start-up');
+    }
+  }
+
+  /** 2xx passes; 401/403 block (retried loudly); 429/5xx retry; any other status is a permanent start-up error. */
+  private expectSuccess(what: string, response: HttpResponse, hint: string): void {
+    const status = response.status;
+    if (status >= 200 && status < 300) return;
+    if (status === 401 || status === 403) throw this.blockedError(what, response, hint);
+    if (status === 429 || status === 408 || status >= 500) throw this.unavailableError(what, response);
+    throw new TributaryError('SINK_REJECTED', `output ${this.id}: ${what} refused: ${responseReason(response)}`);
+  }
+
+  private blockedError(what: string, response: HttpResponse, hint?: string): TributaryError {
+    return new TributaryError('SINK_UNAVAILABLE', `${what}: ${responseReason(response)}${hint === undefined ? '' : ` (${hint})`}`, {
+      retriable: true,
+      context: { blocked: true },
+    });
+  }
+
+  private unavailableError(what: string, response: HttpResponse): TributaryError {
+    return new TributaryError('SINK_UNAVAILABLE', `${what}: ${responseReason(response)}`, { retriable: true });
+  }
+
+  /**
+   * One request with failover: a connection error or a 5xx moves on to the
+   * next endpoint not tried yet; when every endpoint failed, the last error
+   * (or 5xx response) is the caller's to back off from.
+   */
+  private async request(request: HttpRequest, signal: AbortSignal): Promise<SentRequest & { endpoint: Endpoint }> {
+    const tried = new Set<Endpoint>();
+    for (;;) {
+      const endpoint = this.transport.pick(tried);
+      if (endpoint === undefined) throw new TributaryError('INTERNAL', 'no endpoint to try');
+      tried.add(endpoint);
+      const last = tried.size >= this.transport.endpoints.length;
+      let sent: SentRequest;
+      try {
+        sent = await this.transport.send(endpoint, request, signal);
+      } catch (error) {
+        if (error instanceof TributaryError && error.code === 'SHUTDOWN') throw error;
+        this.transport.markDown(endpoint);
+        if (last) throw error;
+        this.logger.warn({ endpoint: endpoint.display, err: errorMessage(error) }, 'request failed; trying the next endpoint');
+        continue;
+      }
+      if (sent.response.status >= 500) {
+        this.transport.markDown(endpoint);
+        if (!last) {
+          this.logger.warn({ endpoint: endpoint.display, status: sent.response.status }, 'server error; trying the next endpoint');
+          continue;
+        }
+      } else {
+        this.transport.markUp(endpoint);
+      }
+      if (sent.response.status === 401) await this.transport.reloadCredentials().catch(() => undefined);
+      return { ...sent, endpoint };
+    }
+  }
+
+  async write(records: readonly OutgoingRecord[], signal?: AbortSignal): Promise<WriteResult> {
+    if (records.length === 0) return { rejected: [] };
+    if (this.stopped) throw new TributaryError('SHUTDOWN', `output ${this.id} is stopped`, { retriable: true });
+    // One signal for this write, aborted by the caller's (shutdown) or by stop(); listeners are removed when the write ends.
+    const controller = new AbortController();
+    const abort = controller.signal;
+    // Every request and every request waiting for a slot listens to it; a large write has many.
+    setMaxListeners(0, abort);
+    const onAbort = (): void => controller.abort();
+    const sources = signal ? [signal, this.lifetime.signal] : [this.lifetime.signal];
+    for (const source of sources) {
+      if (source.aborted) controller.abort();
+      else source.addEventListener('abort', onAbort, { once: true });
+    }
+    this.metrics.eventsIn.inc(records.length);
+    this.metrics.queuedEvents.inc(records.length);
+    let unresolved = records.length;
+    let written = 0;
+    const rejected: RejectedRecord[] = [];
+    const reject = (item: BulkItem, reason: string): void => {
+      rejected.push({ index: item.index, reason });
+    };
+    try {
+      let pending = records.map((record, index) => this.encode(record, index));
+      // Rounds that had to wait: the backoff exponent (a 413 split resends at once and does not count).
+      let retries = 0;
+      while (pending.length > 0) {
+        const requests = planRequests(pending, this.maxBytes, this.config.batch.max_events);
+        const outcomes = await Promise.all(requests.map((items) => this.limiter.run(() => this.sendBulk(items, abort), abort)));
+        const again: BulkItem[] = [];
+        let pushback = 0;
+        let blocked: string | undefined;
+        let firstReason: string | undefined;
+        let onlySplits = true;
+        let done = 0;
+        const rejectedBefore = rejected.length;
+        for (const [position, outcome] of outcomes.entries()) {
+          const items = requests[position] as BulkItem[];
+          if (outcome.kind === 'items') {
+            for (const [i, verdict] of outcome.verdicts.entries()) {
+              const item = items[i] as BulkItem;
+              if (verdict.kind === 'done') done++;
+              else if (verdict.kind === 'reject') reject(item, verdict.reason);
+              else {
+                item.lastError = verdict.reason;
+                again.push(item);
+                onlySplits = false;
+                firstReason ??= verdict.reason;
+                if (verdict.blocked) blocked ??= verdict.reason;
+              }
+            }
+          } else if (outcome.kind === 'retry') {
+            for (const item of items) item.lastError = outcome.reason;
+            again.push(...items);
+            onlySplits = false;
+            firstReason ??= outcome.reason;
+            if (outcome.blocked) blocked ??= outcome.reason;
+            pushback = Math.max(pushback, outcome.retryAfterMs ?? 0);
+          } else if (outcome.kind === 'too_large') {
+            if (items.length === 1) reject(items[0] as BulkItem, outcome.reason);
+            else {
+              // Not the documents' fault: split without counting an attempt or waiting.
+              for (const item of items) item.attempts--;
+              again.push(...items);
+              this.lowerMaxBytes(items, outcome.reason);
+            }
+          } else {
+            for (const item of items) reject(item, outcome.reason);
+          }
+        }
+        const maxAttempts = this.config.retry.max_attempts;
+        pending = [];
+        for (const item of again) {
+          if (maxAttempts !== undefined && item.attempts >= maxAttempts)
+            reject(item, `gave up after ${item.attempts} attempts: ${item.lastError ?? 'unknown error'}`);
+          else pending.push(item);
+        }
+        written += done;
+        this.metrics.eventsOut.inc(done);
+        const resolved = done + rejected.length - rejectedBefore;
+        unresolved -= resolved;
+        this.metrics.queuedEvents.dec(resolved);
+        if (pending.length === 0) break;
+        if (onlySplits) continue;
+        this.metrics.retriedEvents.inc(pending.length);
+        const delay = Math.max(
+          backoffDelay(retries, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff }, this.random),
+          Math.min(pushback, RETRY_AFTER_CEILING_MS),
+        );
+        const context = { retrying: pending.length, indexed: written, rejected: rejected.length, attempt: ++retries, retry_in_ms: delay };
+        if (blocked !== undefined) {
+          this.logger.error(
+            { ...context, reason: blocked },
+            'Elasticsearch refuses requests (credentials, privileges, a read-only block or a wrong endpoint path?); records wait and are retried',
+          );
+        } else {
+          this.logger.warn({ ...context, reason: firstReason }, 'bulk requests or items failed; retrying exactly those records');
+        }
+        await this.sleep(delay, abort);
+        if (abort.aborted)
+          throw new TributaryError('SHUTDOWN', `output ${this.id}: gave up retrying at shutdown (${pending.length} records not indexed)`, { retriable: true });
+      }
+    } finally {
+      for (const source of sources) source.removeEventListener('abort', onAbort);
+      this.metrics.queuedEvents.dec(unresolved);
+    }
+    if (rejected.length > 0) {
+      this.metrics.error('sink_rejected', rejected.length);
+      this.metrics.drop('sink_rejected', rejected.length);
+      this.logger.error({ records: rejected.length, first_reason: rejected[0]?.reason }, 'Elasticsearch rejected documents; they go to the dead-letter topic');
+    }
+    return { rejected };
+  }
+
+  private lowerMaxBytes(items: readonly BulkItem[], reason: string): void {
+    let bytes = 0;
+    for (const item of items) bytes += item.bytes;
+    const lowered = Math.max(1, Math.floor(bytes / 2));
+    if (lowered >= this.maxBytes) return;
+    this.maxBytes = lowered;
+    this.logger.warn({ max_bytes: lowered, reason }, 'request too large for the server; sending smaller bulk requests from now on');
+  }
+
+  private encode(outgoing: OutgoingRecord, index: number): BulkItem {
+    const record = outgoing.record;
+    const kind = record.schema === 'tributary.metric.v1' ? 'metrics' : 'logs';
+    let target: string;
+    let stream: DataStreamFields | undefined;
+    if (this.config.mode === 'data_stream') {
+      const settings = this.config.data_stream;
+      stream = {
+        type: settings.type ?? kind,
+        dataset: renderStreamPart(settings.dataset, record, 'generic'),
+        namespace: renderStreamPart(settings.namespace, record, 'default'),
+      };
+      target = `${stream.type}-${stream.dataset}-${stream.namespace}`;
+    } else {
+      target = renderIndexName(this.config.index[kind], record);
+    }
+    const document = record.schema === 'tributary.metric.v1' ? metricDocument(record, stream) : logDocument(record, stream);
+    return bulkItem(index, target, record.id, JSON.stringify(document));
+  }
+
+  private async sendBulk(items: readonly BulkItem[], signal: AbortSignal): Promise<RequestOutcome> {
+    for (const item of items) item.attempts++;
+    const request: HttpRequest = { method: 'POST', path: this.bulkPath, body: bulkBody(items), contentType: 'application/x-ndjson', compress: true };
+    const timer = this.metrics.requestDuration.startTimer();
+    let sent: SentRequest & { endpoint: Endpoint };
+    try {
+      sent = await inSpan('elasticsearch.bulk', { 'db.system': 'elasticsearch', 'db.operation': 'bulk', 'tributary.bulk.items': items.length }, () =>
+        this.request(request, signal),
+      );
+    } catch (error) {
+      if (error instanceof TributaryError && error.code === 'SHUTDOWN') throw error;
+      this.metrics.error('sink_unavailable');
+      this.healthy = false;
+      return { kind: 'retry', reason: errorMessage(error), blocked: false };
+    } finally {
+      timer();
+    }
+    const { response, endpoint } = sent;
+    this.metrics.bytesOut.inc(sent.wireBytes);
+    if (sent.wireBytes > 0) this.metrics.compressionRatio.set(sent.rawBytes / sent.wireBytes);
+    const status = response.status;
+    if (status >= 200 && status < 300) {
+      this.healthy = true;
+      const verdicts = parseBulkResponse(response.body, items.length);
+      if (!verdicts) {
+        this.metrics.error('sink_unavailable');
+        return { kind: 'retry', reason: `${endpoint.display}: a _bulk response that does not match the request (HTTP ${status})`, blocked: false };
+      }
+      this.metrics.batchesOut.inc();
+      let retried = 0;
+      for (const verdict of verdicts) if (verdict.kind === 'retry') retried++;
+      if (retried > 0) this.metrics.error('sink_unavailable', retried);
+      return { kind: 'items', verdicts };
+    }
+    const reason = `HTTP ${status} from ${endpoint.display}/_bulk: ${responseReason(response)}`;
+    if (status === 413) return { kind: 'too_large', reason };
+    const pushback = retryAfterMs(response.headers['retry-after']);
+    const retryAfter = pushback === undefined ? {} : { retryAfterMs: pushback };
+    if (status === 401 || status === 403 || status === 404) {
+      this.metrics.error('sink_unavailable');
+      this.healthy = false;
+      return { kind: 'retry', reason, blocked: true, ...retryAfter };
+    }
+    if (status === 429 || status === 408 || status >= 500 || status < 400) {
+      this.metrics.error('sink_unavailable');
+      // 429 is the cluster pushing back, not a failure of the sink's path to it.
+      if (status !== 429) this.healthy = false;
+      return { kind: 'retry', reason, blocked: false, ...retryAfter };
+    }
+    return { kind: 'reject', reason };
+  }
+
+  /** Aborts start-up checks and retries still running (the collector stops outputs after its last step), closes the connections. */
+  stop(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.stopped = true;
+    this.healthy = false;
+    this.lifetime.abort();
+    this.transport.close();
+    return Promise.resolve();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A response's error in one line: Elasticsearch's `type: reason`, else the start of the body. */
+function responseReason(response: HttpResponse): string {
+  const parsed = parseJson(response.body) as { error?: unknown; status?: unknown } | undefined;
+  const error = parsed?.error;
+  if (error !== null && typeof error === 'object') return describeError(response.status, error);
+  if (typeof error === 'string') return `${response.status} ${error}`;
+  const text = response.body.trim().slice(0, 200);
+  return text === '' ? `HTTP ${response.status}` : `HTTP ${response.status} ${text}`;
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { logRecord, metricRecord } from '../../../test/helpers/records.js';
+import {
+  parseNameTemplate,
+  renderIndexName,
+  renderStreamPart,
+  sanitizeIndexName,
+  sanitizeStreamPart,
+  templatePattern,
+  truncateUtf8,
+  type NameTemplate,
+} from './index-name.js';
+
+function template(source: string, dates = true): NameTemplate {
+  const parsed = parseNameTemplate(source, { dates });
+  if (typeof parsed === 'string') throw new Error(parsed);
+  return parsed;
+}
+
+describe('name templates', () => {
+  it('parses text, placeholders and dates', () => {
+    expect(template('logs-{resource.service.name}-%Y.%m.%d%%').parts).toEqual([
+      { kind: 'text', text: 'logs-' },
+      { kind: 'field', source: 'resource', key: 'service.name' },
+      { kind: 'text', text: '-' },
+      { kind: 'date', spec: 'Y' },
+      { kind: 'text', text: '.' },
+      { kind: 'date', spec: 'm' },
+      { kind: 'text', text: '.' },
+      { kind: 'date', spec: 'd' },
+      { kind: 'text', text: '%' },
+    ]);
+    expect(template('generic').constant).toBe(true);
+    // Without dates (datasets), % is plain text, which sanitizing keeps.
+    expect(template('a%d', false).parts).toEqual([{ kind: 'text', text: 'a%d' }]);
+  });
+
+  it('explains what is wrong', () => {
+    expect(parseNameTemplate('{resource.x', { dates: true })).toMatch(/unclosed/);
+    expect(parseNameTemplate('a}', { dates: true })).toMatch(/unmatched/);
+    expect(parseNameTemplate('{host}', { dates: true })).toMatch(/placeholders are/);
+    expect(parseNameTemplate('x-%j', { dates: true })).toMatch(/unknown date field "%j"/);
+    expect(parseNameTemplate('Logs', { dates: true })).toMatch(/lowercase/);
+    expect(parseNameTemplate('a b', { dates: true })).toMatch(/" " is not allowed/);
+    expect(parseNameTemplate('', { dates: true })).toMatch(/empty/);
+  });
+
+  it('turns a template into the index pattern its index template matches', () => {
+    expect(templatePattern(template('tributary-logs-%Y.%m.%d'))).toBe('tributary-logs-*.*.*');
+    expect(templatePattern(template('{resource.service.name}-%Y%m'))).toBe('*-*');
+    expect(templatePattern(template('generic'))).toBe('generic');
+  });
+});
+
+describe('data stream parts', () => {
+  it('render from the record, with the fallback for a missing key', () => {
+    const record = logRecord({ resource: { 'service.name': 'checkout' }, attributes: { team: 'payments' } });
+    expect(renderStreamPart(template('{resource.service.name}', false), record, 'generic')).toBe('checkout');
+    expect(renderStreamPart(template('app.{attributes.team}', false), record, 'generic')).toBe('app.payments');
+    expect(renderStreamPart(template('{resource.missing}', false), record, 'generic')).toBe('generic');
+    expect(renderStreamPart(template('{attributes.missing}', false), metricRecord(), 'default')).toBe('default');
+  });
+
+  it('are sanitized as the reroute processor does: lowercase, \\/*?"<>| ,#:- become _, at most 100 bytes', () => {
+    expect(sanitizeStreamPart('My Service/API#1:v2-beta,"x"<y>|z*?\\')).toBe('my_service_api_1_v2_beta__x__y__z___');
+    expect(sanitizeStreamPart('é'.repeat(80))).toBe('é'.repeat(50));
+    const record = logRecord({ resource: { 'service.name': '---' } });
+    expect(renderStreamPart(template('{resource.service.name}', false), record, 'generic')).toBe('generic');
+  });
+});
+
+describe('index names', () => {
+  it('take the UTC date and hour of the record timestamp', () => {
+    const at = (timestamp: string) => renderIndexName(template('tributary-logs-%Y.%m.%d-%H'), logRecord({ timestamp }));
+    expect(at('2026-11-23T12:00:00.000Z')).toBe('tributary-logs-2026.11.23-12');
+    expect(at('2026-11-24T01:30:00+02:00')).toBe('tributary-logs-2026.11.23-23');
+    // An unreadable timestamp falls back to the observed one, never to "now" (a replay must land in the same index).
+    expect(renderIndexName(template('x-%Y.%m.%d'), logRecord({ timestamp: 'garbage', observed_timestamp: '2025-01-02T03:04:05Z' }))).toBe('x-2025.01.02');
+  });
+
+  it('render placeholders sanitized, "unknown" for a missing key', () => {
+    const record = logRecord({ resource: { 'service.name': 'Check Out' } });
+    expect(renderIndexName(template('app-{resource.service.name}-%Y'), record)).toBe('app-check_out-2026');
+    expect(renderIndexName(template('app-{attributes.nope}'), record)).toBe('app-unknown');
+    expect(renderIndexName(template('{resource.service.name}'), logRecord({ resource: { 'service.name': '_-+.x' } }))).toBe('x');
+  });
+
+  it('never start with -, _, + or . and stay within 255 bytes', () => {
+    expect(sanitizeIndexName('-_+.Hidden')).toBe('hidden');
+    expect(Buffer.byteLength(sanitizeIndexName('a'.repeat(300)))).toBe(255);
+    expect(truncateUtf8('aé', 2)).toBe('a');
+  });
+});

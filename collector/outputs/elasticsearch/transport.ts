@@ -1,0 +1,266 @@
+import { readFile } from 'node:fs/promises';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
+import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import type { ElasticsearchOutputConfig } from './config.js';
+
+const gzip = promisify(gzipCallback);
+const gunzip = promisify(gunzipCallback);
+const USER_AGENT = 'Tributary-Collector/0.1';
+/** A response larger than this is not read into memory (bulk responses are filtered to a few bytes per item). */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * HTTP for the sink, on Node's http/https rather than a client library:
+ * `@elastic/elasticsearch` refuses OpenSearch, and what is needed (keep-alive
+ * pools, a CA, a client certificate, `servername`, gzip bodies) is a few
+ * options of node's Agent. Credentials never leave this module except in the
+ * Authorization header: endpoints are logged as `display` (no userinfo).
+ */
+
+export interface Endpoint {
+  /** scheme://host:port/prefix, without credentials: the form logs and errors use. */
+  readonly display: string;
+  readonly url: URL;
+  /** Path prefix without a trailing slash (an Elasticsearch behind a proxy at /es). */
+  readonly prefix: string;
+  /** Consecutive failures, and until when the endpoint is skipped. */
+  failures: number;
+  downUntil: number;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface HttpRequest {
+  readonly method: 'GET' | 'PUT' | 'POST';
+  /** Path and query relative to the endpoint, starting with `/`. */
+  readonly path: string;
+  readonly body?: string;
+  readonly contentType?: string;
+  /** Compress the body (per config) and say so in `content-encoding`. */
+  readonly compress?: boolean;
+}
+
+export interface SentRequest {
+  readonly response: HttpResponse;
+  /** Bytes written on the wire (after compression) and before. */
+  readonly wireBytes: number;
+  readonly rawBytes: number;
+}
+
+function parseEndpoint(value: string): { endpoint: Endpoint; username: string; password: string } {
+  const url = new URL(value);
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  const prefix = url.pathname.replace(/\/+$/, '');
+  return { endpoint: { display: `${url.protocol}//${url.host}${prefix}`, url, prefix, failures: 0, downUntil: 0 }, username, password };
+}
+
+/** Reads a secret file; whitespace around it (a trailing newline) is not part of the secret. */
+async function readSecret(path: string, what: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    // The path is configuration, not a secret; the content never appears in messages.
+    throw new TributaryError('CONFIG_UNREADABLE', `cannot read ${what} ${path}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+async function readTlsFile(path: string | undefined, what: string): Promise<Buffer | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new TributaryError('CONFIG_UNREADABLE', `cannot read tls.${what} ${path}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+export class ElasticsearchTransport {
+  readonly endpoints: readonly Endpoint[];
+  private readonly urlCredentials: { username: string; password: string } | undefined;
+  private authorization: string | undefined;
+  private httpAgent: HttpAgent | undefined;
+  private httpsAgent: HttpsAgent | undefined;
+  private next = 0;
+
+  constructor(
+    private readonly config: ElasticsearchOutputConfig,
+    private readonly now: () => number = Date.now,
+  ) {
+    const parsed = config.endpoints.map(parseEndpoint);
+    this.endpoints = parsed.map(({ endpoint }) => endpoint);
+    const withCredentials = parsed.find(({ username, password }) => username !== '' || password !== '');
+    this.urlCredentials = withCredentials && { username: withCredentials.username, password: withCredentials.password };
+  }
+
+  /** Reads TLS material and secrets and creates the keep-alive agents; errors name the file, never its content. */
+  async open(): Promise<void> {
+    const tls = this.config.tls;
+    const [ca, cert, key] = await Promise.all([
+      readTlsFile(tls?.ca_file, 'ca_file'),
+      readTlsFile(tls?.cert_file, 'cert_file'),
+      readTlsFile(tls?.key_file, 'key_file'),
+    ]);
+    await this.reloadCredentials();
+    // One socket per concurrent request per endpoint, kept open between bulks.
+    const sockets = { keepAlive: true, maxSockets: this.config.max_concurrent_requests, scheduling: 'lifo' as const };
+    this.httpAgent = new HttpAgent(sockets);
+    this.httpsAgent = new HttpsAgent({
+      ...sockets,
+      ...(ca && { ca }),
+      ...(cert && { cert }),
+      ...(key && { key }),
+      ...(tls?.server_name !== undefined && { servername: tls.server_name }),
+      rejectUnauthorized: !(tls?.insecure_skip_verify ?? false),
+    });
+  }
+
+  /** Re-reads password_file / api_key_file: called after a 401 so a rotated secret is picked up without a restart. */
+  async reloadCredentials(): Promise<void> {
+    const auth = this.config.auth;
+    if (auth?.basic) {
+      const password =
+        auth.basic.password_file === undefined ? (auth.basic.password ?? '') : await readSecret(auth.basic.password_file, 'auth.basic.password_file');
+      this.authorization = `Basic ${Buffer.from(`${auth.basic.username}:${password}`).toString('base64')}`;
+    } else if (auth?.api_key !== undefined || auth?.api_key_file !== undefined) {
+      const key = auth.api_key ?? (await readSecret(auth.api_key_file as string, 'auth.api_key_file'));
+      // `id:api_key` as shown by the create-API-key response, or its base64 `encoded` form.
+      this.authorization = `ApiKey ${key.includes(':') ? Buffer.from(key).toString('base64') : key}`;
+    } else if (this.urlCredentials) {
+      this.authorization = `Basic ${Buffer.from(`${this.urlCredentials.username}:${this.urlCredentials.password}`).toString('base64')}`;
+    }
+  }
+
+  /**
+   * The next endpoint round-robin, skipping those that failed recently; when
+   * all did, the one that comes back first. `exclude` lets a request fail over
+   * to an endpoint it has not tried yet.
+   */
+  pick(exclude: ReadonlySet<Endpoint> = new Set()): Endpoint | undefined {
+    const now = this.now();
+    const count = this.endpoints.length;
+    let fallback: Endpoint | undefined;
+    for (let i = 0; i < count; i++) {
+      const endpoint = this.endpoints[(this.next + i) % count] as Endpoint;
+      if (exclude.has(endpoint)) continue;
+      if (endpoint.downUntil <= now) {
+        this.next = (this.next + i + 1) % count;
+        return endpoint;
+      }
+      if (!fallback || endpoint.downUntil < fallback.downUntil) fallback = endpoint;
+    }
+    return fallback;
+  }
+
+  /** Marks an endpoint failed: skipped for an exponentially growing while (1s … 30s). */
+  markDown(endpoint: Endpoint): void {
+    endpoint.failures++;
+    endpoint.downUntil = this.now() + Math.min(30_000, 1_000 * 2 ** Math.min(endpoint.failures - 1, 5));
+  }
+
+  markUp(endpoint: Endpoint): void {
+    endpoint.failures = 0;
+    endpoint.downUntil = 0;
+  }
+
+  /**
+   * One request. Resolves with any HTTP response (the caller classifies the
+   * status); rejects with a retriable SINK_UNAVAILABLE for a connection error
+   * or timeout, or with SHUTDOWN when `signal` aborts.
+   */
+  async send(endpoint: Endpoint, request: HttpRequest, signal: AbortSignal): Promise<SentRequest> {
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json', 'accept-encoding': 'gzip' };
+    if (this.authorization !== undefined) headers.authorization = this.authorization;
+    let payload: Buffer | undefined;
+    const raw = request.body === undefined ? undefined : Buffer.from(request.body);
+    if (raw) {
+      payload = raw;
+      headers['content-type'] = request.contentType ?? 'application/json';
+      if (request.compress && this.config.compression === 'gzip') {
+        payload = await gzip(raw);
+        headers['content-encoding'] = 'gzip';
+      }
+      headers['content-length'] = String(payload.length);
+    }
+    const url = new URL(`${endpoint.prefix}${request.path}`, endpoint.url);
+    const response = await this.exchange(endpoint, url, request.method, headers, payload, signal);
+    return { response, wireBytes: payload?.length ?? 0, rawBytes: raw?.length ?? 0 };
+  }
+
+  private exchange(
+    endpoint: Endpoint,
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    payload: Buffer | undefined,
+    signal: AbortSignal,
+  ): Promise<HttpResponse> {
+    const where = `${method} ${endpoint.display}${url.pathname}`;
+    if (signal.aborted) return Promise.reject(shutdownError(where));
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const https = url.protocol === 'https:';
+      const options = { method, headers, agent: https ? this.httpsAgent : this.httpAgent };
+      const request = https ? httpsRequest(url, options) : httpRequest(url, options);
+      let settled = false;
+      const finish = (error: Error | undefined, response?: HttpResponse): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (response) resolve(response);
+        else reject(error ?? new Error('no response'));
+      };
+      const onAbort = (): void => {
+        finish(shutdownError(where));
+        request.destroy();
+      };
+      // A whole-request deadline: socket timeouts alone would let a slowly trickling response run forever.
+      const timer = setTimeout(() => {
+        finish(new TributaryError('SINK_UNAVAILABLE', `${where}: no response within ${this.config.request_timeout} ms`, { retriable: true }));
+        request.destroy();
+      }, this.config.request_timeout);
+      signal.addEventListener('abort', onAbort, { once: true });
+      request.on('error', (error) => {
+        finish(new TributaryError('SINK_UNAVAILABLE', `${where}: ${errorMessage(error)}`, { cause: error, retriable: true }));
+      });
+      request.on('response', (message: IncomingMessage) => {
+        readBody(message).then(
+          (body) => finish(undefined, { status: message.statusCode ?? 0, headers: message.headers, body }),
+          (error: unknown) =>
+            finish(new TributaryError('SINK_UNAVAILABLE', `${where}: reading the response: ${errorMessage(error)}`, { cause: error, retriable: true })),
+        );
+      });
+      request.end(payload);
+    });
+  }
+
+  close(): void {
+    this.httpAgent?.destroy();
+    this.httpsAgent?.destroy();
+  }
+}
+
+function shutdownError(where: string): TributaryError {
+  return new TributaryError('SHUTDOWN', `${where}: aborted at shutdown`, { retriable: true });
+}
+
+async function readBody(message: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of message as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_RESPONSE_BYTES) throw new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks);
+  const encoding = message.headers['content-encoding'];
+  return (encoding === 'gzip' ? await gunzip(body) : body).toString('utf8');
+}
