@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -10,6 +9,7 @@ import { CollectingConsumer } from '../../../shared/pipeline/collecting-consumer
 import type { RawMetricEvent } from '../../../shared/record/raw-event.js';
 import { silentLogger } from '../../../shared/telemetry/logger.js';
 import { testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
+import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 import { scrapeJobSchema } from './config.js';
 import { compileRelabelRules } from './relabel.js';
 import { SCRAPE_ACCEPT, loadScrapeClientOptions } from './scrape-client.js';
@@ -247,29 +247,8 @@ describe('ScrapeLoop over TLS', () => {
   it('verifies the target with the configured CA and server name, and refuses it without them', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'scrape-tls-'));
     try {
-      // A CA and a server certificate for "metrics.test", made with the openssl CLI for this test only.
-      const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-      run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=Test CA']);
-      run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=metrics.test']);
-      await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=DNS:metrics.test\n');
-      run([
-        'x509',
-        '-req',
-        '-in',
-        'server.csr',
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        'server.pem',
-        '-days',
-        '1',
-        '-extfile',
-        'ext.cnf',
-      ]);
-      const server = createHttpsServer({ key: await readFile(join(dir, 'server.key')), cert: await readFile(join(dir, 'server.pem')) }, (_request, response) =>
+      const certificates = await makeTestCertificates(dir, 'metrics.test');
+      const server = createHttpsServer({ key: certificates.key, cert: certificates.cert }, (_request, response) =>
         response.writeHead(200, { 'content-type': 'text/plain' }).end('secure_gauge 42\n'),
       );
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -285,13 +264,13 @@ describe('ScrapeLoop over TLS', () => {
         return { report: await loop.scrapeOnce(), events: consumer.events };
       };
       try {
-        const trusted = await scrapeWith({ ca_file: join(dir, 'ca.pem'), server_name: 'metrics.test' });
+        const trusted = await scrapeWith({ ca_file: certificates.caFile, server_name: 'metrics.test' });
         expect(trusted.report.up).toBe(true);
         expect(trusted.events.find((event) => event.name === 'secure_gauge')?.value).toBe(42);
         const untrusted = await scrapeWith(undefined);
         expect(untrusted.report.up).toBe(false);
         expect(untrusted.report.error).toMatch(/self-signed certificate in certificate chain|unable to verify|self signed/);
-        const wrongName = await scrapeWith({ ca_file: join(dir, 'ca.pem') });
+        const wrongName = await scrapeWith({ ca_file: certificates.caFile });
         expect(wrongName.report.error).toMatch(/Hostname\/IP does not match|altnames/);
         expect((await scrapeWith({ insecure_skip_verify: true })).report.up).toBe(true);
       } finally {

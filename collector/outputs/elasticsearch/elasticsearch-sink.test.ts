@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { elasticsearchOutputSchema } from './config.js';
 import { ElasticsearchSink, type ElasticsearchSinkOptions } from './elasticsearch-sink.js';
 import { FakeElasticsearch, parseBulkBody, type BulkAction } from './fake-elasticsearch.js';
 import { templateName } from './templates.js';
+import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 
 const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({ record, json: JSON.stringify(record), key: 'k' });
 const id = (n: number): string => n.toString(16).padStart(32, '0');
@@ -503,30 +503,9 @@ describe('ElasticsearchSink: credentials and TLS', () => {
 
   it('verifies the server with the configured CA and server name', async () => {
     const dir = await tempDir();
-    // A CA and a server certificate for "es.test", made with the openssl CLI for this test only.
-    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=Test CA']);
-    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=es.test']);
-    await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=DNS:es.test\n');
-    run([
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'server.pem',
-      '-days',
-      '1',
-      '-extfile',
-      'ext.cnf',
-    ]);
-    const server = await fakeServer({ tls: { key: await readFile(join(dir, 'server.key')), cert: await readFile(join(dir, 'server.pem')) } });
-    const { sink } = await startSink([server.url], { tls: { ca_file: join(dir, 'ca.pem'), server_name: 'es.test' } });
+    const certificates = await makeTestCertificates(dir, 'es.test');
+    const server = await fakeServer({ tls: { key: certificates.key, cert: certificates.cert } });
+    const { sink } = await startSink([server.url], { tls: { ca_file: certificates.caFile, server_name: 'es.test' } });
     expect(await sink.write(logs(1))).toEqual({ rejected: [] });
     expect(server.store.size).toBe(1);
 
