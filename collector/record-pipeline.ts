@@ -136,7 +136,7 @@ export class RecordPipeline {
         if (key === undefined && record.schema === 'tributary.metric.v1') keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
         redactions += this.options.enrich(record).redactions;
         if (key === undefined) keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
-        records.push({ record, json: JSON.stringify(record), key });
+        records.push({ record, json: JSON.stringify(record), key, origin: { topic, partition, offset: message.offset } });
       } catch (error) {
         metrics.error('decode');
         letters.push({

@@ -5,12 +5,25 @@ import type { Lifecycle } from './types.js';
 /** Every standard record the collector produces; `schema` tells them apart. */
 export type NormalizedRecord = LogRecord | MetricRecord;
 
+/** Where a record came from in Kafka: the raw frame it was decoded from (one frame holds many records). */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  /** The frame's offset, a decimal string as kafkajs gives it. */
+  readonly offset: string;
+}
+
 /** A normalized record, serialized once and shared by every output. */
 export interface OutgoingRecord {
   readonly record: NormalizedRecord;
   readonly json: string;
   /** Partition key for Kafka outputs: records of one resource (a file's host and labels, a scrape target) stay ordered. */
   readonly key: string;
+  /**
+   * The raw frame's position. Sinks that must not duplicate on replay without an idempotent target (HDFS files
+   * named by offset range) use it to recognise records they already hold.
+   */
+  readonly origin: RecordOrigin;
 }
 
 /** One record a target refused for good (a mapping conflict), by its position in the written batch. */

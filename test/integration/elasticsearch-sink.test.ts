@@ -19,7 +19,12 @@ import { logRecord, metricRecord } from '../helpers/records.js';
  * bulk is indexed, and a write survives the server dying and coming back.
  */
 
-const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({ record, json: JSON.stringify(record), key: 'k' });
+const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({
+  record,
+  json: JSON.stringify(record),
+  key: 'k',
+  origin: { topic: 'raw', partition: 0, offset: '0' },
+});
 const id = (prefix: string, n: number): string => `${prefix}${n.toString(16).padStart(32 - prefix.length, '0')}`;
 
 async function call(server: LocalOpenSearch, method: string, path: string): Promise<{ status: number; body: unknown }> {

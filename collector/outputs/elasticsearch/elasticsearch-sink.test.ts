@@ -18,7 +18,12 @@ import { FakeElasticsearch, parseBulkBody, type BulkAction } from './fake-elasti
 import { templateName } from './templates.js';
 import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 
-const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({ record, json: JSON.stringify(record), key: 'k' });
+const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({
+  record,
+  json: JSON.stringify(record),
+  key: 'k',
+  origin: { topic: 'raw', partition: 0, offset: '0' },
+});
 const id = (n: number): string => n.toString(16).padStart(32, '0');
 const logs = (count: number, overrides: Partial<LogRecord> = {}): OutgoingRecord[] =>
   Array.from({ length: count }, (_, n) => outgoing(logRecord({ id: id(n), body: `line ${n}`, ...overrides })));

@@ -26,7 +26,12 @@ class FakeProducer implements MessageProducer {
   }
 }
 
-const outgoing = (record: OutgoingRecord['record'], key: string): OutgoingRecord => ({ record, json: JSON.stringify(record), key });
+const outgoing = (record: OutgoingRecord['record'], key: string): OutgoingRecord => ({
+  record,
+  json: JSON.stringify(record),
+  key,
+  origin: { topic: 'raw', partition: 0, offset: '0' },
+});
 
 function output(config: Record<string, unknown> = {}) {
   const producer = new FakeProducer();
