@@ -1,0 +1,340 @@
+import { createHash } from 'node:crypto';
+import type { AlertRecord } from '../../shared/record/alert-record.js';
+import { stateKey, type AlertPartial } from './partials.js';
+import { compare, type AlertRule, type RuleSet } from './rules/alert-rule.js';
+import { mergeSlice, windowValue, type Slice } from './slices.js';
+
+type LifecycleState = 'inactive' | 'pending' | 'firing';
+
+/**
+ * Everything known about one alert (rule and group key): its slices, the
+ * last frame applied from each source partition, and its lifecycle. Plain
+ * JSON: it is checkpointed to the compacted state topic and restored by
+ * whichever collector owns the key next.
+ */
+export interface AlertKeyState {
+  rule: string;
+  key: string;
+  labels: Record<string, string>;
+  slices: Record<string, Slice>;
+  /** `topic/partition` → the highest raw-frame offset applied: a replayed partial at or below it is skipped. */
+  applied: Record<string, string>;
+  /** The latest slice start that had data. */
+  lastSeen: number;
+  /** The last evaluation time; the next is one interval (tumbling: one window) later. */
+  evaluatedUntil: number;
+  /** Whether any evaluation ran; before it, earlier slices still move the start back. */
+  evaluated: boolean;
+  state: LifecycleState;
+  activeAt?: number;
+  firedAt?: number;
+  /** The state it fired from (pending, or inactive for rules without `for`), so repeats show the firing record unchanged. */
+  firedFrom?: LifecycleState;
+  lastTrueAt?: number;
+  value: number | null;
+  annotations: Record<string, string>;
+}
+
+export interface EvaluatorOptions {
+  /** The collector instance, recorded in each alert as `generator`. */
+  generator: string;
+  /**
+   * How far evaluation stays behind the clock, so records still in flight
+   * (agent batching, Kafka, a collector failing over) land in their slices
+   * before the window that holds them is evaluated.
+   */
+  evaluationDelayMs: number;
+}
+
+export interface EvaluatorStats {
+  /** Samples that arrived after every window holding them was evaluated. */
+  lateSamples: number;
+  /** Partial frames skipped as replays. */
+  replayedFrames: number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function hex(text: string, length: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/** sha256 of the sorted labels: one alert, whatever collector or restart produced it. */
+export function fingerprintOf(labels: Readonly<Record<string, string>>): string {
+  return hex(
+    Object.keys(labels)
+      .sort()
+      .map((name) => `${name}\u0000${labels[name] ?? ''}`)
+      .join('\u0001'),
+    16,
+  );
+}
+
+/**
+ * Stage two, on the collector that owns a group key: adds the partial
+ * aggregates from every collector into the key's slices and evaluates the
+ * rule on an event-time grid (every interval, aligned to the epoch),
+ * `evaluationDelayMs` behind the clock. Evaluations run in order for every
+ * grid time, also to catch up after a restart, so the alerts depend on the
+ * records and the rules only, not on which or how many collectors ran them.
+ */
+export class AlertEvaluator {
+  readonly stats: EvaluatorStats = { lateSamples: 0, replayedFrames: 0 };
+  private rules: RuleSet;
+  private readonly states = new Map<string, AlertKeyState>();
+  private readonly dirty = new Set<string>();
+  /** The latest evaluation horizon (clock minus delay) reached. */
+  private horizon = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    rules: RuleSet,
+    private readonly options: EvaluatorOptions,
+  ) {
+    this.rules = rules;
+  }
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  /** Applies one partial; false when every frame of it was already applied (a replay) or its rule is gone. */
+  apply(partial: AlertPartial): boolean {
+    const rule = this.rules.get(partial.rule);
+    if (rule === undefined) return false;
+    const id = stateKey(partial.rule, partial.key);
+    let state = this.states.get(id);
+    const applied = state?.applied[partial.source];
+    let changed = false;
+    for (const frame of partial.frames) {
+      if (applied !== undefined && BigInt(frame.offset) <= BigInt(applied)) {
+        this.stats.replayedFrames++;
+        continue;
+      }
+      for (const [start, slice] of Object.entries(frame.slices)) {
+        const startMs = Number(start);
+        const step = rule.tumbling ? rule.windowMs : rule.intervalMs;
+        state ??= this.create(id, rule, partial, startMs);
+        // Until its first evaluation an alert starts at its earliest slice, whichever source delivered it first.
+        if (!state.evaluated && startMs < state.evaluatedUntil) state.evaluatedUntil = this.firstEvaluationBase(startMs, step);
+        // A slice no future window holds: its window was evaluated already.
+        if (startMs < state.evaluatedUntil + step - rule.windowMs) {
+          this.stats.lateSamples += slice.count;
+          continue;
+        }
+        const existing = state.slices[start];
+        if (existing === undefined) state.slices[start] = structuredClone(slice);
+        else mergeSlice(existing, slice);
+        if (startMs > state.lastSeen) state.lastSeen = startMs;
+      }
+      if (state !== undefined) state.applied[partial.source] = frame.offset;
+      changed = true;
+    }
+    if (changed && state !== undefined) this.dirty.add(id);
+    return changed;
+  }
+
+  private create(id: string, rule: AlertRule, partial: AlertPartial, firstSliceMs: number): AlertKeyState {
+    const step = rule.tumbling ? rule.windowMs : rule.intervalMs;
+    const state: AlertKeyState = {
+      rule: rule.id,
+      key: partial.key,
+      labels: { ...partial.labels, ...rule.staticLabels },
+      slices: {},
+      applied: {},
+      lastSeen: firstSliceMs,
+      evaluatedUntil: this.firstEvaluationBase(firstSliceMs, step),
+      evaluated: false,
+      state: 'inactive',
+      value: null,
+      annotations: {},
+    };
+    this.states.set(id, state);
+    return state;
+  }
+
+  /**
+   * The first evaluation is the first grid time whose window holds the first slice, but never one already
+   * past: a new alert made of late data does not replay history.
+   */
+  private firstEvaluationBase(firstSliceMs: number, step: number): number {
+    return Math.max(Math.floor(firstSliceMs / step) * step, Math.floor(this.horizon / step) * step);
+  }
+
+  /** Runs every evaluation due by `nowMs` and returns the state changes, oldest first per alert. */
+  evaluate(nowMs: number): AlertRecord[] {
+    const horizon = nowMs - this.options.evaluationDelayMs;
+    this.horizon = Math.max(this.horizon, horizon);
+    const changes: AlertRecord[] = [];
+    for (const [id, state] of this.states) {
+      const rule = this.rules.get(state.rule);
+      if (rule === undefined) continue;
+      const step = rule.tumbling ? rule.windowMs : rule.intervalMs;
+      let evaluated = false;
+      while (state.evaluatedUntil + step <= horizon) {
+        const at = state.evaluatedUntil + step;
+        const change = this.evaluateAt(rule, state, at);
+        if (change !== undefined) changes.push(change);
+        state.evaluatedUntil = at;
+        state.evaluated = true;
+        evaluated = true;
+        this.prune(rule, state);
+        if (this.finished(rule, state)) break;
+        // An absent alert firing with no data left cannot change until data returns: skip to the horizon.
+        if (rule.kind === 'absent' && state.state === 'firing' && Object.keys(state.slices).length === 0) {
+          state.evaluatedUntil = Math.floor(horizon / step) * step;
+        }
+      }
+      if (!evaluated) continue;
+      this.dirty.add(id);
+      if (this.finished(rule, state)) this.states.delete(id);
+    }
+    return changes;
+  }
+
+  /** A threshold alert with nothing in its window and nothing going on is forgotten (and its checkpoint tombstoned). */
+  private finished(rule: AlertRule, state: AlertKeyState): boolean {
+    return rule.kind === 'threshold' && state.state === 'inactive' && Object.keys(state.slices).length === 0;
+  }
+
+  private prune(rule: AlertRule, state: AlertKeyState): void {
+    const step = rule.tumbling ? rule.windowMs : rule.intervalMs;
+    const oldestNeeded = state.evaluatedUntil + step - rule.windowMs;
+    if (Object.keys(state.slices).some((start) => Number(start) < oldestNeeded)) {
+      state.slices = Object.fromEntries(Object.entries(state.slices).filter(([start]) => Number(start) >= oldestNeeded));
+    }
+  }
+
+  private evaluateAt(rule: AlertRule, state: AlertKeyState, at: number): AlertRecord | undefined {
+    // Oldest first: counter spans are joined across slices in time order.
+    const window = Object.entries(state.slices)
+      .filter(([start]) => Number(start) >= at - rule.windowMs && Number(start) < at)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, slice]) => slice);
+    let holds: boolean;
+    let value: number | null;
+    if (rule.kind === 'absent') {
+      value = null;
+      holds = window.every((slice) => slice.count === 0);
+    } else {
+      value = windowValue(rule, window);
+      holds = value !== null && compare(value, rule.condition?.op ?? '>', rule.condition?.threshold ?? 0);
+    }
+    if (holds) {
+      state.value = value;
+      state.lastTrueAt = at;
+      // As Prometheus does, a pending or firing alert's annotations follow its current value (repeats carry them).
+      if (state.state !== 'inactive') state.annotations = this.annotate(rule, state);
+    }
+    const previous = state.state;
+    switch (previous) {
+      case 'inactive':
+        if (!holds) return undefined;
+        state.activeAt = at;
+        if (rule.forMs === 0) return this.transition(rule, state, 'firing', at, previous);
+        return this.transition(rule, state, 'pending', at, previous);
+      case 'pending':
+        if (!holds) return this.transition(rule, state, 'inactive', at, previous);
+        if (at - (state.activeAt as number) >= rule.forMs) return this.transition(rule, state, 'firing', at, previous);
+        return undefined;
+      case 'firing':
+        if (holds || at - (state.lastTrueAt as number) < rule.keepFiringForMs) return undefined;
+        return this.transition(rule, state, 'inactive', at, previous);
+    }
+  }
+
+  private transition(rule: AlertRule, state: AlertKeyState, next: LifecycleState, at: number, previous: LifecycleState): AlertRecord {
+    if (next === 'firing') {
+      state.firedAt = at;
+      state.firedFrom = previous;
+    }
+    if (next !== 'inactive') state.annotations = this.annotate(rule, state);
+    const record = this.recordOf(state, next === 'inactive' ? 'resolved' : next, at, previous);
+    state.state = next;
+    if (next === 'inactive') {
+      delete state.activeAt;
+      delete state.firedAt;
+      delete state.firedFrom;
+      delete state.lastTrueAt;
+    }
+    return record;
+  }
+
+  private annotate(rule: AlertRule, state: AlertKeyState): Record<string, string> {
+    return Object.fromEntries(rule.annotations.map(([name, template]) => [name, template({ value: state.value, labels: state.labels, rule: rule.id })]));
+  }
+
+  private recordOf(state: AlertKeyState, shown: AlertRecord['state'], at: number, previous: LifecycleState): AlertRecord {
+    const fingerprint = fingerprintOf(state.labels);
+    const record: AlertRecord = {
+      schema: 'tributary.alert.v1',
+      id: hex(`${fingerprint}\u0000${shown}\u0000${at}`, 32),
+      fingerprint,
+      rule: state.rule,
+      state: shown,
+      previous_state: previous,
+      labels: state.labels,
+      annotations: state.annotations,
+      value: state.value,
+      active_at: iso(state.activeAt ?? at),
+      changed_at: iso(at),
+      generator: this.options.generator,
+    };
+    if (state.firedAt !== undefined) record.fired_at = iso(state.firedAt);
+    if (shown === 'resolved') record.resolved_at = iso(at);
+    return record;
+  }
+
+  /** The current record of every firing alert, for repeat notifications. */
+  firing(): AlertRecord[] {
+    const records: AlertRecord[] = [];
+    for (const state of this.states.values()) {
+      if (state.state === 'firing') records.push(this.recordOf(state, 'firing', state.firedAt as number, state.firedFrom ?? 'pending'));
+    }
+    return records;
+  }
+
+  /** Alerts by lifecycle state, for the alerts gauge. */
+  countByState(): Record<LifecycleState, number> {
+    const counts = { inactive: 0, pending: 0, firing: 0 };
+    for (const state of this.states.values()) counts[state.state]++;
+    return counts;
+  }
+
+  /** States changed since the last call (undefined = forgotten: write a tombstone), for checkpointing. */
+  takeDirty(): Array<[string, AlertKeyState | undefined]> {
+    const out: Array<[string, AlertKeyState | undefined]> = [];
+    for (const id of this.dirty) out.push([id, this.states.get(id)]);
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Puts a checkpointed state back (on taking over a partition). */
+  restore(id: string, state: AlertKeyState): void {
+    this.states.set(id, state);
+  }
+
+  /** Forgets the keys `owned` says no longer belong here (their partition moved to another collector). */
+  evict(owned: (id: string) => boolean): number {
+    let evicted = 0;
+    for (const id of [...this.states.keys()]) {
+      if (owned(id)) continue;
+      this.states.delete(id);
+      this.dirty.delete(id);
+      evicted++;
+    }
+    return evicted;
+  }
+
+  /** New rules: alerts of rules that are gone resolve now, the others keep their state. */
+  replaceRules(rules: RuleSet, nowMs: number): AlertRecord[] {
+    this.rules = rules;
+    const changes: AlertRecord[] = [];
+    for (const [id, state] of this.states) {
+      if (rules.get(state.rule) !== undefined) continue;
+      if (state.state !== 'inactive') changes.push(this.recordOf(state, 'resolved', nowMs, state.state));
+      this.states.delete(id);
+      this.dirty.add(id);
+    }
+    return changes;
+  }
+}
