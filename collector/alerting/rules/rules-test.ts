@@ -189,7 +189,7 @@ export async function runRulesTests(file: string): Promise<RulesTestResult> {
   const spec = validateConfig(testFileSchema, parseYaml(text, file), file);
   const rules = new RuleSet(await loadRulesFiles(spec.rule_files.map((ruleFile) => resolve(dirname(file), ruleFile))));
   const lines: string[] = [];
-  let ok = true;
+  let failed = 0;
   spec.tests.forEach((test, testIndex) => {
     const name = test.name || `tests[${testIndex}]`;
     const failures: string[] = [];
@@ -226,9 +226,9 @@ export async function runRulesTests(file: string): Promise<RulesTestResult> {
         ...unmatched.map((alert) => `    firing, not expected: ${show(alert.labels)} ${show(alert.annotations)}`),
       );
     }
-    if (failures.length > 0) ok = false;
+    if (failures.length > 0) failed++;
     lines.push(`${failures.length === 0 ? 'PASS' : 'FAIL'} ${name}`, ...failures);
   });
-  lines.push(ok ? `${file}: SUCCESS` : `${file}: FAILED`);
-  return { ok, report: lines.join('\n') };
+  lines.push(failed === 0 ? `${file}: SUCCESS` : `${file}: FAILED (${failed} of ${spec.tests.length} tests)`);
+  return { ok: failed === 0, report: lines.join('\n') };
 }
