@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { byteSize, duration } from '../../../shared/config/schema.js';
+import { basicAuthSchema, checkEndpointsAuthTls, httpEndpointSchema } from '../../../shared/http/http-config.js';
+import { httpTlsSchema } from '../../../shared/http/tls.js';
 import { parseNameTemplate, type NameTemplate } from './index-name.js';
 
 /** A name template parsed at config time, so a typo fails at start-up with its key path. */
@@ -25,18 +27,7 @@ function streamPart(fallback: string) {
     .pipe(nameTemplate({ dates: false }));
 }
 
-const endpoint = z.string().superRefine((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    // The value may hold credentials, so the message does not repeat it.
-    ctx.addIssue({ code: 'custom', message: 'expected a URL such as https://localhost:9200' });
-    return;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `expected http or https, got ${url.protocol}` });
-  if (url.search !== '' || url.hash !== '') ctx.addIssue({ code: 'custom', message: 'an endpoint has no query or fragment' });
-});
+const endpoint = httpEndpointSchema('https://localhost:9200');
 
 const DEFAULT_INDEX = { logs: 'tributary-logs-%Y.%m.%d', metrics: 'tributary-metrics-%Y.%m.%d' };
 
@@ -93,17 +84,7 @@ export const elasticsearchOutputSchema = z
       .refine((retry) => retry.initial_backoff <= retry.max_backoff, { message: 'initial_backoff must not exceed max_backoff', path: ['initial_backoff'] }),
     auth: z
       .strictObject({
-        basic: z
-          .strictObject({
-            username: z.string().min(1),
-            password: z.string().optional(),
-            /** A mounted secret; re-read when the server answers 401, so a rotated password is picked up. */
-            password_file: z.string().min(1).optional(),
-          })
-          .refine((basic) => (basic.password === undefined) !== (basic.password_file === undefined), {
-            message: 'set exactly one of password or password_file',
-          })
-          .optional(),
+        basic: basicAuthSchema.optional(),
         /** The `encoded` value Elasticsearch returns, or `id:api_key`. */
         api_key: z.string().min(1).optional(),
         api_key_file: z.string().min(1).optional(),
@@ -112,20 +93,7 @@ export const elasticsearchOutputSchema = z
         message: 'set exactly one of basic, api_key or api_key_file',
       })
       .optional(),
-    tls: z
-      .strictObject({
-        ca_file: z.string().min(1).optional(),
-        cert_file: z.string().min(1).optional(),
-        key_file: z.string().min(1).optional(),
-        server_name: z.string().min(1).optional(),
-        /** Only for test clusters with self-signed certificates; never in production. */
-        insecure_skip_verify: z.boolean().default(false),
-      })
-      .refine((tls) => (tls.cert_file === undefined) === (tls.key_file === undefined), {
-        message: 'cert_file and key_file go together',
-        path: ['cert_file'],
-      })
-      .optional(),
+    tls: httpTlsSchema.optional(),
     /** Install component and index templates (mappings for the standard record) at start-up. */
     install_templates: z.boolean().default(true),
     /** Index settings added to the installed index templates, e.g. `index.lifecycle.name` or `index.number_of_replicas`. */
@@ -133,17 +101,6 @@ export const elasticsearchOutputSchema = z
     /** Ingest pipeline every document goes through; checked at start-up. */
     pipeline: z.string().min(1).optional(),
   })
-  .superRefine((config, ctx) => {
-    config.endpoints.forEach((value, position) => {
-      if (!URL.canParse(value)) return;
-      const url = new URL(value);
-      if ((url.username !== '' || url.password !== '') && config.auth !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['endpoints', position], message: 'credentials in the URL and auth are mutually exclusive' });
-      }
-    });
-    if (config.tls !== undefined && !config.endpoints.some((value) => value.startsWith('https:'))) {
-      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but no endpoint uses https' });
-    }
-  });
+  .superRefine(checkEndpointsAuthTls);
 
 export type ElasticsearchOutputConfig = z.output<typeof elasticsearchOutputSchema>;

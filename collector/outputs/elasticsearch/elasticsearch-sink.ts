@@ -11,9 +11,9 @@ import { describeError, parseBulkResponse, retryAfterMs, type ItemVerdict } from
 import type { ElasticsearchOutputConfig } from './config.js';
 import { logDocument, metricDocument, type DataStreamFields } from './document.js';
 import { renderIndexName, renderStreamPart } from './index-name.js';
-import { ElasticsearchTransport, type Endpoint, type HttpRequest, type HttpResponse, type SentRequest } from './transport.js';
+import { HttpTransport, type Endpoint, type HttpRequest, type HttpResponse, type SentRequest } from '../../../shared/http/http-transport.js';
+import { RequestLimiter } from '../../../shared/http/request-limiter.js';
 import { templateRequests } from './templates.js';
-import { RequestLimiter } from './request-limiter.js';
 
 /** A server's Retry-After is honored up to this, so a bad header cannot park the sink for hours. */
 const RETRY_AFTER_CEILING_MS = 5 * 60_000;
@@ -44,7 +44,7 @@ type RequestOutcome =
  * collector stops consuming. Only the items that failed are sent again.
  */
 export class ElasticsearchSink implements RecordSink {
-  private readonly transport: ElasticsearchTransport;
+  private readonly transport: HttpTransport;
   private readonly limiter: RequestLimiter;
   private readonly lifetime = new AbortController();
   private readonly bulkPath: string;
@@ -63,7 +63,7 @@ export class ElasticsearchSink implements RecordSink {
     private readonly logger: Logger,
     options: ElasticsearchSinkOptions = {},
   ) {
-    this.transport = new ElasticsearchTransport(config, options.now);
+    this.transport = new HttpTransport(config, options.now);
     this.limiter = new RequestLimiter(config.max_concurrent_requests);
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
@@ -156,40 +156,11 @@ export class ElasticsearchSink implements RecordSink {
     return new TributaryError('SINK_UNAVAILABLE', `${what}: ${responseReason(response)}`, { retriable: true });
   }
 
-  /**
-   * One request with failover: a connection error or a 5xx moves on to the
-   * next endpoint not tried yet; when every endpoint failed, the last error
-   * (or 5xx response) is the caller's to back off from.
-   */
-  private async request(request: HttpRequest, signal: AbortSignal): Promise<SentRequest & { endpoint: Endpoint }> {
-    const tried = new Set<Endpoint>();
-    for (;;) {
-      const endpoint = this.transport.pick(tried);
-      if (endpoint === undefined) throw new TributaryError('INTERNAL', 'no endpoint to try');
-      tried.add(endpoint);
-      const last = tried.size >= this.transport.endpoints.length;
-      let sent: SentRequest;
-      try {
-        sent = await this.transport.send(endpoint, request, signal);
-      } catch (error) {
-        if (error instanceof TributaryError && error.code === 'SHUTDOWN') throw error;
-        this.transport.markDown(endpoint);
-        if (last) throw error;
-        this.logger.warn({ endpoint: endpoint.display, err: errorMessage(error) }, 'request failed; trying the next endpoint');
-        continue;
-      }
-      if (sent.response.status >= 500) {
-        this.transport.markDown(endpoint);
-        if (!last) {
-          this.logger.warn({ endpoint: endpoint.display, status: sent.response.status }, 'server error; trying the next endpoint');
-          continue;
-        }
-      } else {
-        this.transport.markUp(endpoint);
-      }
-      if (sent.response.status === 401) await this.transport.reloadCredentials().catch(() => undefined);
-      return { ...sent, endpoint };
-    }
+  /** One request with failover to the next endpoint (see HttpTransport.sendWithFailover). */
+  private request(request: HttpRequest, signal: AbortSignal): Promise<SentRequest & { endpoint: Endpoint }> {
+    return this.transport.sendWithFailover(request, signal, (endpoint, reason) =>
+      this.logger.warn({ endpoint: endpoint.display, reason }, 'request failed; trying the next endpoint'),
+    );
   }
 
   async write(records: readonly OutgoingRecord[], signal?: AbortSignal): Promise<WriteResult> {

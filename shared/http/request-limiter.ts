@@ -1,7 +1,7 @@
-import { TributaryError } from '../../../shared/errors.js';
+import { TributaryError } from '../errors.js';
 
 /**
- * A counting semaphore for bulk requests in flight, shared by every write of
+ * A counting semaphore for HTTP requests in flight (bulk or update requests), shared by every write of
  * one sink (partitions are processed concurrently), so the server sees at
  * most `max_concurrent_requests` at once. Waiting ends early when the
  * waiter's signal aborts.

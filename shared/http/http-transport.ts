@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
-import { TributaryError, errorMessage } from '../../../shared/errors.js';
-import type { ElasticsearchOutputConfig } from './config.js';
+import { TributaryError, errorMessage } from '../errors.js';
+import { readSecretFile, tlsAgentOptions, type HttpTlsConfig } from './tls.js';
 
 const gzip = promisify(gzipCallback);
 const gunzip = promisify(gunzipCallback);
@@ -13,12 +12,34 @@ const USER_AGENT = 'Tributary-Collector/0.1';
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /**
- * HTTP for the sink, on Node's http/https rather than a client library:
- * `@elastic/elasticsearch` refuses OpenSearch, and what is needed (keep-alive
- * pools, a CA, a client certificate, `servername`, gzip bodies) is a few
- * options of node's Agent. Credentials never leave this module except in the
- * Authorization header: endpoints are logged as `display` (no userinfo).
+ * HTTP for the sinks that talk to HTTP servers (Elasticsearch/OpenSearch
+ * `_bulk`, Solr's update handler), on Node's http/https rather than a client
+ * library: `@elastic/elasticsearch` refuses OpenSearch, SolrJ is Java, and what
+ * is needed (keep-alive pools, a CA, a client certificate, `servername`, gzip
+ * bodies, failover between endpoints) is a few options of node's Agent.
+ * Credentials never leave this module except in the Authorization header:
+ * endpoints are logged as `display` (no userinfo).
  */
+
+/** The part of a sink's config this transport reads (the schemas in ./config.ts produce it). */
+export interface HttpTransportConfig {
+  /** URLs, optionally with a path prefix and `user:password@`. */
+  readonly endpoints: readonly string[];
+  readonly auth?:
+    | {
+        readonly basic?: { readonly username: string; readonly password?: string | undefined; readonly password_file?: string | undefined } | undefined;
+        readonly api_key?: string | undefined;
+        readonly api_key_file?: string | undefined;
+      }
+    | undefined;
+  readonly tls?: HttpTlsConfig | undefined;
+  /** Sockets kept per endpoint. */
+  readonly max_concurrent_requests: number;
+  /** Whether bodies of requests marked `compress` are gzipped. */
+  readonly compression: 'gzip' | 'none';
+  /** Milliseconds for a whole request. */
+  readonly request_timeout: number;
+}
 
 export interface Endpoint {
   /** scheme://host:port/prefix, without credentials: the form logs and errors use. */
@@ -64,26 +85,7 @@ function parseEndpoint(value: string): { endpoint: Endpoint; username: string; p
   return { endpoint: { display: `${url.protocol}//${url.host}${prefix}`, url, prefix, failures: 0, downUntil: 0 }, username, password };
 }
 
-/** Reads a secret file; whitespace around it (a trailing newline) is not part of the secret. */
-async function readSecret(path: string, what: string): Promise<string> {
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch (error) {
-    // The path is configuration, not a secret; the content never appears in messages.
-    throw new TributaryError('CONFIG_UNREADABLE', `cannot read ${what} ${path}: ${errorMessage(error)}`, { cause: error });
-  }
-}
-
-async function readTlsFile(path: string | undefined, what: string): Promise<Buffer | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new TributaryError('CONFIG_UNREADABLE', `cannot read tls.${what} ${path}: ${errorMessage(error)}`, { cause: error });
-  }
-}
-
-export class ElasticsearchTransport {
+export class HttpTransport {
   readonly endpoints: readonly Endpoint[];
   private readonly urlCredentials: { username: string; password: string } | undefined;
   private authorization: string | undefined;
@@ -92,7 +94,7 @@ export class ElasticsearchTransport {
   private next = 0;
 
   constructor(
-    private readonly config: ElasticsearchOutputConfig,
+    private readonly config: HttpTransportConfig,
     private readonly now: () => number = Date.now,
   ) {
     const parsed = config.endpoints.map(parseEndpoint);
@@ -103,24 +105,12 @@ export class ElasticsearchTransport {
 
   /** Reads TLS material and secrets and creates the keep-alive agents; errors name the file, never its content. */
   async open(): Promise<void> {
-    const tls = this.config.tls;
-    const [ca, cert, key] = await Promise.all([
-      readTlsFile(tls?.ca_file, 'ca_file'),
-      readTlsFile(tls?.cert_file, 'cert_file'),
-      readTlsFile(tls?.key_file, 'key_file'),
-    ]);
+    const tlsOptions = await tlsAgentOptions(this.config.tls);
     await this.reloadCredentials();
     // One socket per concurrent request per endpoint, kept open between bulks.
     const sockets = { keepAlive: true, maxSockets: this.config.max_concurrent_requests, scheduling: 'lifo' as const };
     this.httpAgent = new HttpAgent(sockets);
-    this.httpsAgent = new HttpsAgent({
-      ...sockets,
-      ...(ca && { ca }),
-      ...(cert && { cert }),
-      ...(key && { key }),
-      ...(tls?.server_name !== undefined && { servername: tls.server_name }),
-      rejectUnauthorized: !(tls?.insecure_skip_verify ?? false),
-    });
+    this.httpsAgent = new HttpsAgent({ ...sockets, ...tlsOptions });
   }
 
   /** Re-reads password_file / api_key_file: called after a 401 so a rotated secret is picked up without a restart. */
@@ -128,10 +118,10 @@ export class ElasticsearchTransport {
     const auth = this.config.auth;
     if (auth?.basic) {
       const password =
-        auth.basic.password_file === undefined ? (auth.basic.password ?? '') : await readSecret(auth.basic.password_file, 'auth.basic.password_file');
+        auth.basic.password_file === undefined ? (auth.basic.password ?? '') : await readSecretFile(auth.basic.password_file, 'auth.basic.password_file');
       this.authorization = `Basic ${Buffer.from(`${auth.basic.username}:${password}`).toString('base64')}`;
     } else if (auth?.api_key !== undefined || auth?.api_key_file !== undefined) {
-      const key = auth.api_key ?? (await readSecret(auth.api_key_file as string, 'auth.api_key_file'));
+      const key = auth.api_key ?? (await readSecretFile(auth.api_key_file as string, 'auth.api_key_file'));
       // `id:api_key` as shown by the create-API-key response, or its base64 `encoded` form.
       this.authorization = `ApiKey ${key.includes(':') ? Buffer.from(key).toString('base64') : key}`;
     } else if (this.urlCredentials) {
@@ -169,6 +159,47 @@ export class ElasticsearchTransport {
   markUp(endpoint: Endpoint): void {
     endpoint.failures = 0;
     endpoint.downUntil = 0;
+  }
+
+  /**
+   * One request with failover: a connection error or a 5xx moves on to the
+   * next endpoint not tried yet (`onFailover` says so); when every endpoint
+   * failed, the last error (or 5xx response) is the caller's to back off
+   * from. A 401 re-reads the credential files for the next attempt.
+   */
+  async sendWithFailover(
+    request: HttpRequest,
+    signal: AbortSignal,
+    onFailover: (endpoint: Endpoint, reason: string) => void = () => undefined,
+  ): Promise<SentRequest & { endpoint: Endpoint }> {
+    const tried = new Set<Endpoint>();
+    for (;;) {
+      const endpoint = this.pick(tried);
+      if (endpoint === undefined) throw new TributaryError('INTERNAL', 'no endpoint to try');
+      tried.add(endpoint);
+      const last = tried.size >= this.endpoints.length;
+      let sent: SentRequest;
+      try {
+        sent = await this.send(endpoint, request, signal);
+      } catch (error) {
+        if (error instanceof TributaryError && error.code === 'SHUTDOWN') throw error;
+        this.markDown(endpoint);
+        if (last) throw error;
+        onFailover(endpoint, errorMessage(error));
+        continue;
+      }
+      if (sent.response.status >= 500) {
+        this.markDown(endpoint);
+        if (!last) {
+          onFailover(endpoint, `HTTP ${sent.response.status}`);
+          continue;
+        }
+      } else {
+        this.markUp(endpoint);
+      }
+      if (sent.response.status === 401) await this.reloadCredentials().catch(() => undefined);
+      return { ...sent, endpoint };
+    }
   }
 
   /**
