@@ -1,0 +1,375 @@
+import { setMaxListeners } from 'node:events';
+import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import { HttpTransport, type Endpoint, type HttpRequest, type SentRequest } from '../../../shared/http/http-transport.js';
+import { RequestLimiter } from '../../../shared/http/request-limiter.js';
+import { backoffDelay, sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
+import type { OutgoingRecord, RecordSink, RejectedRecord, WriteResult } from '../../../shared/pipeline/record-sink.js';
+import { retry } from '../../../shared/pipeline/retry.js';
+import type { Logger } from '../../../shared/telemetry/logger.js';
+import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
+import { inSpan } from '../../../shared/telemetry/tracing.js';
+import type { SolrOutputConfig } from './config.js';
+import { logDocument, metricDocument } from './document.js';
+import { classifyUpdateResponse, solrErrorMessage, type UpdateVerdict } from './update-response.js';
+
+/** Test seams: time and randomness. */
+export interface SolrSinkOptions {
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+/** One record on its way: its document, serialized once. */
+interface UpdateItem {
+  /** Position in the written batch (what `rejected` reports). */
+  readonly index: number;
+  readonly id: string;
+  readonly collection: string;
+  readonly json: string;
+  /** Sends so far (a split or a resend after another document's refusal does not count). */
+  attempts: number;
+  lastError?: string;
+}
+
+/** Documents sent together: one collection, at most batch.max_bytes and batch.max_events. */
+type Group = UpdateItem[];
+
+/**
+ * Writes standard records to Solr through a collection's JSON update handler
+ * (`POST /<collection>/update`, a JSON array of documents) with
+ * `commitWithin`. The document id is the event id (Solr's uniqueKey), so a
+ * replay overwrites instead of duplicating. `write` resolves only when Solr
+ * answered 2xx for every record (it is in the update log then) or reported it
+ * refused (`rejected` → the dead-letter topic); until then it retries with
+ * backoff, so a down server holds the step, its offsets stay uncommitted, and
+ * the collector stops consuming.
+ *
+ * With the tolerant update chain a bad document fails alone and the response
+ * names it; without it Solr fails a request at its first bad document, which
+ * the answer names (`[doc=ID]`): that one is rejected and the rest sent again
+ * at once; a refusal that names no document splits the request in halves
+ * until the bad document stands alone.
+ */
+export class SolrSink implements RecordSink {
+  private readonly transport: HttpTransport;
+  private readonly limiter: RequestLimiter;
+  private readonly lifetime = new AbortController();
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  /** The tolerant chain's name while the server has it; undefined once it turned out missing. */
+  private chain: string | undefined;
+  private healthy = false;
+  private stopped = false;
+
+  constructor(
+    readonly id: string,
+    private readonly config: SolrOutputConfig,
+    private readonly metrics: ComponentMetrics,
+    private readonly logger: Logger,
+    options: SolrSinkOptions = {},
+  ) {
+    // Solr's Jetty does not inflate request bodies: no compression.
+    this.transport = new HttpTransport({ ...config, compression: 'none' }, options.now);
+    this.limiter = new RequestLimiter(config.max_concurrent_requests);
+    this.sleep = options.sleep ?? abortableSleep;
+    this.random = options.random ?? Math.random;
+    this.chain = config.update_chain === false ? undefined : config.update_chain;
+  }
+
+  ready(): boolean {
+    return this.healthy;
+  }
+
+  /**
+   * Reads secrets and TLS files, then (retrying while the server is
+   * unreachable or refuses, until stop) sends an empty update to each
+   * collection: it proves the collection exists, the credentials may update
+   * it, and whether the tolerant chain is there.
+   */
+  async start(): Promise<void> {
+    await this.transport.open();
+    const signal = this.lifetime.signal;
+    await retry(() => this.prepare(signal), {
+      initialMs: this.config.retry.initial_backoff,
+      maxMs: this.config.retry.max_backoff,
+      signal,
+      isRetriable: (error) => error instanceof TributaryError && error.retriable && error.code !== 'SHUTDOWN',
+      onRetry: (error, attempt, delayMs) => {
+        const blocked = error instanceof TributaryError && error.context.blocked === true;
+        this.logger[blocked ? 'error' : 'warn']({ attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'Solr start-up checks failed; retrying');
+      },
+    });
+    this.healthy = true;
+    this.logger.info(
+      {
+        endpoints: this.transport.endpoints.map((endpoint) => endpoint.display),
+        collections: [...new Set(Object.values(this.config.collection))],
+        update_chain: this.chain ?? null,
+      },
+      'Solr output started',
+    );
+  }
+
+  private async prepare(signal: AbortSignal): Promise<void> {
+    for (const collection of new Set(Object.values(this.config.collection))) {
+      for (;;) {
+        const sent = await this.request({ method: 'POST', path: this.updatePath(collection, false), body: '[]', contentType: 'application/json' }, signal);
+        const where = `POST ${sent.endpoint.display}/${collection}/update`;
+        const verdict = classifyUpdateResponse(sent.response.status, sent.response.body);
+        if (verdict.kind === 'done') break;
+        if (verdict.kind === 'no_chain') {
+          this.logger.warn(
+            { collection, update_chain: this.chain, reason: verdict.reason },
+            'the update chain is not configured on the server; a request with a bad document will be split to find it',
+          );
+          this.chain = undefined;
+          continue;
+        }
+        if (verdict.kind === 'retry') {
+          const hint = sent.response.status === 404 ? ' (does the collection exist?)' : '';
+          throw new TributaryError('SINK_UNAVAILABLE', `${where}: ${verdict.reason}${hint}`, { retriable: true, context: { blocked: verdict.blocked } });
+        }
+        throw new TributaryError(
+          'SINK_REJECTED',
+          `output ${this.id}: ${where} refused an empty update: ${solrErrorMessage(sent.response.status, sent.response.body)}`,
+        );
+      }
+    }
+  }
+
+  private updatePath(collection: string, withCommit: boolean): string {
+    const query = new URLSearchParams({ wt: 'json' });
+    if (withCommit && this.config.commit_within > 0) query.set('commitWithin', String(this.config.commit_within));
+    if (this.chain !== undefined) query.set('update.chain', this.chain);
+    return `/${encodeURIComponent(collection)}/update?${query.toString()}`;
+  }
+
+  private request(request: HttpRequest, signal: AbortSignal): Promise<SentRequest & { endpoint: Endpoint }> {
+    return this.transport.sendWithFailover(request, signal, (endpoint, reason) =>
+      this.logger.warn({ endpoint: endpoint.display, reason }, 'request failed; trying the next endpoint'),
+    );
+  }
+
+  async write(records: readonly OutgoingRecord[], signal?: AbortSignal): Promise<WriteResult> {
+    if (records.length === 0) return { rejected: [] };
+    if (this.stopped) throw new TributaryError('SHUTDOWN', `output ${this.id} is stopped`, { retriable: true });
+    // One signal for this write, aborted by the caller's (shutdown) or by stop(); listeners are removed when the write ends.
+    const controller = new AbortController();
+    const abort = controller.signal;
+    setMaxListeners(0, abort);
+    const onAbort = (): void => controller.abort();
+    const sources = signal ? [signal, this.lifetime.signal] : [this.lifetime.signal];
+    for (const source of sources) {
+      if (source.aborted) controller.abort();
+      else source.addEventListener('abort', onAbort, { once: true });
+    }
+    this.metrics.eventsIn.inc(records.length);
+    this.metrics.queuedEvents.inc(records.length);
+    let unresolved = records.length;
+    let written = 0;
+    const rejected: RejectedRecord[] = [];
+    try {
+      let pending = this.plan(records.map((record, index) => this.encode(record, index)));
+      // Rounds that had to wait: the backoff exponent (splits and resends go at once and do not count).
+      let retries = 0;
+      while (pending.length > 0) {
+        const outcomes = await Promise.all(pending.map((group) => this.limiter.run(() => this.sendGroup(group, abort), abort)));
+        const next: Group[] = [];
+        let waitBeforeNext = false;
+        let blocked: string | undefined;
+        let firstReason: string | undefined;
+        let done = 0;
+        const rejectedBefore = rejected.length;
+        const reject = (item: UpdateItem, reason: string): void => {
+          rejected.push({ index: item.index, reason });
+        };
+        /** Sends again at once without counting an attempt: not these documents' fault. */
+        const resend = (items: Group): void => {
+          if (items.length === 0) return;
+          for (const item of items) item.attempts--;
+          next.push(items);
+        };
+        for (const [position, verdict] of outcomes.entries()) {
+          const group = pending[position] as Group;
+          switch (verdict.kind) {
+            case 'done':
+              for (const item of group) {
+                const reason = verdict.failed.get(item.id);
+                if (reason === undefined) done++;
+                else reject(item, reason);
+              }
+              break;
+            case 'bad_document': {
+              const bad = group.find((item) => item.id === verdict.id);
+              if (bad === undefined) {
+                // A [doc=…] that is none of ours (a document's field quoting another id?): find it by splitting.
+                if (group.length === 1) reject(group[0] as UpdateItem, verdict.reason);
+                else {
+                  resend(group.slice(0, group.length >> 1));
+                  resend(group.slice(group.length >> 1));
+                }
+                break;
+              }
+              reject(bad, verdict.reason);
+              resend(group.filter((item) => item !== bad));
+              break;
+            }
+            case 'split':
+              if (group.length === 1) reject(group[0] as UpdateItem, verdict.reason);
+              else {
+                resend(group.slice(0, group.length >> 1));
+                resend(group.slice(group.length >> 1));
+              }
+              break;
+            case 'no_chain':
+              if (this.chain !== undefined) {
+                this.logger.warn({ update_chain: this.chain, reason: verdict.reason }, 'the update chain is gone from the server; sending without it');
+                this.chain = undefined;
+              }
+              resend(group);
+              break;
+            case 'retry':
+              for (const item of group) item.lastError = verdict.reason;
+              next.push(group);
+              waitBeforeNext = true;
+              firstReason ??= verdict.reason;
+              if (verdict.blocked) blocked ??= verdict.reason;
+              break;
+          }
+        }
+        const maxAttempts = this.config.retry.max_attempts;
+        pending = [];
+        let retrying = 0;
+        for (const group of next) {
+          const keep = group.filter((item) => {
+            if (maxAttempts === undefined || item.attempts < maxAttempts) return true;
+            reject(item, `gave up after ${item.attempts} attempts: ${item.lastError ?? 'unknown error'}`);
+            return false;
+          });
+          if (keep.length > 0) pending.push(keep);
+          retrying += keep.length;
+        }
+        written += done;
+        this.metrics.eventsOut.inc(done);
+        const resolved = done + rejected.length - rejectedBefore;
+        unresolved -= resolved;
+        this.metrics.queuedEvents.dec(resolved);
+        if (pending.length === 0) break;
+        if (!waitBeforeNext) continue;
+        this.metrics.retriedEvents.inc(retrying);
+        const delay = backoffDelay(retries, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff }, this.random);
+        const context = { retrying, indexed: written, rejected: rejected.length, attempt: ++retries, retry_in_ms: delay };
+        if (blocked !== undefined) {
+          this.logger.error(
+            { ...context, reason: blocked },
+            'Solr refuses requests (credentials, permissions, or no such collection?); records wait and are retried',
+          );
+        } else {
+          this.logger.warn({ ...context, reason: firstReason }, 'update requests failed; retrying those records');
+        }
+        await this.sleep(delay, abort);
+        if (abort.aborted)
+          throw new TributaryError('SHUTDOWN', `output ${this.id}: gave up retrying at shutdown (${retrying} records not indexed)`, { retriable: true });
+      }
+    } finally {
+      for (const source of sources) source.removeEventListener('abort', onAbort);
+      this.metrics.queuedEvents.dec(unresolved);
+    }
+    if (rejected.length > 0) {
+      this.metrics.error('sink_rejected', rejected.length);
+      this.metrics.drop('sink_rejected', rejected.length);
+      this.logger.error({ records: rejected.length, first_reason: rejected[0]?.reason }, 'Solr refused documents; they go to the dead-letter topic');
+    }
+    return { rejected };
+  }
+
+  private encode(outgoing: OutgoingRecord, index: number): UpdateItem {
+    const record = outgoing.record;
+    const metric = record.schema === 'tributary.metric.v1';
+    const document = metric ? metricDocument(record, this.config.mapping) : logDocument(record, this.config.mapping);
+    const collection = metric ? this.config.collection.metrics : this.config.collection.logs;
+    return { index, id: record.id, collection, json: JSON.stringify(document), attempts: 0 };
+  }
+
+  /**
+   * Groups by collection, then cuts each into requests of at most max_events documents and max_bytes (a larger
+   * single document goes alone). A replayed id within one write keeps its order: Solr applies a request in order.
+   */
+  private plan(items: readonly UpdateItem[]): Group[] {
+    const byCollection = new Map<string, UpdateItem[]>();
+    for (const item of items) {
+      let list = byCollection.get(item.collection);
+      if (!list) byCollection.set(item.collection, (list = []));
+      list.push(item);
+    }
+    const groups: Group[] = [];
+    const { max_bytes: maxBytes, max_events: maxEvents } = this.config.batch;
+    for (const list of byCollection.values()) {
+      let group: Group = [];
+      let bytes = 2;
+      for (const item of list) {
+        const size = Buffer.byteLength(item.json) + 1;
+        if (group.length > 0 && (group.length >= maxEvents || bytes + size > maxBytes)) {
+          groups.push(group);
+          group = [];
+          bytes = 2;
+        }
+        group.push(item);
+        bytes += size;
+      }
+      if (group.length > 0) groups.push(group);
+    }
+    return groups;
+  }
+
+  private async sendGroup(group: Group, signal: AbortSignal): Promise<UpdateVerdict> {
+    for (const item of group) item.attempts++;
+    const collection = (group[0] as UpdateItem).collection;
+    const body = `[${group.map((item) => item.json).join(',')}]`;
+    const request: HttpRequest = { method: 'POST', path: this.updatePath(collection, true), body, contentType: 'application/json' };
+    const timer = this.metrics.requestDuration.startTimer();
+    let sent: SentRequest & { endpoint: Endpoint };
+    try {
+      sent = await inSpan(
+        'solr.update',
+        { 'db.system': 'solr', 'db.operation': 'update', 'db.name': collection, 'tributary.update.documents': group.length },
+        () => this.request(request, signal),
+      );
+    } catch (error) {
+      if (error instanceof TributaryError && error.code === 'SHUTDOWN') throw error;
+      this.metrics.error('sink_unavailable');
+      this.healthy = false;
+      return { kind: 'retry', reason: errorMessage(error), blocked: false };
+    } finally {
+      timer();
+    }
+    this.metrics.bytesOut.inc(sent.wireBytes);
+    const verdict = classifyUpdateResponse(sent.response.status, sent.response.body);
+    const where = `${sent.endpoint.display}/${collection}/update`;
+    switch (verdict.kind) {
+      case 'done':
+        this.healthy = true;
+        this.metrics.batchesOut.inc();
+        return verdict;
+      case 'retry':
+        this.metrics.error('sink_unavailable');
+        // 429 is the server pushing back, not a failure of the sink's path to it.
+        if (sent.response.status !== 429) this.healthy = false;
+        return { ...verdict, reason: `${where}: ${verdict.reason}` };
+      default:
+        // The server is there and answering: a refused document is not an outage.
+        this.healthy = true;
+        return { ...verdict, reason: `${where}: ${verdict.reason}` };
+    }
+  }
+
+  /** Aborts start-up checks and retries still running (the collector stops outputs after its last step), closes the connections. */
+  stop(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.stopped = true;
+    this.healthy = false;
+    this.lifetime.abort();
+    this.transport.close();
+    return Promise.resolve();
+  }
+}
