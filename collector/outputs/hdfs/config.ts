@@ -1,0 +1,106 @@
+import { userInfo } from 'node:os';
+import { z } from 'zod';
+import { byteSize, duration } from '../../../shared/config/schema.js';
+import { parsePathTemplate, type PathTemplate } from './path-template.js';
+
+const namenode = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected the namenode HTTP address, such as http://namenode:9870' });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `expected http or https, got ${url.protocol}` });
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    ctx.addIssue({ code: 'custom', message: 'only scheme, host and port: the client adds /webhdfs/v1 and authenticates by user.name or token' });
+  }
+});
+
+const pathTemplate = z.string().transform((source, ctx): PathTemplate => {
+  const parsed = parsePathTemplate(source);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+/** Who writes when no token is set: $HADOOP_USER_NAME, else the OS user, as Hadoop's own client decides. */
+function defaultUser(): string {
+  const fromEnv = process.env.HADOOP_USER_NAME;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  try {
+    return userInfo().username;
+  } catch {
+    return 'tributary';
+  }
+}
+
+export const hdfsOutputSchema = z
+  .strictObject({
+    type: z.literal('hdfs'),
+    /** Every namenode's HTTP address (HA: active and standbys, any order); requests go to the one that answers as active. */
+    namenodes: z.array(namenode).min(1),
+    /** Directory template; see README. Time placeholders use the record's timestamp in UTC. */
+    path: pathTemplate.prefault('/tributary/{record.type}/dt={yyyy-MM-dd}/hr={HH}'),
+    /** What a placeholder whose key the record lacks renders as. */
+    missing_value: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-", not starting with "_" or "."')
+      .default('unknown'),
+    format: z.enum(['ndjson']).default('ndjson'),
+    compression: z.enum(['gzip', 'zstd', 'none']).default('gzip'),
+    /** gzip 1-9 (default 6), zstd 1-19 (default 3). */
+    compression_level: z.number().int().min(1).max(19).optional(),
+    roll: z
+      .strictObject({
+        /** A file is finished once it holds this many (compressed) bytes. */
+        max_bytes: byteSize()
+          .default(128 * 1024 * 1024)
+          .pipe(z.number().int().min(1024, 'at least 1KiB')),
+        /** … or this many records. */
+        max_records: z.number().int().min(1).default(1_000_000),
+        /** … or it was opened this long ago. */
+        interval: duration().default(10 * 60_000),
+        /** … or nothing was appended to it for this long. */
+        idle_timeout: duration().default(60_000),
+        /** Files open at once; past it the least recently written one is finished. */
+        max_open_files: z.number().int().min(1).default(256),
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        /** `user.name` for simple auth (ignored when a token is set). */
+        user: z.string().min(1).default(defaultUser),
+        /** A delegation token (the `urlString` of GETDELEGATIONTOKEN). */
+        delegation_token: z.string().min(1).optional(),
+        /** A mounted token file, re-read when the namenode refuses the token. */
+        delegation_token_file: z.string().min(1).optional(),
+      })
+      .prefault({})
+      .refine((auth) => auth.delegation_token === undefined || auth.delegation_token_file === undefined, {
+        message: 'set at most one of delegation_token and delegation_token_file',
+      }),
+    request_timeout: duration().default(30_000),
+    retry: z
+      .strictObject({
+        initial_backoff: duration().default(500),
+        max_backoff: duration().default(30_000),
+        /** Tries of one write before it fails to the pipeline (which retries the step); unset, retried while the collector runs. */
+        max_attempts: z.number().int().min(1).optional(),
+      })
+      .prefault({})
+      .refine((retry) => retry.initial_backoff <= retry.max_backoff, { message: 'initial_backoff must not exceed max_backoff', path: ['initial_backoff'] }),
+  })
+  .superRefine((config, ctx) => {
+    if (config.compression_level !== undefined && config.compression === 'gzip' && config.compression_level > 9) {
+      ctx.addIssue({ code: 'custom', path: ['compression_level'], message: 'gzip levels are 1-9' });
+    }
+    if (config.compression_level !== undefined && config.compression === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['compression_level'], message: 'no level without compression' });
+    }
+  });
+
+export type HdfsOutputConfig = z.output<typeof hdfsOutputSchema>;

@@ -1,0 +1,197 @@
+import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
+
+/**
+ * The directory a record's file goes to: a template such as
+ * `/logs/{service.name}/dt={yyyy-MM-dd}/hr={HH}/`, parsed once at config time.
+ *
+ * - Field placeholders: `{resource.<key>}`, `{attributes.<key>}`, or a bare
+ *   `{<key>}` (the resource's value, else the attribute's); a record without
+ *   the key renders `missing` (default `unknown`).
+ * - `{record.type}`: `logs` or `metrics`, by the record's schema.
+ * - Time placeholders: runs of `yyyy`, `MM`, `dd`, `HH`, `mm` with `-`, `_`
+ *   or `.` between them (`{yyyy-MM-dd}`, `{HH}`, `{yyyyMMdd}`), from the
+ *   record's timestamp in UTC (event time, so a replay lands where the first
+ *   write did).
+ *
+ * The base path is the literal part before the first placeholder's segment;
+ * every rendered directory lies below it. Values are escaped the way Hive
+ * escapes partition values (`%2F` for `/`, `%3A` for `:` …; Hive and Spark
+ * read them back unescaped), a value of `.` or `..` or one starting with `.`
+ * or `_` (names readers skip) has those dots and underscores escaped too, and
+ * a value is cut to 200 bytes: no record can name a directory outside the base
+ * path, a hidden one, or one HDFS refuses.
+ */
+export type PathPart =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'field'; readonly source: 'resource' | 'attributes' | 'any'; readonly key: string }
+  | { readonly kind: 'time'; readonly tokens: readonly TimeToken[] }
+  /** `{record.type}`: `logs` or `metrics`. */
+  | { readonly kind: 'record_type' };
+
+type TimeToken = { readonly unit: 'yyyy' | 'MM' | 'dd' | 'HH' | 'mm' } | { readonly text: string };
+
+/** One path segment: literal text and placeholders between two `/`. */
+export type PathSegment = readonly PathPart[];
+
+export interface PathTemplate {
+  readonly source: string;
+  /** The literal directory every rendered path lies in, without trailing slash ('/' for the root). */
+  readonly base: string;
+  /** The segments below the base, each with at least one placeholder or literal text. */
+  readonly segments: readonly PathSegment[];
+}
+
+const FIELD = /^(?:(resource|attributes)\.)?([A-Za-z0-9_][A-Za-z0-9_.-]*)$/;
+const TIME = /^(?:yyyy|MM|dd|HH|mm|[-_.])+$/;
+const TIME_TOKEN = /yyyy|MM|dd|HH|mm|[-_.]/g;
+/** What HDFS refuses or readers misread in a literal segment. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+const BAD_LITERAL = /[:\\\u0000-\u001f\u007f]/;
+const MAX_VALUE_BYTES = 200;
+const MAX_SEGMENT_BYTES = 250;
+
+/** Parses a template, or returns a message saying what is wrong with it (for the config schema). */
+export function parsePathTemplate(source: string): PathTemplate | string {
+  if (!source.startsWith('/')) return 'must be an absolute path (start with "/")';
+  const rawSegments = source.split('/').slice(1);
+  // A trailing slash is allowed: '/logs/{x}/' is '/logs/{x}'.
+  if (rawSegments.at(-1) === '') rawSegments.pop();
+  const baseSegments: string[] = [];
+  const segments: PathSegment[] = [];
+  for (const [position, raw] of rawSegments.entries()) {
+    if (raw === '') return `empty path segment (a "//") in "${source}"`;
+    const parsed = parseSegment(raw);
+    if (typeof parsed === 'string') return `segment ${position + 1} "${raw}": ${parsed}`;
+    const literal = parsed.every((part) => part.kind === 'text');
+    if (literal && segments.length === 0) baseSegments.push(raw);
+    else segments.push(parsed);
+  }
+  if (segments.length === 0 && baseSegments.length === 0) return 'must name a directory below "/"';
+  return { source, base: `/${baseSegments.join('/')}`, segments };
+}
+
+function parseSegment(raw: string): PathSegment | string {
+  const parts: PathPart[] = [];
+  let text = '';
+  const flush = (): void => {
+    if (text !== '') parts.push({ kind: 'text', text });
+    text = '';
+  };
+  for (let i = 0; i < raw.length; i++) {
+    const char = raw.charAt(i);
+    if (char === '{') {
+      const end = raw.indexOf('}', i + 1);
+      if (end < 0) return `unclosed "{" at position ${i}`;
+      const inner = raw.slice(i + 1, end);
+      flush();
+      if (inner === 'record.type') {
+        parts.push({ kind: 'record_type' });
+      } else if (TIME.test(inner) && /yyyy|MM|dd|HH|mm/.test(inner)) {
+        const tokens = (inner.match(TIME_TOKEN) ?? []).map((token): TimeToken =>
+          token === 'yyyy' || token === 'MM' || token === 'dd' || token === 'HH' || token === 'mm' ? { unit: token } : { text: token },
+        );
+        parts.push({ kind: 'time', tokens });
+      } else {
+        const field = FIELD.exec(inner);
+        if (!field) {
+          return `"{${inner}}" is neither a field ({service.name}, {resource.<key>}, {attributes.<key>}) nor a time pattern of yyyy, MM, dd, HH, mm`;
+        }
+        parts.push({ kind: 'field', source: (field[1] as 'resource' | 'attributes' | undefined) ?? 'any', key: field[2] as string });
+      }
+      i = end;
+    } else if (char === '}') {
+      return `unmatched "}" at position ${i}`;
+    } else {
+      text += char;
+    }
+  }
+  flush();
+  const literal = parts.every((part) => part.kind === 'text');
+  if (literal && (raw === '.' || raw === '..')) return '"." and ".." are not allowed';
+  const first = parts[0];
+  // Hadoop, Hive and Spark skip names starting with '_' or '.': data written there would be invisible to them.
+  if (first?.kind === 'text' && /^[_.]/.test(first.text)) return 'names starting with "_" or "." are hidden from Hadoop, Hive and Spark readers';
+  for (const part of parts) {
+    if (part.kind === 'text' && BAD_LITERAL.test(part.text)) return `"${BAD_LITERAL.exec(part.text)?.[0] ?? ''}" is not allowed in HDFS names`;
+  }
+  return parts;
+}
+
+/** Characters Hive escapes in partition values (FileUtils.escapePathName), with '{', '}' as well. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+const HIVE_ESCAPED = /["#%'*/:=?\\\u0000-\u001f\u007f{}[\]^]/g;
+
+function escapeChar(char: string): string {
+  return `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+}
+
+/**
+ * A record's value as one safe path segment: Hive-escaped, never `.`/`..`
+ * or hidden, at most 200 bytes, never empty (`missing` instead).
+ */
+export function sanitizeSegmentValue(value: string, missing: string): string {
+  let escaped = value.replace(HIVE_ESCAPED, escapeChar);
+  // A leading '.' or '_' would hide the directory from readers; '.' and '..' would leave it.
+  escaped = escaped.replace(/^[._]+/, (run) => run.split('').map(escapeChar).join(''));
+  if (Buffer.byteLength(escaped) > MAX_VALUE_BYTES) escaped = cutUtf8(escaped, MAX_VALUE_BYTES);
+  return escaped === '' ? missing : escaped;
+}
+
+/** At most `maxBytes` of UTF-8 without splitting a character or a `%XX` escape. */
+function cutUtf8(text: string, maxBytes: number): string {
+  let out = '';
+  let bytes = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes) break;
+    out += char;
+    bytes += size;
+  }
+  return out.replace(/%[0-9A-F]?$/, '');
+}
+
+function fieldValue(record: NormalizedRecord, source: 'resource' | 'attributes' | 'any', key: string): string | undefined {
+  const value = source === 'attributes' ? record.attributes[key] : (record.resource[key] ?? (source === 'any' ? record.attributes[key] : undefined));
+  return value === undefined ? undefined : String(value);
+}
+
+/** The record's event time in UTC as `YYYY-MM-DDTHH:mm` (timestamp, else observed timestamp, else the epoch). */
+export function eventTime(record: NormalizedRecord): string {
+  for (const timestamp of [record.timestamp, record.observed_timestamp]) {
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*Z$/.test(timestamp)) return timestamp.slice(0, 16);
+    const ms = Date.parse(timestamp);
+    if (!Number.isNaN(ms)) return new Date(ms).toISOString().slice(0, 16);
+  }
+  return '1970-01-01T00:00';
+}
+
+function renderTime(tokens: readonly TimeToken[], time: string): string {
+  let out = '';
+  for (const token of tokens) {
+    if ('text' in token) out += token.text;
+    else if (token.unit === 'yyyy') out += time.slice(0, 4);
+    else if (token.unit === 'MM') out += time.slice(5, 7);
+    else if (token.unit === 'dd') out += time.slice(8, 10);
+    else if (token.unit === 'HH') out += time.slice(11, 13);
+    else out += time.slice(14, 16);
+  }
+  return out;
+}
+
+/** The record's directory: the base path plus one sanitized segment per template segment, without trailing slash. */
+export function renderDirectory(template: PathTemplate, record: NormalizedRecord, missing: string): string {
+  let out = template.base === '/' ? '' : template.base;
+  let time: string | undefined;
+  for (const segment of template.segments) {
+    let rendered = '';
+    for (const part of segment) {
+      if (part.kind === 'text') rendered += part.text;
+      else if (part.kind === 'field') rendered += sanitizeSegmentValue(fieldValue(record, part.source, part.key) ?? missing, missing);
+      else if (part.kind === 'record_type') rendered += record.schema === 'tributary.metric.v1' ? 'metrics' : 'logs';
+      else rendered += renderTime(part.tokens, (time ??= eventTime(record)));
+    }
+    // HDFS refuses names over 255 bytes (dfs.namenode.fs-limits.max-component-length).
+    out += `/${Buffer.byteLength(rendered) > MAX_SEGMENT_BYTES ? cutUtf8(rendered, MAX_SEGMENT_BYTES) : rendered}`;
+  }
+  return out === '' ? '/' : out;
+}
