@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PROCESS_NODE_FLAGS } from '../../shared/cli/node-flags.js';
 import { packageRoot } from '../../shared/paths.js';
+import { waitFor } from './kafka.js';
 
 /** The compiled CLI, exactly as users run it (`npm test` builds first). */
 export const CLI = join(packageRoot(), 'dist', 'shared', 'cli', 'tributary.js');
@@ -98,4 +100,57 @@ export async function waitUntilReady(process_: RunningProcess, baseUrl: string, 
     if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs} ms:\n${process_.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+export interface RunningServer {
+  url: string;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server binary on a free port with a fresh temporary directory
+ * (`prepare` writes its config there) and waits until `readyPath` answers 2xx;
+ * fails at once, with the binary's last output, if it exits first. `stop`
+ * terminates it and removes the directory.
+ */
+export async function startServer(
+  binary: string,
+  args: (port: number, dir: string) => string[],
+  readyPath: string,
+  prepare?: (dir: string) => Promise<void>,
+): Promise<RunningServer> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'tributary-server-'));
+  await prepare?.(dir);
+  const child: ChildProcess = spawn(binary, args(port, dir), { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  const address = `127.0.0.1:${port}`;
+  const url = `http://${address}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      `${binary} on ${address}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${binary} exited with ${child.exitCode}:\n${output}`);
+        const response = await fetch(`${url}${readyPath}`).catch(() => undefined);
+        return response?.ok === true ? true : undefined;
+      },
+      30_000,
+      100,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, address, stop };
 }

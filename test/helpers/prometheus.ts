@@ -4,61 +4,13 @@
  * flattening of Tributary's raw metric events back into Prometheus samples so
  * the two can be compared series by series.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { RawMetricEvent } from '../../shared/record/raw-event.js';
-import { waitFor } from './kafka.js';
-import { freePort } from './processes.js';
+import { startServer, type RunningServer } from './processes.js';
 
-export interface RunningServer {
-  url: string;
-  address: string;
-  stop(): Promise<void>;
-}
-
-async function startServer(
-  binary: string,
-  args: (port: number, dir: string) => string[],
-  readyPath: string,
-  prepare?: (dir: string) => Promise<void>,
-): Promise<RunningServer> {
-  const port = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'tributary-prom-'));
-  await prepare?.(dir);
-  const child: ChildProcess = spawn(binary, args(port, dir), { stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  });
-  const address = `127.0.0.1:${port}`;
-  const url = `http://${address}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(
-      `${binary} on ${address}`,
-      async () => {
-        if (child.exitCode !== null) throw new Error(`${binary} exited with ${child.exitCode}:\n${output}`);
-        const response = await fetch(`${url}${readyPath}`).catch(() => undefined);
-        return response?.ok === true ? true : undefined;
-      },
-      30_000,
-      100,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, address, stop };
-}
+export type { RunningServer };
 
 /** node_exporter with its default collectors, on a free port. */
 export function startNodeExporter(extraArgs: readonly string[] = []): Promise<RunningServer> {

@@ -42,3 +42,11 @@ export function metricRecordErrors(record: unknown): string | undefined {
   if (bounds.some((bound, index) => index > 0 && bound <= (bounds[index - 1] as number))) return `histogram bounds do not ascend: ${JSON.stringify(bounds)}`;
   return undefined;
 }
+
+const alertRecordValidator = compile('tributary.alert.v1');
+
+/** Returns undefined when valid, else ajv's error text naming the failing paths. */
+export function alertRecordErrors(record: unknown): string | undefined {
+  if (alertRecordValidator(record)) return undefined;
+  return JSON.stringify(alertRecordValidator.errors);
+}
