@@ -9,6 +9,8 @@ import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/
 import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics, type ComponentMetrics } from '../shared/telemetry/metrics.js';
 import { inSpan } from '../shared/telemetry/tracing.js';
+import { AlertingMetrics } from './alerting/alerting-metrics.js';
+import { AlertingService } from './alerting/alerting-service.js';
 import type { CollectorConfig } from './config.js';
 import { createEnricher } from './processors/enrich/enrich.js';
 import { ParserSelector } from './processors/parse/parse-rules.js';
@@ -16,7 +18,9 @@ import { Router } from './processors/route/route.js';
 import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
 import { ElasticsearchSink } from './outputs/elasticsearch/elasticsearch-sink.js';
 import { FileSink } from './outputs/file/file-sink.js';
+import { HdfsSink } from './outputs/hdfs/hdfs-sink.js';
 import { KafkaTopicsOutput } from './outputs/kafka_topics/kafka-topics-output.js';
+import { SolrSink } from './outputs/solr/solr-sink.js';
 import { RecordPipeline } from './record-pipeline.js';
 
 /**
@@ -35,6 +39,7 @@ export class Collector implements Lifecycle {
   private readonly inputMetrics: ComponentMetrics;
   private readonly client;
   private readonly stopSignal = new AbortController();
+  private readonly alerting: AlertingService | undefined;
   private telemetry: TelemetryServer | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
@@ -50,6 +55,8 @@ export class Collector implements Lifecycle {
       const metrics = this.metrics.component({ component_id: id, component_type: output.type, component_kind: 'sink' });
       if (output.type === 'file') return new FileSink(id, output, metrics);
       if (output.type === 'elasticsearch') return new ElasticsearchSink(id, output, metrics, logger.child({ output: id }));
+      if (output.type === 'hdfs') return new HdfsSink(id, output, metrics, logger.child({ output: id }));
+      if (output.type === 'solr') return new SolrSink(id, output, metrics, logger.child({ output: id }));
       const kafkaOutput = new KafkaTopicsOutput(id, output, this.producer, metrics);
       this.kafkaTopicOutputs.push(kafkaOutput);
       return kafkaOutput;
@@ -60,6 +67,19 @@ export class Collector implements Lifecycle {
       this.metrics.component({ component_id: 'dead_letter', component_type: 'kafka_topics', component_kind: 'sink' }),
     );
     this.inputMetrics = this.metrics.component({ component_id: 'input', component_type: 'kafka', component_kind: 'input' });
+    if (config.alerting !== undefined) {
+      this.alerting = new AlertingService(config.alerting, {
+        client: this.client,
+        producer: this.producer,
+        groupId: config.collector.group_id,
+        instanceName: config.collector.instance_name,
+        metrics: new AlertingMetrics(this.metrics.registry),
+        partialsMetrics: this.metrics.component({ component_id: 'alerting', component_type: 'alerting', component_kind: 'sink' }),
+        logger: logger.child({ component: 'alerting' }),
+        sessionTimeoutMs: config.input.session_timeout,
+        heartbeatIntervalMs: config.input.heartbeat_interval,
+      });
+    }
     this.pipeline = new RecordPipeline(
       this.outputs,
       this.deadLetters,
@@ -71,6 +91,7 @@ export class Collector implements Lifecycle {
         router: new Router(config, Object.keys(config.outputs)),
         enrichMetrics: this.metrics.component({ component_id: 'enrich', component_type: 'enrich', component_kind: 'processor' }),
         retry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
+        taps: this.alerting === undefined ? [] : [this.alerting.partialsOutput],
       },
       {
         // `normalize` keeps the id it had before metric records existed, so dashboards on it still count logs.
@@ -97,6 +118,8 @@ export class Collector implements Lifecycle {
 
   async start(): Promise<void> {
     this.state = 'starting';
+    // Rule files are configuration: a mistake in them fails the start, before anything is consumed.
+    await this.alerting?.loadRules();
     this.telemetry = await startTelemetryServer(this.config.telemetry.listen_address, this.config.telemetry.port, this.metrics.registry, {
       live: () => this.state !== 'stopped',
       // A sink that cannot deliver (its server down, or refusing our credentials) makes the collector not ready.
@@ -107,12 +130,14 @@ export class Collector implements Lifecycle {
       ...this.config.input.topics.map((topic) => ({ topic, partitions: 6 })),
       ...this.kafkaTopicOutputs.flatMap((output) => output.topics),
       { topic: this.config.dead_letter.topic, partitions: this.config.dead_letter.partitions },
+      ...(this.alerting?.topics ?? []),
     ];
     const created = await ensureTopicsWith(this.client, topics);
     if (created.length > 0) this.logger.info({ topics: created }, 'created topics');
     // Downstream first: outputs must be ready before the first record arrives.
     await this.producer.connect();
     for (const output of this.outputs) await output.start();
+    await this.alerting?.start();
     await this.consumer.start((batch) => this.handleBatch(batch));
     this.state = 'running';
     this.logger.info(
@@ -188,6 +213,7 @@ export class Collector implements Lifecycle {
       this.logger.warn({ err: errorMessage(error) }, 'consumer stop failed');
     }
     clearTimeout(timeout);
+    await this.alerting?.stop();
     for (const output of this.outputs) await output.stop();
     await this.producer.disconnect();
     await this.telemetry?.close();

@@ -2,15 +2,24 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { byteSize, duration, telemetrySchema } from '../shared/config/schema.js';
 import { kafkaConnectionSchema } from '../shared/kafka/config.js';
+import { alertingSchema } from './alerting/config.js';
 import { elasticsearchOutputSchema } from './outputs/elasticsearch/config.js';
 import { fileOutputSchema } from './outputs/file/config.js';
+import { hdfsOutputSchema } from './outputs/hdfs/config.js';
 import { kafkaTopicsOutputSchema } from './outputs/kafka_topics/config.js';
+import { solrOutputSchema } from './outputs/solr/config.js';
 import { enrichOperationSchema } from './processors/enrich/config.js';
 import { parseRuleSchema } from './processors/parse/parse-rules.js';
 import { routeRuleSchema } from './processors/route/config.js';
 
 /** Output types, keyed by the `type` field; one entry per component folder under collector/outputs. */
-export const collectorOutputSchema = z.discriminatedUnion('type', [kafkaTopicsOutputSchema, fileOutputSchema, elasticsearchOutputSchema]);
+export const collectorOutputSchema = z.discriminatedUnion('type', [
+  kafkaTopicsOutputSchema,
+  fileOutputSchema,
+  elasticsearchOutputSchema,
+  solrOutputSchema,
+  hdfsOutputSchema,
+]);
 
 export const collectorConfigSchema = z
   .strictObject({
@@ -68,6 +77,8 @@ export const collectorConfigSchema = z
         max_backoff: duration().default(30_000),
       })
       .prefault({}),
+    /** Threshold alerting on metric and log records; off when absent. */
+    alerting: alertingSchema.optional(),
     telemetry: telemetrySchema,
   })
   .superRefine((config, ctx) => {

@@ -24,6 +24,8 @@ export interface RecordPipelineOptions {
   /** Where the enrich step's redactions are counted. */
   enrichMetrics: ComponentMetrics;
   retry: { initialMs: number; maxMs: number };
+  /** Outputs that see every record whatever the routes say (alerting's partial aggregation); the step waits for them too. */
+  taps?: readonly RecordSink[];
 }
 
 export interface StepResult {
@@ -70,6 +72,18 @@ export class RecordPipeline {
       const own = routed.get(output.id) ?? [];
       return own.length === 0 ? Promise.resolve() : this.deliver(output, own, topic, partition, messages, signal);
     });
+    for (const tap of this.options.taps ?? []) {
+      if (records.length > 0)
+        deliveries.push(
+          this.withRetry(
+            `output ${tap.id}`,
+            async () => {
+              await tap.write(records, signal);
+            },
+            signal,
+          ),
+        );
+    }
     deliveries.push(this.withRetry('dead-letter topic', () => this.deadLetters.write(letters), signal));
     await Promise.all(deliveries);
     let metricRecords = 0;

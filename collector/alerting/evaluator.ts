@@ -47,6 +47,8 @@ export interface EvaluatorOptions {
 }
 
 export interface EvaluatorStats {
+  /** Evaluations run, by rule id (one per alert per grid time). */
+  evaluations: Map<string, number>;
   /** Samples that arrived after every window holding them was evaluated. */
   lateSamples: number;
   /** Partial frames skipped as replays. */
@@ -79,7 +81,7 @@ export function fingerprintOf(labels: Readonly<Record<string, string>>): string 
  * records and the rules only, not on which or how many collectors ran them.
  */
 export class AlertEvaluator {
-  readonly stats: EvaluatorStats = { lateSamples: 0, replayedFrames: 0 };
+  readonly stats: EvaluatorStats = { evaluations: new Map(), lateSamples: 0, replayedFrames: 0 };
   private rules: RuleSet;
   private readonly states = new Map<string, AlertKeyState>();
   private readonly dirty = new Set<string>();
@@ -177,6 +179,7 @@ export class AlertEvaluator {
         state.evaluatedUntil = at;
         state.evaluated = true;
         evaluated = true;
+        this.stats.evaluations.set(rule.id, (this.stats.evaluations.get(rule.id) ?? 0) + 1);
         this.prune(rule, state);
         if (this.finished(rule, state)) break;
         // An absent alert firing with no data left cannot change until data returns: skip to the horizon.
@@ -306,6 +309,15 @@ export class AlertEvaluator {
     for (const id of this.dirty) out.push([id, this.states.get(id)]);
     this.dirty.clear();
     return out;
+  }
+
+  /** Marks states dirty again after a checkpoint that failed. */
+  markDirty(ids: Iterable<string>): void {
+    for (const id of ids) this.dirty.add(id);
+  }
+
+  has(id: string): boolean {
+    return this.states.has(id);
   }
 
   /** Puts a checkpointed state back (on taking over a partition). */

@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { Agent } from '../../agent/agent.js';
 import { agentConfigSchema } from '../../agent/config.js';
 import { Collector } from '../../collector/collector.js';
+import { loadRulesFiles } from '../../collector/alerting/rules/config.js';
+import { runRulesTests } from '../../collector/alerting/rules/rules-test.js';
 import { collectorConfigSchema } from '../../collector/config.js';
 import { loadConfigFile } from '../config/load.js';
 import { TributaryError } from '../errors.js';
@@ -16,12 +18,41 @@ import { validateFile } from './validate.js';
 const USAGE = `Usage:
   tributary agent --config agent.yaml        tail files into Kafka
   tributary collector --config collector.yaml [--workers N]  normalize raw topics (N consumer-group members)
-  tributary validate --config FILE [--kind agent|collector]
+  tributary validate --config FILE [--kind agent|collector]   (a collector's rule files too)
+  tributary rules check RULES_FILE...        validate alert rule files
+  tributary rules test TEST_FILE...          run alert rule unit tests (promtool-style)
   tributary demo                             local Kafka + agent + collector on a generated log
 `;
 
+async function rules(args: readonly string[]): Promise<number> {
+  const [subcommand, ...files] = args;
+  if ((subcommand !== 'test' && subcommand !== 'check') || files.length === 0) {
+    process.stderr.write(`tributary rules: expected "check" or "test" and at least one file\n\n${USAGE}`);
+    return 2;
+  }
+  let failed = 0;
+  for (const file of files) {
+    try {
+      if (subcommand === 'check') {
+        const loaded = await loadRulesFiles([file]);
+        process.stdout.write(`${file}: ${loaded.groups.reduce((count, group) => count + group.rules.length, 0)} rules valid\n`);
+      } else {
+        const result = await runRulesTests(file);
+        (result.ok ? process.stdout : process.stderr).write(`${result.report}\n`);
+        if (!result.ok) failed++;
+      }
+    } catch (error) {
+      if (!(error instanceof TributaryError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      failed++;
+    }
+  }
+  return failed === 0 ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'rules') return rules(rest);
   const { values } = parseArgs({
     args: rest,
     options: {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { agentConfigSchema } from '../../agent/config.js';
+import { loadRulesFiles } from '../../collector/alerting/rules/config.js';
 import { collectorConfigSchema } from '../../collector/config.js';
 import { ConfigError, parseYaml, validateConfig } from '../config/load.js';
 import { TributaryError, errorMessage } from '../errors.js';
@@ -29,7 +30,12 @@ export async function validateFile(file: string, kind?: ConfigKind): Promise<{ o
     }
     const document = parseYaml(text, file);
     const resolvedKind = kind ?? detectKind(document, file);
-    validateConfig(resolvedKind === 'agent' ? agentConfigSchema : collectorConfigSchema, document, file);
+    if (resolvedKind === 'agent') validateConfig(agentConfigSchema, document, file);
+    else {
+      const config = validateConfig(collectorConfigSchema, document, file);
+      // Rule files are part of a collector's configuration: a collector would refuse to start with a bad one.
+      if (config.alerting !== undefined) await loadRulesFiles(config.alerting.rules_files);
+    }
     return { ok: true, kind: resolvedKind };
   } catch (error) {
     if (error instanceof TributaryError) return { ok: false, message: error.message };

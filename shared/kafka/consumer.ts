@@ -28,6 +28,11 @@ export interface GroupConsumerOptions extends ConsumerTuning {
   partitionsConsumedConcurrently: number;
   /** How often processed offsets are committed. */
   commitIntervalMs: number;
+  /**
+   * Called after every rebalance with the partitions this member now owns, by topic, before any batch of the
+   * new assignment: components keeping per-partition state drop what moved away and load what arrived.
+   */
+  onAssignment?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
 }
 
 export function flattenHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
@@ -57,6 +62,10 @@ export class GroupConsumer {
   }
 
   async start(handler: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+    const onAssignment = this.options.onAssignment;
+    if (onAssignment !== undefined) {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => onAssignment(event.payload.memberAssignment));
+    }
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning });
     await this.consumer.run({

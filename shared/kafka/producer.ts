@@ -8,7 +8,10 @@ export type KafkaCompression = 'zstd' | 'gzip' | 'none';
 
 export interface OutgoingMessage {
   key?: string | Buffer | null;
-  value: string | Buffer;
+  /** null is a tombstone: it deletes the key from a compacted topic. */
+  value: string | Buffer | null;
+  /** A partition chosen by the caller (co-partitioned topics); the key's hash decides otherwise. */
+  partition?: number;
   headers?: Record<string, string | Buffer>;
 }
 

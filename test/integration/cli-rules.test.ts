@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../shared/paths.js';
+import { runCli } from '../helpers/processes.js';
+
+const fixture = (name: string) => join('test', 'fixtures', 'config', name);
+const RULE_PROBLEM = 'groups[0].rules[1].for (alert "DiskFull" in group "node"): expected a duration such as "500ms", "5s" or "1m", got "a while"';
+
+describe('tributary rules and alerting configuration (the compiled CLI)', () => {
+  it('runs rule unit tests and says SUCCESS', async () => {
+    const result = await runCli(['rules', 'test', join(packageRoot(), 'deploy', 'examples', 'rules', 'alerts.test.yaml')]);
+    expect(result.stdout).toContain('alerts.test.yaml: SUCCESS');
+    expect(result.code).toBe(0);
+  });
+
+  it('checks a rule file and names the rule and the key path of a mistake', async () => {
+    const good = await runCli(['rules', 'check', join(packageRoot(), 'deploy', 'examples', 'rules', 'alerts.yaml')]);
+    expect(good).toMatchObject({ code: 0 });
+    expect(good.stdout).toContain('4 rules valid');
+    const bad = await runCli(['rules', 'check', fixture('rules-malformed.yaml')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`${fixture('rules-malformed.yaml')}: ${RULE_PROBLEM}`);
+  });
+
+  it('fails validation and start-up of a collector whose rule file is malformed', async () => {
+    const validate = await runCli(['validate', '--config', fixture('collector-bad-rules.yaml')]);
+    expect(validate.code).toBe(1);
+    expect(validate.stderr).toContain(RULE_PROBLEM);
+    // Before touching Kafka (the broker address is unreachable): the rules are read first.
+    const start = await runCli(['collector', '--config', fixture('collector-bad-rules.yaml')]);
+    expect(start.code).toBe(1);
+    expect(start.stderr).toContain(RULE_PROBLEM);
+  });
+});
