@@ -1,4 +1,6 @@
-import { appendFile, mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../agent/agent.js';
@@ -7,6 +9,7 @@ import { Collector } from '../../collector/collector.js';
 import { collectorConfigSchema } from '../../collector/config.js';
 import { startLocalKafka } from '../../deploy/dev/kafka/local-kafka.js';
 import { validateConfig } from '../config/load.js';
+import type { AlertRecord } from '../record/alert-record.js';
 import type { LogRecord } from '../record/log-record.js';
 import { createLogger } from '../telemetry/logger.js';
 
@@ -63,10 +66,37 @@ function followRecords(path: string): () => void {
   return () => clearInterval(timer);
 }
 
+/** One alert rule on the generated log, so the demo shows alerting too: the inventory errors come every 3 s. */
+const DEMO_RULES = `groups:
+  - name: demo
+    interval: 5s
+    rules:
+      - alert: InventoryErrors
+        logs: { body_contains: 'inventory lookup failed' }
+        window: 10s
+        condition: '> 2'
+        annotations: { summary: '{{ $value }} inventory lookup failures in 10s' }
+`;
+
+/** A webhook receiver that prints the alerts the collector sends it, as an on-call tool would show them. */
+async function startAlertPrinter(): Promise<{ url: string; server: Server }> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const { alerts } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { alerts: AlertRecord[] };
+      for (const alert of alerts) process.stdout.write(`alert ${alert.state} ${alert.labels.alertname ?? ''}: ${alert.annotations.summary ?? ''}\n`);
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`, server };
+}
+
 /**
  * `tributary demo`: a local Kafka broker from Maven Central jars, an agent
  * tailing a generated log, and a collector writing normalized records to the
- * Kafka topic and a local NDJSON file, until Ctrl-C.
+ * Kafka topic and a local NDJSON file and alerting on the log's errors, until Ctrl-C.
  */
 export async function runDemo(): Promise<number> {
   const logger = createLogger('tributary-demo', process.env.TRIBUTARY_LOG_LEVEL ?? 'warn');
@@ -80,6 +110,9 @@ export async function runDemo(): Promise<number> {
   process.stdout.write(`demo: Kafka ${kafka.version} on ${kafka.brokers.join(',')}\n`);
   const kafkaConfig = { brokers: kafka.brokers };
   const recordsFile = join(workDir, 'records.ndjson');
+  const rulesFile = join(workDir, 'rules.yaml');
+  await writeFile(rulesFile, DEMO_RULES);
+  const alertPrinter = await startAlertPrinter();
   const collector = new Collector(
     validateConfig(
       collectorConfigSchema,
@@ -89,6 +122,11 @@ export async function runDemo(): Promise<number> {
         outputs: { normalized: { type: 'kafka_topics' }, local: { type: 'file', path: recordsFile } },
         // Metric records go to tributary.metrics only, so the terminal shows the log records.
         routes: [{ match: { record: 'metrics' }, outputs: ['normalized'] }],
+        alerting: {
+          rules_files: [rulesFile],
+          evaluation_delay: '5s',
+          notifiers: { terminal: { type: 'webhook', url: alertPrinter.url } },
+        },
         telemetry: { port: 0 },
       },
       'demo collector config',
@@ -124,7 +162,8 @@ export async function runDemo(): Promise<number> {
   process.stdout.write(
     `demo: agent metrics ${agent.telemetryUrl}/metrics, collector metrics ${collector.telemetryUrl}/metrics\n` +
       `demo: appending to ${join(logDir, 'shop.log')}; records land in tributary.logs and ${recordsFile}\n` +
-      `demo: host metrics and the collector's own metrics every 10 s land in tributary.metrics\ndemo: Ctrl-C to stop\n`,
+      `demo: host metrics and the collector's own metrics every 10 s land in tributary.metrics\n` +
+      `demo: rule InventoryErrors (${rulesFile}) fires in about 20 s; alerts land in tributary.alerts and print here\ndemo: Ctrl-C to stop\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -137,6 +176,8 @@ export async function runDemo(): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   await collector.stop();
   stopFollowing();
+  alertPrinter.server.closeAllConnections();
+  alertPrinter.server.close();
   await kafka.stop();
   await rm(workDir, { recursive: true, force: true });
   process.stdout.write('demo: stopped cleanly\n');
