@@ -13,28 +13,29 @@
  * redirect for CREATE, APPEND and OPEN, as they must with a real cluster.
  */
 import * as fs from 'node:fs/promises';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { packageRoot } from '../../../shared/paths.js';
-import { JvmStartError, awaitReady, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
+import { PROBE_TIMEOUT_MS, awaitReady, describeProbeError, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  manageLocalServer,
+  retryWhilePortInUse,
+  startInOwnedTempDir,
+  type RestartableServerControls,
+  type LocalServerOptions,
+} from '../jvm/local-server.js';
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
-import { createOwnedTempDir, removeOwnedTempDir, sweepStaleTempDirs } from '../jvm/temp-dirs.js';
+import { pickFreePort, releasePorts } from '../jvm/ports.js';
 
-export interface LocalHdfsOptions {
+export interface LocalHdfsOptions extends LocalServerOptions {
   /** org.apache.hadoop:hadoop-client-minicluster version. Default: $HADOOP_VERSION ?? '3.5.0' (the first with Java 17 support). */
   hadoopVersion?: string;
   /** JVM heap (-Xms = -Xmx) for namenode and datanode together. Default 768. */
   heapMb?: number;
-  /** Where resolved classpaths live. Default: $TRIBUTARY_CACHE_DIR ?? ~/.cache/tributary. */
-  cacheDir?: string;
-  /** Receives the cluster's stderr lines (WARN and above; INFO goes to hdfs.log in the data dir). */
-  onLog?: (line: string) => void;
-  /** Bound on JVM start + readiness, for start() and for each restart() (not on a first Maven download). Default 120 s. */
-  startTimeoutMs?: number;
 }
 
-export interface LocalHdfs {
+/** restart(): on the same namenode ports; files written before survive; ready once out of safe mode with its datanode registered. */
+export interface LocalHdfs extends RestartableServerControls {
   /** `http://127.0.0.1:PORT`: the namenode's HTTP address, where WebHDFS answers under /webhdfs/v1. No trailing slash. */
   readonly namenodeUrl: string;
   /** The namenode's HTTP port. */
@@ -45,27 +46,10 @@ export interface LocalHdfs {
   readonly version: string;
   /** The cluster's own temp dir: hdfs.log, data/ (name and data dirs). Kept by kill(), removed by stop(). */
   readonly dataDir: string;
-  /** Idempotent: SIGTERM, wait for exit (SIGKILL after 20 s), remove the temp dir. */
-  stop(): Promise<void>;
-  /** Freezes the cluster (SIGSTOP): connections are accepted but nothing answers. */
-  pause(): void;
-  /** Lets a paused cluster run again (SIGCONT). */
-  resume(): void;
-  /** The cluster dies (SIGKILL): connections are refused from then on, the data dir stays. */
-  kill(): Promise<void>;
-  /**
-   * Starts the cluster again on the same namenode ports with the same data
-   * (files written before survive) and resolves once it is out of safe mode
-   * with its datanode registered. A running cluster is stopped first (SIGTERM).
-   */
-  restart(): Promise<void>;
 }
 
 const DEFAULT_HADOOP_VERSION = '3.5.0';
 const DEFAULT_HEAP_MB = 768;
-const DEFAULT_START_TIMEOUT_MS = 120_000;
-const PROBE_TIMEOUT_MS = 5_000;
-const PORT_RETRY_MS = 1_000;
 const TEMP_PREFIX = 'tributary-hdfs-';
 const MAIN_CLASS = 'org.apache.hadoop.test.MiniDFSClusterManager';
 
@@ -95,43 +79,44 @@ export async function startLocalHdfs(options: LocalHdfsOptions = {}): Promise<Lo
   const hdfsDir = path.join(packageRoot(), 'deploy', 'dev', 'hdfs');
   const versionDir = path.join(options.cacheDir ?? defaultCacheDir(), `hadoop-minicluster-${hadoopVersion}`);
 
-  await sweepStaleTempDirs(TEMP_PREFIX);
   const classpath = await resolveMavenClasspath({
     pom: path.join(hdfsDir, 'pom.xml'),
     versionDir,
     properties: { 'hadoop.version': hadoopVersion },
     artifact: `org.apache.hadoop:hadoop-client-minicluster:${hadoopVersion}`,
   });
-
-  const dataDir = await createOwnedTempDir(TEMP_PREFIX);
-  const spec: ClusterSpec = {
-    hadoopVersion,
-    heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
-    classpath,
-    logConfig: path.join(hdfsDir, 'log4j.properties'),
-    dataDir,
-    startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-    onLog: options.onLog,
-  };
-  try {
+  return startInOwnedTempDir(TEMP_PREFIX, async (dataDir) => {
+    const spec: ClusterSpec = {
+      hadoopVersion,
+      heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
+      classpath,
+      logConfig: path.join(hdfsDir, 'log4j.properties'),
+      dataDir,
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      onLog: options.onLog,
+    };
     await fs.mkdir(path.join(dataDir, 'tmp'));
     const deadline = Date.now() + spec.startTimeoutMs;
     // The ports are ours to pick: a restart must come back on the same ones. Another process may take one between
-    // our pick and the JVM's bind, so a bind failure picks again.
-    for (;;) {
-      const ports = { rpc: await pickFreePort(), http: await pickFreePort() };
-      try {
-        const running = await launchCluster(spec, ports, true, deadline);
-        return makeHandle(spec, ports, running);
-      } catch (error) {
-        if (!(error instanceof JvmStartError && error.portInUse && Date.now() + PORT_RETRY_MS < deadline)) throw error;
-        await fs.rm(path.join(dataDir, 'data'), { recursive: true, force: true });
-      }
-    }
-  } catch (error) {
-    await removeOwnedTempDir(dataDir);
-    throw error;
-  }
+    // our pick and the JVM's bind, so a bind failure picks again, at once, after clearing what the try formatted.
+    const { ports, first } = await retryWhilePortInUse(
+      deadline,
+      async () => {
+        const picked: Ports = { rpc: await pickFreePort(), http: await pickFreePort() };
+        return { ports: picked, first: await launchCluster(spec, picked, true, deadline) };
+      },
+      () => fs.rm(path.join(dataDir, 'data'), { recursive: true, force: true }),
+    );
+    const cluster = manageLocalServer({
+      name: `HDFS on port ${ports.http}`,
+      dataDir,
+      first,
+      restart: { launch: (restartDeadline) => launchCluster(spec, ports, false, restartDeadline), timeoutMs: spec.startTimeoutMs },
+      afterStop: () => releasePorts([ports.rpc, ports.http]),
+    });
+    const { rpc, http } = ports;
+    return { namenodeUrl: `http://127.0.0.1:${http}`, httpPort: http, rpcPort: rpc, version: first.version, dataDir, ...cluster.controls };
+  });
 }
 
 interface ClusterSpec {
@@ -242,89 +227,6 @@ async function probeCluster(url: string): Promise<{ version: string } | string> 
     await list.arrayBuffer().catch(() => undefined);
     return { version: typeof info.SoftwareVersion === 'string' ? info.SoftwareVersion : 'unknown' };
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return error instanceof Error ? `${error.name}: ${error.message}${cause}` : String(error);
+    return describeProbeError(error);
   }
-}
-
-function makeHandle(spec: ClusterSpec, ports: Ports, first: RunningCluster): LocalHdfs {
-  let current: RunningCluster | undefined = first;
-  let stopped = false;
-  let stopping: Promise<void> | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(operation: () => Promise<T>): Promise<T> => {
-    const result = queue.then(operation);
-    queue = result.catch(() => undefined);
-    return result;
-  };
-  const stopCurrent = async (): Promise<void> => {
-    await current?.jvm.stop();
-    current = undefined;
-  };
-  return {
-    namenodeUrl: `http://127.0.0.1:${ports.http}`,
-    httpPort: ports.http,
-    rpcPort: ports.rpc,
-    version: first.version,
-    dataDir: spec.dataDir,
-    stop: () => {
-      stopping ??= serialized(async () => {
-        stopped = true;
-        await stopCurrent();
-        await removeOwnedTempDir(spec.dataDir);
-        releasePorts([ports.rpc, ports.http]);
-      });
-      return stopping;
-    },
-    pause: () => current?.jvm.signal('SIGSTOP'),
-    resume: () => current?.jvm.signal('SIGCONT'),
-    kill: () =>
-      serialized(async () => {
-        await current?.jvm.kill();
-        current = undefined;
-      }),
-    restart: () =>
-      serialized(async () => {
-        if (stopped) throw new Error(`HDFS on port ${ports.http} was stopped (its data dir removed); start a new one`);
-        await stopCurrent();
-        const deadline = Date.now() + spec.startTimeoutMs;
-        // The ports were released when the JVM died; someone may hold one for a moment.
-        for (;;) {
-          try {
-            current = await launchCluster(spec, ports, false, deadline);
-            return;
-          } catch (error) {
-            if (!(error instanceof JvmStartError && error.portInUse && Date.now() + PORT_RETRY_MS < deadline)) throw error;
-            await sleep(PORT_RETRY_MS);
-          }
-        }
-      }),
-  };
-}
-
-/** Ports handed out by this process and not yet released: the OS may offer the same ephemeral port twice in a row. */
-const reservedPorts = new Set<number>();
-
-async function pickFreePort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.unref();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        const picked = typeof address === 'object' && address !== null ? address.port : 0;
-        server.close(() => resolve(picked));
-      });
-    });
-    if (port !== 0 && !reservedPorts.has(port)) {
-      reservedPorts.add(port);
-      return port;
-    }
-  }
-  throw new Error('could not pick a free TCP port on 127.0.0.1');
-}
-
-function releasePorts(list: number[]): void {
-  for (const port of list) reservedPorts.delete(port);
 }

