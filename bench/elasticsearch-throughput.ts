@@ -14,17 +14,9 @@
  * Collector CPU and peak RSS from /proc. Appends to
  * bench/results/elasticsearch-throughput.ndjson.
  */
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { startLocalOpenSearch } from '../deploy/dev/opensearch/local-opensearch.js';
-import { appendResults, benchBrokers, machine, printTable, procStats, randomPort, sleep, spawnCli, stopProcess } from './lib/harness.js';
-
-const LINES = Number(process.env.BENCH_LINES ?? 200_000);
-const LATENCY_SECONDS = 20;
-const BATCH_LINES = 100;
-const BATCH_INTERVAL_MS = 100;
+import { benchBrokers } from './lib/harness.js';
+import { runSearchSinkBench } from './lib/sink-bench.js';
 
 async function count(url: string, index: string): Promise<number> {
   const response = await fetch(`${url}/${index}/_count`);
@@ -32,112 +24,22 @@ async function count(url: string, index: string): Promise<number> {
   return ((await response.json()) as { count: number }).count;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-function lines(from: number, count_: number): string {
-  let text = '';
-  for (let index = from; index < from + count_; index++) text += `${new Date().toISOString()} INFO bench line ${index} ${'p'.repeat(150)}\n`;
-  return text;
-}
-
 const kafka = await benchBrokers();
 const external = process.env.ELASTICSEARCH_URL;
 const search = external === undefined ? await startLocalOpenSearch() : undefined;
 const url = external ?? search?.url ?? '';
-const dir = await mkdtemp(join(tmpdir(), 'tributary-bench-es-'));
 try {
-  await mkdir(join(dir, 'logs'));
-  const logFile = join(dir, 'logs', 'bench.log');
-  const name = `bench${Date.now()}`;
-  const dataStream = `logs-${name}-default`;
-  const rawTopic = `bench-es-raw-${Date.now()}`;
-  const [agentPort, collectorPort] = [randomPort(), randomPort() + 1000];
-  await writeFile(
-    join(dir, 'agent.yaml'),
-    stringify({
-      agent: { id: 'bench-es', data_dir: join(dir, 'agent-data') },
-      kafka: { brokers: kafka.brokers },
-      sources: { app: { type: 'file', include: [join(dir, 'logs', '*.log')], labels: { 'service.name': name } } },
-      framer: { linger: '20ms' },
-      output: { topic: rawTopic, partitions: 4 },
-      telemetry: { port: agentPort, log_level: 'warn' },
-    }),
-  );
-  await writeFile(
-    join(dir, 'collector.yaml'),
-    stringify({
-      collector: { group_id: `bench-es-${Date.now()}` },
-      kafka: { brokers: kafka.brokers },
-      input: { topics: [rawTopic] },
-      outputs: { search: { type: 'elasticsearch', endpoints: [url], data_stream: { dataset: '{resource.service.name}' } } },
-      telemetry: { port: collectorPort, log_level: 'warn' },
-    }),
-  );
-  await appendFile(logFile, lines(0, LINES));
-  const collector = spawnCli(['collector', '--config', join(dir, 'collector.yaml')]);
-  const started = Date.now();
-  const agent = spawnCli(['agent', '--config', join(dir, 'agent.yaml')]);
-  for (let indexed = 0; indexed < LINES; indexed = await count(url, dataStream)) {
-    if (process.env.BENCH_VERBOSE) process.stderr.write(`indexed ${indexed} after ${Date.now() - started} ms\n`);
-    await sleep(200);
-  }
-  const seconds = (Date.now() - started) / 1000;
-  const afterThroughput = await procStats(collector.pid as number);
-
-  // Latency at a steady 1,000 lines/s.
-  const batches: Array<{ writtenAt: number; total: number }> = [];
-  let total = LINES;
-  const latencies: number[] = [];
-  let pending = 0;
-  const writer = (async () => {
-    for (let batch = 0; batch < (LATENCY_SECONDS * 1000) / BATCH_INTERVAL_MS; batch++) {
-      await appendFile(logFile, lines(total, BATCH_LINES));
-      total += BATCH_LINES;
-      batches.push({ writtenAt: Date.now(), total });
-      await sleep(BATCH_INTERVAL_MS);
-    }
-  })();
-  const writing = { done: false };
-  void writer.then(() => (writing.done = true));
-  while (!writing.done || pending < batches.length) {
-    const indexed = await count(url, dataStream);
-    const now = Date.now();
-    while (pending < batches.length && (batches[pending]?.total ?? Infinity) <= indexed) {
-      latencies.push(now - (batches[pending]?.writtenAt ?? now));
-      pending++;
-    }
-    await sleep(100);
-  }
-  const stats = await procStats(collector.pid as number);
-  await stopProcess(agent);
-  await stopProcess(collector);
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const result = {
-    lines: LINES,
-    seconds: Number(seconds.toFixed(1)),
-    docs_per_s: Math.round(LINES / seconds),
-    collector_cpu_s: Number(afterThroughput.cpuSeconds.toFixed(1)),
-    collector_peak_rss_mib: Math.round(stats.peakRssMib),
-    latency_p50_ms: percentile(sorted, 50),
-    latency_p99_ms: percentile(sorted, 99),
-    latency_batches: sorted.length,
-  };
-  printTable(
-    ['lines', 'seconds', 'docs/s', 'collector CPU s', 'collector peak RSS MiB', 'p50 ms', 'p99 ms'],
-    [[result.lines, result.seconds, result.docs_per_s, result.collector_cpu_s, result.collector_peak_rss_mib, result.latency_p50_ms, result.latency_p99_ms]],
-  );
-  const stamp = {
+  await runSearchSinkBench({
     bench: 'elasticsearch-throughput',
-    at: new Date().toISOString(),
-    kafka: kafka.kafka,
-    search: search ? `local opensearch ${search.version}` : 'external',
-    ...machine(),
-  };
-  await appendResults('elasticsearch-throughput.ndjson', [{ ...stamp, ...result }]);
+    tag: 'es',
+    lines: Number(process.env.BENCH_LINES ?? 200_000),
+    kafka,
+    output: { type: 'elasticsearch', endpoints: [url], data_stream: { dataset: '{resource.service.name}' } },
+    // The dataset is the service name, so each run has its own data stream.
+    count: (service) => count(url, `logs-${service}-default`),
+    server: { search: search ? `local opensearch ${search.version}` : 'external' },
+  });
 } finally {
-  await rm(dir, { recursive: true, force: true });
   await search?.stop();
   await kafka.stop();
 }

@@ -16,13 +16,13 @@
  * bench/results/hdfs-throughput.ndjson.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { WebHdfsClient } from '../collector/outputs/hdfs/webhdfs-client.js';
 import { startLocalHdfs } from '../deploy/dev/hdfs/local-hdfs.js';
-import { appendResults, benchBrokers, machine, printTable, procStats, randomPort, sentEvents, sleep, spawnCli, stopProcess } from './lib/harness.js';
+import { appendResults, benchBrokers, machine, printTable, procStats, sentEvents, sleep, stopProcess } from './lib/harness.js';
+import { writeFilePipeline } from './lib/sink-bench.js';
 
 const LINES = Number(process.env.BENCH_LINES ?? 200_000);
 const FILES = 4;
@@ -64,44 +64,27 @@ try {
   for (const compression of FORMATS) {
     const dir = await mkdtemp(join(tmpdir(), `tributary-bench-hdfs-${compression}-`));
     try {
-      await mkdir(join(dir, 'logs'));
       const stamp = Date.now();
       const base = `/bench-${stamp}-${compression}`;
-      const rawTopic = `bench-hdfs-raw-${stamp}`;
-      const [agentPort, collectorPort] = [randomPort(), randomPort() + 1000];
-      await writeFile(
-        join(dir, 'agent.yaml'),
-        stringify({
-          agent: { id: `bench-hdfs-${stamp}`, data_dir: join(dir, 'agent-data') },
-          kafka: { brokers: kafka.brokers },
-          sources: { app: { type: 'file', include: [join(dir, 'logs', '*.log')], labels: { 'service.name': 'bench' } } },
-          framer: { linger: '20ms' },
-          output: { topic: rawTopic, partitions: FILES },
-          telemetry: { port: agentPort, log_level: 'warn' },
-        }),
-      );
-      await writeFile(
-        join(dir, 'collector.yaml'),
-        stringify({
-          collector: { group_id: `bench-hdfs-${stamp}` },
-          kafka: { brokers: kafka.brokers },
-          input: { topics: [rawTopic] },
-          outputs: {
-            lake: { type: 'hdfs', namenodes: [namenode], path: `${base}/{service.name}/dt={yyyy-MM-dd}/hr={HH}`, compression, auth: { user: 'tributary' } },
-          },
-          telemetry: { port: collectorPort, log_level: 'warn' },
-        }),
-      );
+      const pipeline = await writeFilePipeline(dir, {
+        agentId: `bench-hdfs-${stamp}`,
+        brokers: kafka.brokers,
+        service: 'bench',
+        rawTopic: `bench-hdfs-raw-${stamp}`,
+        partitions: FILES,
+        groupId: `bench-hdfs-${stamp}`,
+        outputs: {
+          lake: { type: 'hdfs', namenodes: [namenode], path: `${base}/{service.name}/dt={yyyy-MM-dd}/hr={HH}`, compression, auth: { user: 'tributary' } },
+        },
+      });
       let rawBytes = 0;
       for (let file = 0; file < FILES; file++) {
         const text = lines(file, LINES / FILES);
         rawBytes += Buffer.byteLength(text);
-        await appendFile(join(dir, 'logs', `bench-${file}.log`), text);
+        await appendFile(join(pipeline.logsDir, `bench-${file}.log`), text);
       }
-      const collector = spawnCli(['collector', '--config', join(dir, 'collector.yaml')]);
-      const started = Date.now();
-      const agent = spawnCli(['agent', '--config', join(dir, 'agent.yaml')]);
-      const metricsUrl = `http://127.0.0.1:${collectorPort}/metrics`;
+      const { collector, agent, started } = pipeline.start();
+      const metricsUrl = `http://127.0.0.1:${pipeline.collectorPort}/metrics`;
       for (let written = 0; written < LINES; written = await sentEvents(metricsUrl, 'lake')) {
         if (process.env.BENCH_VERBOSE) process.stderr.write(`${compression}: ${written} written after ${Date.now() - started} ms\n`);
         await sleep(200);

@@ -35,3 +35,24 @@ export const telemetrySchema = z
   .prefault({});
 
 export type TelemetryConfig = z.output<typeof telemetrySchema>;
+
+/**
+ * `retry` of an output or notifier: exponential backoff from `initial_backoff` up to `max_backoff`, plus the
+ * component's own keys (such as `max_attempts`, whose meaning and default differ per component).
+ */
+export function retrySchema<const Extra extends z.core.$ZodLooseShape>(defaults: { initial_backoff: number; max_backoff: number }, extra: Extra) {
+  return (
+    z
+      .strictObject({ initial_backoff: duration().default(defaults.initial_backoff), max_backoff: duration().default(defaults.max_backoff), ...extra })
+      // `{}` is a valid input (every key has a default or is optional), which zod cannot see through the generic shape.
+      .prefault({} as never)
+      .refine(
+        (retry) => {
+          // zod cannot resolve the output of a shape that is still generic; both keys are the durations above.
+          const { initial_backoff: initial, max_backoff: max } = retry as { initial_backoff: number; max_backoff: number };
+          return initial <= max;
+        },
+        { message: 'initial_backoff must not exceed max_backoff', path: ['initial_backoff'] },
+      )
+  );
+}

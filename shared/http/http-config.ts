@@ -1,12 +1,20 @@
 import { z } from 'zod';
 
 /**
- * Config pieces the HTTP sinks share (Elasticsearch, Solr), so endpoints and
+ * Config pieces the HTTP sinks (Elasticsearch, Solr) and notifiers share, so URLs and
  * credentials are validated alike and errors read alike. TLS is ./tls.ts.
  */
 
 /** An http(s) URL, optionally with a path prefix and `user:password@`; `example` goes into the message. */
 export function httpEndpointSchema(example: string) {
+  return httpUrlSchema(example, { query: false });
+}
+
+/**
+ * An http(s) URL, optionally with `user:password@`; never a fragment. `query: true` for a URL used as it is (a
+ * webhook's); a base URL that paths are appended to (an endpoint's) has none.
+ */
+export function httpUrlSchema(example: string, options: { query: boolean }) {
   return z.string().superRefine((value, ctx) => {
     let url: URL;
     try {
@@ -17,7 +25,8 @@ export function httpEndpointSchema(example: string) {
       return;
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `expected http or https, got ${url.protocol}` });
-    if (url.search !== '' || url.hash !== '') ctx.addIssue({ code: 'custom', message: 'an endpoint has no query or fragment' });
+    if (!options.query && (url.search !== '' || url.hash !== '')) ctx.addIssue({ code: 'custom', message: 'an endpoint has no query or fragment' });
+    else if (url.hash !== '') ctx.addIssue({ code: 'custom', message: 'a URL here has no fragment' });
   });
 }
 

@@ -1,9 +1,12 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import { TributaryError, errorMessage } from '../errors.js';
+import { basicAuthorization, exchange, type HttpResponse } from './exchange.js';
 import { readSecretFile, tlsAgentOptions, type HttpTlsConfig } from './tls.js';
+
+export type { HttpResponse };
 
 const gzip = promisify(gzipCallback);
 const gunzip = promisify(gunzipCallback);
@@ -50,12 +53,6 @@ export interface Endpoint {
   /** Consecutive failures, and until when the endpoint is skipped. */
   failures: number;
   downUntil: number;
-}
-
-export interface HttpResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
 }
 
 export interface HttpRequest {
@@ -119,13 +116,13 @@ export class HttpTransport {
     if (auth?.basic) {
       const password =
         auth.basic.password_file === undefined ? (auth.basic.password ?? '') : await readSecretFile(auth.basic.password_file, 'auth.basic.password_file');
-      this.authorization = `Basic ${Buffer.from(`${auth.basic.username}:${password}`).toString('base64')}`;
+      this.authorization = basicAuthorization(auth.basic.username, password);
     } else if (auth?.api_key !== undefined || auth?.api_key_file !== undefined) {
       const key = auth.api_key ?? (await readSecretFile(auth.api_key_file as string, 'auth.api_key_file'));
       // `id:api_key` as shown by the create-API-key response, or its base64 `encoded` form.
       this.authorization = `ApiKey ${key.includes(':') ? Buffer.from(key).toString('base64') : key}`;
     } else if (this.urlCredentials) {
-      this.authorization = `Basic ${Buffer.from(`${this.urlCredentials.username}:${this.urlCredentials.password}`).toString('base64')}`;
+      this.authorization = basicAuthorization(this.urlCredentials.username, this.urlCredentials.password);
     }
   }
 
@@ -222,65 +219,24 @@ export class HttpTransport {
       headers['content-length'] = String(payload.length);
     }
     const url = new URL(`${endpoint.prefix}${request.path}`, endpoint.url);
-    const response = await this.exchange(endpoint, url, request.method, headers, payload, signal);
-    return { response, wireBytes: payload?.length ?? 0, rawBytes: raw?.length ?? 0 };
-  }
-
-  private exchange(
-    endpoint: Endpoint,
-    url: URL,
-    method: string,
-    headers: Record<string, string>,
-    payload: Buffer | undefined,
-    signal: AbortSignal,
-  ): Promise<HttpResponse> {
-    const where = `${method} ${endpoint.display}${url.pathname}`;
-    if (signal.aborted) return Promise.reject(shutdownError(where));
-    return new Promise<HttpResponse>((resolve, reject) => {
-      const https = url.protocol === 'https:';
-      const options = { method, headers, agent: https ? this.httpsAgent : this.httpAgent };
-      const request = https ? httpsRequest(url, options) : httpRequest(url, options);
-      let settled = false;
-      const finish = (error: Error | undefined, response?: HttpResponse): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        if (response) resolve(response);
-        else reject(error ?? new Error('no response'));
-      };
-      const onAbort = (): void => {
-        finish(shutdownError(where));
-        request.destroy();
-      };
-      // A whole-request deadline: socket timeouts alone would let a slowly trickling response run forever.
-      const timer = setTimeout(() => {
-        finish(new TributaryError('SINK_UNAVAILABLE', `${where}: no response within ${this.config.request_timeout} ms`, { retriable: true }));
-        request.destroy();
-      }, this.config.request_timeout);
-      signal.addEventListener('abort', onAbort, { once: true });
-      request.on('error', (error) => {
-        finish(new TributaryError('SINK_UNAVAILABLE', `${where}: ${errorMessage(error)}`, { cause: error, retriable: true }));
-      });
-      request.on('response', (message: IncomingMessage) => {
-        readBody(message).then(
-          (body) => finish(undefined, { status: message.statusCode ?? 0, headers: message.headers, body }),
-          (error: unknown) =>
-            finish(new TributaryError('SINK_UNAVAILABLE', `${where}: reading the response: ${errorMessage(error)}`, { cause: error, retriable: true })),
-        );
-      });
-      request.end(payload);
+    const response = await exchange({
+      url,
+      method: request.method,
+      headers,
+      payload,
+      agent: { http: this.httpAgent, https: this.httpsAgent },
+      timeoutMs: this.config.request_timeout,
+      where: `${request.method} ${endpoint.display}${url.pathname}`,
+      signal,
+      readBody,
     });
+    return { response, wireBytes: payload?.length ?? 0, rawBytes: raw?.length ?? 0 };
   }
 
   close(): void {
     this.httpAgent?.destroy();
     this.httpsAgent?.destroy();
   }
-}
-
-function shutdownError(where: string): TributaryError {
-  return new TributaryError('SHUTDOWN', `${where}: aborted at shutdown`, { retriable: true });
 }
 
 async function readBody(message: IncomingMessage): Promise<string> {

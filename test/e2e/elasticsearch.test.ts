@@ -1,10 +1,9 @@
-import { appendFile, mkdir, mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFile, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalOpenSearch, type LocalOpenSearch } from '../../deploy/dev/opensearch/local-opensearch.js';
-import { brokers, readTopic, uniqueName, waitFor } from '../helpers/kafka.js';
-import { freePort, metricValue, startCli, waitUntilReady, writeYaml, type RunningProcess } from '../helpers/processes.js';
+import { readTopic, waitFor } from '../helpers/kafka.js';
+import { metricValue, type RunningProcess } from '../helpers/processes.js';
+import { sinkPipeline } from '../helpers/pipeline.js';
 
 /**
  * Files → agent → Kafka → collector → a real Elasticsearch-API server
@@ -40,24 +39,12 @@ describe('Elasticsearch sink end to end (real OpenSearch, real processes)', () =
 
   async function pipeline(name: string, collectorExtra: Record<string, unknown> = {}) {
     if (!server) throw new Error('no server');
-    const dir = await mkdtemp(join(tmpdir(), `tributary-es-${name}-`));
-    await mkdir(join(dir, 'logs'));
-    const rawTopic = uniqueName(`es-raw-${name}`);
-    const dlqTopic = uniqueName(`es-dlq-${name}`);
     const dataset = `e2e-${name}`;
-    const [agentPort, collectorPort] = [await freePort(), await freePort()];
-    const agentConfig = await writeYaml(join(dir, 'agent.yaml'), {
-      agent: { id: `es-${name}`, data_dir: join(dir, 'agent-data') },
-      kafka: { brokers: brokers() },
-      sources: { app: { type: 'file', include: [join(dir, 'logs', '*.log')], labels: { 'service.name': dataset } } },
-      framer: { linger: '50ms' },
-      output: { topic: rawTopic, partitions: 3 },
-      telemetry: { port: agentPort },
-    });
-    const collectorConfig = await writeYaml(join(dir, 'collector.yaml'), {
-      collector: { group_id: uniqueName(`es-${name}`) },
-      kafka: { brokers: brokers() },
-      input: { topics: [rawTopic], session_timeout: '6s', heartbeat_interval: '1s' },
+    const run = await sinkPipeline({
+      sink: 'es',
+      name,
+      dirPrefix: `tributary-es-${name}-`,
+      service: dataset,
       outputs: {
         search: {
           type: 'elasticsearch',
@@ -66,32 +53,11 @@ describe('Elasticsearch sink end to end (real OpenSearch, real processes)', () =
           retry: { initial_backoff: '200ms', max_backoff: '2s' },
         },
       },
-      dead_letter: { topic: dlqTopic },
-      telemetry: { port: collectorPort },
-      ...collectorExtra,
+      collector: collectorExtra,
+      running,
     });
-    const startAgent = async () => {
-      const agent = startCli('agent', agentConfig);
-      running.push(agent);
-      await waitUntilReady(agent, `http://127.0.0.1:${agentPort}`);
-      return agent;
-    };
-    const startCollector = async () => {
-      const collector = startCli('collector', collectorConfig);
-      running.push(collector);
-      await waitUntilReady(collector, `http://127.0.0.1:${collectorPort}`);
-      return collector;
-    };
     // A dataset may not contain '-' (it separates type, dataset and namespace), so the sink writes it as '_'.
-    return {
-      dir,
-      logFile: join(dir, 'logs', 'app.log'),
-      dataStream: `logs-${dataset.replaceAll('-', '_')}-default`,
-      dlqTopic,
-      collectorPort,
-      startAgent,
-      startCollector,
-    };
+    return { ...run, dataStream: `logs-${dataset.replaceAll('-', '_')}-default` };
   }
 
   it('makes appended lines searchable with ECS fields; the count equals the lines written', async () => {

@@ -1,13 +1,13 @@
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHdfsClient } from '../../collector/outputs/hdfs/webhdfs-client.js';
 import { startLocalHdfs, type LocalHdfs } from '../../deploy/dev/hdfs/local-hdfs.js';
 import type { LogRecord } from '../../shared/record/log-record.js';
 import { hdfsReader, listFiles, readLines, visibleToReaders } from '../helpers/hdfs.js';
-import { brokers, uniqueName, waitFor } from '../helpers/kafka.js';
-import { freePort, startCli, waitUntilReady, writeYaml, type RunningProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/kafka.js';
+import { type RunningProcess } from '../helpers/processes.js';
+import { sinkPipeline } from '../helpers/pipeline.js';
 
 /**
  * Files → agent → Kafka → collector → a real HDFS (hadoop-client-minicluster
@@ -36,24 +36,14 @@ describe('HDFS sink end to end (real HDFS, real processes)', () => {
 
   async function pipeline(name: string, compression: 'gzip' | 'zstd') {
     if (!cluster) throw new Error('no cluster');
-    const dir = await mkdtemp(join(tmpdir(), `tributary-e2e-hdfs-${name}-`));
-    dirs.push(dir);
-    await mkdir(join(dir, 'logs'));
-    const rawTopic = uniqueName(`hdfs-raw-${name}`);
     const base = `/e2e-${name}`;
-    const [agentPort, collectorPort] = [await freePort(), await freePort()];
-    const agentConfig = await writeYaml(join(dir, 'agent.yaml'), {
-      agent: { id: `hdfs-${name}`, data_dir: join(dir, 'agent-data') },
-      kafka: { brokers: brokers() },
-      sources: { app: { type: 'file', include: [join(dir, 'logs', '*.log')], labels: { 'service.name': `svc-${name}` } } },
-      framer: { linger: '50ms', max_events: 500 },
-      output: { topic: rawTopic, partitions: 3 },
-      telemetry: { port: agentPort },
-    });
-    const collectorConfig = await writeYaml(join(dir, 'collector.yaml'), {
-      collector: { group_id: uniqueName(`hdfs-${name}`) },
-      kafka: { brokers: brokers() },
-      input: { topics: [rawTopic], session_timeout: '6s', heartbeat_interval: '1s', max_step_events: 2_000 },
+    const run = await sinkPipeline({
+      sink: 'hdfs',
+      name,
+      dirPrefix: `tributary-e2e-hdfs-${name}-`,
+      service: `svc-${name}`,
+      framer: { max_events: 500 },
+      input: { max_step_events: 2_000 },
       outputs: {
         lake: {
           type: 'hdfs',
@@ -65,22 +55,10 @@ describe('HDFS sink end to end (real HDFS, real processes)', () => {
           retry: { initial_backoff: '200ms', max_backoff: '2s' },
         },
       },
-      dead_letter: { topic: uniqueName(`hdfs-dlq-${name}`) },
-      telemetry: { port: collectorPort },
+      running,
+      dirs,
     });
-    const startAgent = async () => {
-      const agent = startCli('agent', agentConfig);
-      running.push(agent);
-      await waitUntilReady(agent, `http://127.0.0.1:${agentPort}`);
-      return agent;
-    };
-    const startCollector = async () => {
-      const collector = startCli('collector', collectorConfig);
-      running.push(collector);
-      await waitUntilReady(collector, `http://127.0.0.1:${collectorPort}`);
-      return collector;
-    };
-    return { dir, base, startAgent, startCollector };
+    return { ...run, base };
   }
 
   /** Bodies of the records in files readers see, and the files still in progress or marked open. */

@@ -1,10 +1,9 @@
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFile, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSolr, type LocalSolr } from '../../deploy/dev/solr/local-solr.js';
-import { brokers, uniqueName, waitFor } from '../helpers/kafka.js';
-import { freePort, metricValue, startCli, waitUntilReady, writeYaml, type RunningProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/kafka.js';
+import { metricValue, type RunningProcess } from '../helpers/processes.js';
+import { sinkPipeline } from '../helpers/pipeline.js';
 
 /**
  * Files → agent → Kafka → collector → a real Solr 9 (solr-test-framework's
@@ -61,23 +60,11 @@ describe('Solr sink end to end (real Solr, real processes)', () => {
 
   async function pipeline(name: string, core: string) {
     if (!solr) throw new Error('no server');
-    const dir = await mkdtemp(join(tmpdir(), `tributary-e2e-solr-${name}-`));
-    dirs.push(dir);
-    await mkdir(join(dir, 'logs'));
-    const rawTopic = uniqueName(`solr-raw-${name}`);
-    const [agentPort, collectorPort] = [await freePort(), await freePort()];
-    const agentConfig = await writeYaml(join(dir, 'agent.yaml'), {
-      agent: { id: `solr-${name}`, data_dir: join(dir, 'agent-data') },
-      kafka: { brokers: brokers() },
-      sources: { app: { type: 'file', include: [join(dir, 'logs', '*.log')], labels: { 'service.name': `e2e-${name}` } } },
-      framer: { linger: '50ms' },
-      output: { topic: rawTopic, partitions: 3 },
-      telemetry: { port: agentPort },
-    });
-    const collectorConfig = await writeYaml(join(dir, 'collector.yaml'), {
-      collector: { group_id: uniqueName(`solr-${name}`) },
-      kafka: { brokers: brokers() },
-      input: { topics: [rawTopic], session_timeout: '6s', heartbeat_interval: '1s' },
+    return sinkPipeline({
+      sink: 'solr',
+      name,
+      dirPrefix: `tributary-e2e-solr-${name}-`,
+      service: `e2e-${name}`,
       outputs: {
         search: {
           type: 'solr',
@@ -87,22 +74,9 @@ describe('Solr sink end to end (real Solr, real processes)', () => {
           retry: { initial_backoff: '200ms', max_backoff: '2s' },
         },
       },
-      dead_letter: { topic: uniqueName(`solr-dlq-${name}`) },
-      telemetry: { port: collectorPort },
+      running,
+      dirs,
     });
-    const startAgent = async () => {
-      const agent = startCli('agent', agentConfig);
-      running.push(agent);
-      await waitUntilReady(agent, `http://127.0.0.1:${agentPort}`);
-      return agent;
-    };
-    const startCollector = async () => {
-      const collector = startCli('collector', collectorConfig);
-      running.push(collector);
-      await waitUntilReady(collector, `http://127.0.0.1:${collectorPort}`);
-      return collector;
-    };
-    return { logFile: join(dir, 'logs', 'app.log'), collectorPort, startAgent, startCollector };
   }
 
   it('indexes appended lines with the mapped fields; the count equals the lines written', async () => {

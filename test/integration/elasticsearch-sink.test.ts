@@ -1,15 +1,11 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalOpenSearch, type LocalOpenSearch } from '../../deploy/dev/opensearch/local-opensearch.js';
 import { elasticsearchOutputSchema } from '../../collector/outputs/elasticsearch/config.js';
 import { ElasticsearchSink } from '../../collector/outputs/elasticsearch/elasticsearch-sink.js';
 import { templateName } from '../../collector/outputs/elasticsearch/templates.js';
-import type { OutgoingRecord } from '../../shared/pipeline/record-sink.js';
-import type { LogRecord } from '../../shared/record/log-record.js';
-import type { MetricRecord } from '../../shared/record/metric-record.js';
 import { sampleValue, testComponentMetrics } from '../../shared/telemetry/test-metrics.js';
 import { logRecord, metricRecord } from '../helpers/records.js';
+import { capturingLogger, outgoing } from '../helpers/sinks.js';
 
 /**
  * The Elasticsearch sink against a real Elasticsearch-API server (OpenSearch
@@ -19,12 +15,6 @@ import { logRecord, metricRecord } from '../helpers/records.js';
  * bulk is indexed, and a write survives the server dying and coming back.
  */
 
-const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({
-  record,
-  json: JSON.stringify(record),
-  key: 'k',
-  origin: { topic: 'raw', partition: 0, offset: '0' },
-});
 const id = (prefix: string, n: number): string => `${prefix}${n.toString(16).padStart(32 - prefix.length, '0')}`;
 
 async function call(server: LocalOpenSearch, method: string, path: string): Promise<{ status: number; body: unknown }> {
@@ -42,16 +32,7 @@ async function count(server: LocalOpenSearch, target: string): Promise<number> {
 
 function createSink(server: LocalOpenSearch, config: Record<string, unknown>) {
   const { families, metrics } = testComponentMetrics('sink');
-  const lines: string[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString());
-        callback();
-      },
-    }),
-  );
+  const { logger, lines } = capturingLogger('info');
   const parsed = elasticsearchOutputSchema.parse({
     type: 'elasticsearch',
     endpoints: [server.url],

@@ -1,14 +1,11 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solrOutputSchema } from '../../collector/outputs/solr/config.js';
 import { SolrSink } from '../../collector/outputs/solr/solr-sink.js';
 import { startLocalSolr, type LocalSolr } from '../../deploy/dev/solr/local-solr.js';
-import type { OutgoingRecord } from '../../shared/pipeline/record-sink.js';
 import type { LogRecord } from '../../shared/record/log-record.js';
-import type { MetricRecord } from '../../shared/record/metric-record.js';
 import { sampleValue, testComponentMetrics } from '../../shared/telemetry/test-metrics.js';
 import { logRecord, metricRecord } from '../helpers/records.js';
+import { capturingLogger, outgoing } from '../helpers/sinks.js';
 
 /**
  * The Solr sink against a real Solr 9 (solr-test-framework's JettySolrRunner
@@ -19,12 +16,6 @@ import { logRecord, metricRecord } from '../helpers/records.js';
  * dying and coming back.
  */
 
-const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({
-  record,
-  json: JSON.stringify(record),
-  key: 'k',
-  origin: { topic: 'raw', partition: 0, offset: '0' },
-});
 const id = (prefix: string, n: number): string => `${prefix}${n.toString(16).padStart(32 - prefix.length, '0')}`;
 
 interface SelectResponse {
@@ -56,16 +47,7 @@ describe('SolrSink against Solr 9', () => {
 
   function createSink(core: string, config: Record<string, unknown> = {}) {
     const { families, metrics } = testComponentMetrics('sink');
-    const lines: string[] = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger('info');
     const parsed = solrOutputSchema.parse({
       type: 'solr',
       endpoints: [solr.url],

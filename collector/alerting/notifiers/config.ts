@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../../../shared/config/schema.js';
-import { basicAuthSchema } from '../../../shared/http/http-config.js';
+import { duration, retrySchema } from '../../../shared/config/schema.js';
+import { basicAuthSchema, httpUrlSchema } from '../../../shared/http/http-config.js';
 import { httpTlsSchema } from '../../../shared/http/tls.js';
 
 /**
@@ -10,19 +10,9 @@ import { httpTlsSchema } from '../../../shared/http/tls.js';
  * config loader's `${VAR}` interpolation (header values, tokens, URLs).
  */
 
+/** Alertmanager URLs may carry no query (checked per schema below); a webhook's or a generatorURL's may. */
 function httpUrl(example: string) {
-  return z.string().superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      // The value may hold credentials, so the message does not repeat it.
-      ctx.addIssue({ code: 'custom', message: `expected a URL such as ${example}` });
-      return;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: `expected http or https, got ${url.protocol}` });
-    if (url.hash !== '') ctx.addIssue({ code: 'custom', message: 'a URL here has no fragment' });
-  });
+  return httpUrlSchema(example, { query: true });
 }
 
 /** Basic auth or a bearer token, as Prometheus' alertmanager_config spells them; at most one. */
@@ -36,15 +26,13 @@ const authFields = {
   tls: httpTlsSchema.optional(),
 };
 
-const retrySchema = z
-  .strictObject({
+const deliveryRetrySchema = retrySchema(
+  { initial_backoff: 500, max_backoff: 30_000 },
+  {
     /** Sends of one batch (per URL) before it counts as failed; 1 = no retries. */
     max_attempts: z.number().int().min(1).max(100).default(5),
-    initial_backoff: duration().default(500),
-    max_backoff: duration().default(30_000),
-  })
-  .prefault({})
-  .refine((retry) => retry.initial_backoff <= retry.max_backoff, { message: 'initial_backoff must not exceed max_backoff', path: ['initial_backoff'] });
+  },
+);
 
 /** Settings both HTTP notifiers share. */
 const deliveryFields = {
@@ -54,7 +42,7 @@ const deliveryFields = {
   queue_capacity: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Alerts per request; Prometheus sends at most 64 per request too. */
   max_batch_size: z.number().int().min(1).max(10_000).default(64),
-  retry: retrySchema,
+  retry: deliveryRetrySchema,
   ...authFields,
 };
 

@@ -1,6 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { basicAuthorization, exchange, type HttpResponse } from '../../../shared/http/exchange.js';
 import { readSecretFile, tlsAgentOptions } from '../../../shared/http/tls.js';
 import type { HttpDeliveryConfig } from './config.js';
 
@@ -8,11 +8,7 @@ const USER_AGENT = 'Tributary-Collector/0.1';
 /** Receivers answer with a few bytes; a larger answer is cut here, it is only ever logged. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-export interface HttpResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
+export type { HttpResponse };
 
 /** A receiver URL split into what is sent (`url`, no userinfo) and what is logged (`display`). */
 export interface Target {
@@ -61,13 +57,13 @@ export class NotifierHttpClient {
     const { basic_auth: basic, bearer_token: token, bearer_token_file: tokenFile } = this.config;
     if (basic) {
       const password = basic.password_file === undefined ? (basic.password ?? '') : await readSecretFile(basic.password_file, 'basic_auth.password_file');
-      this.authorization = `Basic ${Buffer.from(`${basic.username}:${password}`).toString('base64')}`;
+      this.authorization = basicAuthorization(basic.username, password);
     } else if (token !== undefined) {
       this.authorization = `Bearer ${token}`;
     } else if (tokenFile !== undefined) {
       this.authorization = `Bearer ${await readSecretFile(tokenFile, 'bearer_token_file')}`;
     } else if (this.urlCredentials) {
-      this.authorization = `Basic ${Buffer.from(`${this.urlCredentials.username}:${this.urlCredentials.password}`).toString('base64')}`;
+      this.authorization = basicAuthorization(this.urlCredentials.username, this.urlCredentials.password);
     }
   }
 
@@ -78,7 +74,6 @@ export class NotifierHttpClient {
    */
   send(target: Target, method: string, body: string, extraHeaders: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpResponse> {
     const where = `${method} ${target.display}`;
-    if (signal.aborted) return Promise.reject(new TributaryError('SHUTDOWN', `${where}: aborted at shutdown`, { retriable: true }));
     const payload = Buffer.from(body);
     const headers: Record<string, string> = {
       ...extraHeaders,
@@ -87,38 +82,16 @@ export class NotifierHttpClient {
       'content-length': String(payload.length),
     };
     if (this.authorization !== undefined) headers.authorization = this.authorization;
-    return new Promise<HttpResponse>((resolve, reject) => {
-      const https = target.url.protocol === 'https:';
-      const options = { method, headers, agent: https ? this.httpsAgent : this.httpAgent };
-      const request = https ? httpsRequest(target.url, options) : httpRequest(target.url, options);
-      let settled = false;
-      const finish = (error: Error | undefined, response?: HttpResponse): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        if (response) resolve(response);
-        else reject(error ?? new Error('no response'));
-      };
-      const onAbort = (): void => {
-        finish(new TributaryError('SHUTDOWN', `${where}: aborted at shutdown`, { retriable: true }));
-        request.destroy();
-      };
-      // A whole-request deadline: socket timeouts alone would let a slowly trickling response run forever.
-      const timer = setTimeout(() => {
-        finish(new TributaryError('SINK_UNAVAILABLE', `${where}: no response within ${this.config.timeout} ms`, { retriable: true }));
-        request.destroy();
-      }, this.config.timeout);
-      signal.addEventListener('abort', onAbort, { once: true });
-      request.on('error', (error) => finish(new TributaryError('SINK_UNAVAILABLE', `${where}: ${errorMessage(error)}`, { cause: error, retriable: true })));
-      request.on('response', (message: IncomingMessage) => {
-        readBody(message).then(
-          (text) => finish(undefined, { status: message.statusCode ?? 0, headers: message.headers, body: text }),
-          (error: unknown) =>
-            finish(new TributaryError('SINK_UNAVAILABLE', `${where}: reading the response: ${errorMessage(error)}`, { cause: error, retriable: true })),
-        );
-      });
-      request.end(payload);
+    return exchange({
+      url: target.url,
+      method,
+      headers,
+      payload,
+      agent: { http: this.httpAgent, https: this.httpsAgent },
+      timeoutMs: this.config.timeout,
+      where,
+      signal,
+      readBody,
     });
   }
 

@@ -1,29 +1,21 @@
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../../shared/errors.js';
 import type { OutgoingRecord } from '../../../shared/pipeline/record-sink.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
-import type { MetricRecord } from '../../../shared/record/metric-record.js';
 import { sampleValue, testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
 import { logRecord, metricRecord } from '../../../test/helpers/records.js';
+import { capturingLogger, closedPort, outgoing } from '../../../test/helpers/sinks.js';
 import { elasticsearchOutputSchema } from './config.js';
 import { ElasticsearchSink, type ElasticsearchSinkOptions } from './elasticsearch-sink.js';
 import { FakeElasticsearch, parseBulkBody, type BulkAction } from './fake-elasticsearch.js';
 import { templateName } from './templates.js';
 import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 
-const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({
-  record,
-  json: JSON.stringify(record),
-  key: 'k',
-  origin: { topic: 'raw', partition: 0, offset: '0' },
-});
 const id = (n: number): string => n.toString(16).padStart(32, '0');
 const logs = (count: number, overrides: Partial<LogRecord> = {}): OutgoingRecord[] =>
   Array.from({ length: count }, (_, n) => outgoing(logRecord({ id: id(n), body: `line ${n}`, ...overrides })));
@@ -43,15 +35,6 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 interface Harness {
   sink: ElasticsearchSink;
   families: ReturnType<typeof testComponentMetrics>['families'];
@@ -68,14 +51,7 @@ interface Harness {
  * (`random` = 1, so a delay is the backoff ceiling).
  */
 async function startSink(endpoints: string[], config: Record<string, unknown> = {}, options: ElasticsearchSinkOptions = {}): Promise<Harness> {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString());
-      callback();
-    },
-  });
-  const logger = pino({ level: 'trace' }, stream);
+  const { logger, lines } = capturingLogger('trace');
   const { families, metrics } = testComponentMetrics('sink');
   const delays: number[] = [];
   const parsed = elasticsearchOutputSchema.parse({
@@ -516,14 +492,7 @@ describe('ElasticsearchSink: credentials and TLS', () => {
 
     // Without the CA the server is unusable: start-up keeps retrying (and says why) until stopped.
     const { metrics } = testComponentMetrics('sink');
-    const lines: string[] = [];
-    const sinkLog = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString());
-        callback();
-      },
-    });
-    const logger = pino({ level: 'warn' }, sinkLog);
+    const { logger, lines } = capturingLogger('warn');
     const untrusted = new ElasticsearchSink(
       'es',
       elasticsearchOutputSchema.parse({ type: 'elasticsearch', endpoints: [server.url], retry: { initial_backoff: 10, max_backoff: 10 } }),

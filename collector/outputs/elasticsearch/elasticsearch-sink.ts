@@ -1,8 +1,6 @@
-import { setMaxListeners } from 'node:events';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { backoffDelay, sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
 import type { OutgoingRecord, RecordSink, RejectedRecord, WriteResult } from '../../../shared/pipeline/record-sink.js';
-import { retry } from '../../../shared/pipeline/retry.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import { inSpan } from '../../../shared/telemetry/tracing.js';
@@ -14,6 +12,7 @@ import { renderIndexName, renderStreamPart } from './index-name.js';
 import { HttpTransport, type Endpoint, type HttpRequest, type HttpResponse, type SentRequest } from '../../../shared/http/http-transport.js';
 import { RequestLimiter } from '../../../shared/http/request-limiter.js';
 import { templateRequests } from './templates.js';
+import { reportRejected, retryStartup, sendLogged, writeSignal } from '../sink-support.js';
 
 /** A server's Retry-After is honored up to this, so a bad header cannot park the sink for hours. */
 const RETRY_AFTER_CEILING_MS = 5 * 60_000;
@@ -86,16 +85,7 @@ export class ElasticsearchSink implements RecordSink {
   async start(): Promise<void> {
     await this.transport.open();
     const signal = this.lifetime.signal;
-    await retry(() => this.prepare(signal), {
-      initialMs: this.config.retry.initial_backoff,
-      maxMs: this.config.retry.max_backoff,
-      signal,
-      isRetriable: (error) => error instanceof TributaryError && error.retriable && error.code !== 'SHUTDOWN',
-      onRetry: (error, attempt, delayMs) => {
-        const blocked = error instanceof TributaryError && error.context.blocked === true;
-        this.logger[blocked ? 'error' : 'warn']({ attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'Elasticsearch start-up checks failed; retrying');
-      },
-    });
+    await retryStartup(() => this.prepare(signal), this.config.retry, signal, this.logger, 'Elasticsearch start-up checks failed; retrying');
     this.healthy = true;
     this.logger.info({ endpoints: this.transport.endpoints.map((endpoint) => endpoint.display), mode: this.config.mode }, 'Elasticsearch output started');
   }
@@ -158,25 +148,13 @@ export class ElasticsearchSink implements RecordSink {
 
   /** One request with failover to the next endpoint (see HttpTransport.sendWithFailover). */
   private request(request: HttpRequest, signal: AbortSignal): Promise<SentRequest & { endpoint: Endpoint }> {
-    return this.transport.sendWithFailover(request, signal, (endpoint, reason) =>
-      this.logger.warn({ endpoint: endpoint.display, reason }, 'request failed; trying the next endpoint'),
-    );
+    return sendLogged(this.transport, this.logger, request, signal);
   }
 
   async write(records: readonly OutgoingRecord[], signal?: AbortSignal): Promise<WriteResult> {
     if (records.length === 0) return { rejected: [] };
     if (this.stopped) throw new TributaryError('SHUTDOWN', `output ${this.id} is stopped`, { retriable: true });
-    // One signal for this write, aborted by the caller's (shutdown) or by stop(); listeners are removed when the write ends.
-    const controller = new AbortController();
-    const abort = controller.signal;
-    // Every request and every request waiting for a slot listens to it; a large write has many.
-    setMaxListeners(0, abort);
-    const onAbort = (): void => controller.abort();
-    const sources = signal ? [signal, this.lifetime.signal] : [this.lifetime.signal];
-    for (const source of sources) {
-      if (source.aborted) controller.abort();
-      else source.addEventListener('abort', onAbort, { once: true });
-    }
+    const { signal: abort, release } = writeSignal(signal, this.lifetime.signal);
     this.metrics.eventsIn.inc(records.length);
     this.metrics.queuedEvents.inc(records.length);
     let unresolved = records.length;
@@ -266,14 +244,10 @@ export class ElasticsearchSink implements RecordSink {
           throw new TributaryError('SHUTDOWN', `output ${this.id}: gave up retrying at shutdown (${pending.length} records not indexed)`, { retriable: true });
       }
     } finally {
-      for (const source of sources) source.removeEventListener('abort', onAbort);
+      release();
       this.metrics.queuedEvents.dec(unresolved);
     }
-    if (rejected.length > 0) {
-      this.metrics.error('sink_rejected', rejected.length);
-      this.metrics.drop('sink_rejected', rejected.length);
-      this.logger.error({ records: rejected.length, first_reason: rejected[0]?.reason }, 'Elasticsearch rejected documents; they go to the dead-letter topic');
-    }
+    reportRejected(rejected, this.metrics, this.logger, 'Elasticsearch rejected documents; they go to the dead-letter topic');
     return { rejected };
   }
 

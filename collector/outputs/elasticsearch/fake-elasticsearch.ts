@@ -1,7 +1,8 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { FakeJsonServer, type FakeReply, type RecordedHttpRequest, type Responder as FakeResponder } from '../../../shared/test-support/fake-json-server.js';
+
+export type { FakeReply };
 
 /**
  * A fake Elasticsearch for unit tests: a real HTTP server on 127.0.0.1 that
@@ -12,14 +13,9 @@ import { gunzipSync } from 'node:zlib';
  * connection resets.
  */
 
-export interface RecordedRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly query: URLSearchParams;
-  readonly headers: IncomingMessage['headers'];
-  /** The body as sent (compressed or not) and decoded. */
+export interface RecordedRequest extends RecordedHttpRequest {
+  /** The body's size as sent (compressed or not); `body` is decoded. */
   readonly wireBytes: number;
-  readonly body: string;
 }
 
 export interface BulkAction {
@@ -29,17 +25,7 @@ export interface BulkAction {
   readonly document: Record<string, unknown>;
 }
 
-export interface FakeReply {
-  status?: number;
-  headers?: Record<string, string>;
-  /** JSON-encoded unless a string. */
-  body?: unknown;
-  /** Wait this long before answering (a slow or hung server). */
-  delayMs?: number;
-}
-
-/** A reply, `'reset'` to destroy the connection without answering, or undefined for the default behaviour. */
-export type Responder = (request: RecordedRequest, fake: FakeElasticsearch) => FakeReply | 'reset' | undefined | Promise<FakeReply | 'reset' | undefined>;
+export type Responder = FakeResponder<RecordedRequest, FakeElasticsearch>;
 
 /** Parses an NDJSON `_bulk` body into its actions. */
 export function parseBulkBody(body: string): BulkAction[] {
@@ -54,31 +40,17 @@ export function parseBulkBody(body: string): BulkAction[] {
   return actions;
 }
 
-export class FakeElasticsearch {
-  readonly requests: RecordedRequest[] = [];
+export class FakeElasticsearch extends FakeJsonServer<RecordedRequest> {
   /** Documents created through `_bulk`, by `_index` and `_id`. */
   readonly store = new Map<string, Record<string, unknown>>();
-  respond: Responder = () => undefined;
-  inFlight = 0;
-  maxInFlight = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private constructor() {
+    super();
+  }
 
   static async start(options: { tls?: { key: Buffer; cert: Buffer } } = {}): Promise<FakeElasticsearch> {
-    // The server needs the handler before the fake (which needs the server's port) exists.
-    const holder: { fake?: FakeElasticsearch } = {};
-    const handler = (request: IncomingMessage, response: ServerResponse): void => {
-      void holder.fake?.handle(request, response);
-    };
-    const server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const fake = new FakeElasticsearch(server, `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
-    holder.fake = fake;
+    const fake = new FakeElasticsearch();
+    await fake.listen(options.tls);
     return fake;
   }
 
@@ -87,44 +59,15 @@ export class FakeElasticsearch {
     return this.requests.filter((request) => request.path === '/_bulk').map((request) => parseBulkBody(request.body));
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
-      const raw = Buffer.concat(chunks);
-      const url = new URL(request.url ?? '/', 'http://fake');
-      const recorded: RecordedRequest = {
-        method: request.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: request.headers,
-        wireBytes: raw.length,
-        body: (request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'),
-      };
-      this.requests.push(recorded);
-      const scripted = await this.respond(recorded, this);
-      if (scripted === 'reset') {
-        request.socket.destroy();
-        return;
-      }
-      const reply = scripted ?? this.defaultReply(recorded);
-      if (reply.delayMs !== undefined) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
-            resolve();
-          }, reply.delayMs);
-          this.timers.add(timer);
-        });
-      }
-      if (response.destroyed) return;
-      const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
-      response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers }).end(body);
-    } finally {
-      this.inFlight--;
-    }
+  protected record(request: IncomingMessage, raw: Buffer, url: URL): RecordedRequest {
+    return {
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: request.headers,
+      wireBytes: raw.length,
+      body: (request.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'),
+    };
   }
 
   /** What a healthy server answers. */
@@ -158,11 +101,5 @@ export class FakeElasticsearch {
       return { [action.op]: { status: 201 } };
     });
     return { errors, items };
-  }
-
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
   }
 }

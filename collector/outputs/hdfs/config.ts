@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { z } from 'zod';
-import { byteSize, duration } from '../../../shared/config/schema.js';
+import { byteSize, duration, retrySchema } from '../../../shared/config/schema.js';
 import { parsePathTemplate, type PathTemplate } from './path-template.js';
 
 const namenode = z.string().superRefine((value, ctx) => {
@@ -84,15 +84,13 @@ export const hdfsOutputSchema = z
         message: 'set at most one of delegation_token and delegation_token_file',
       }),
     request_timeout: duration().default(30_000),
-    retry: z
-      .strictObject({
-        initial_backoff: duration().default(500),
-        max_backoff: duration().default(30_000),
+    retry: retrySchema(
+      { initial_backoff: 500, max_backoff: 30_000 },
+      {
         /** Tries of one write before it fails to the pipeline (which retries the step); unset, retried while the collector runs. */
         max_attempts: z.number().int().min(1).optional(),
-      })
-      .prefault({})
-      .refine((retry) => retry.initial_backoff <= retry.max_backoff, { message: 'initial_backoff must not exceed max_backoff', path: ['initial_backoff'] }),
+      },
+    ),
   })
   .superRefine((config, ctx) => {
     if (config.compression_level !== undefined && config.compression === 'gzip' && config.compression_level > 9) {

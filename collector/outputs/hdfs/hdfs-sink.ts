@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { backoffDelay, sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
 import type { OutgoingRecord, RecordSink, WriteResult } from '../../../shared/pipeline/record-sink.js';
-import { retry } from '../../../shared/pipeline/retry.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import type { HdfsOutputConfig } from './config.js';
@@ -11,6 +9,7 @@ import { encodeMember, fileExtension } from './encoder.js';
 import { TEMP_DIR, finalName, parseFinalName, parseTempName, tempName, type TempName } from './file-names.js';
 import { renderDirectory } from './path-template.js';
 import { WebHdfsClient, type FileStatus } from './webhdfs-client.js';
+import { retryStartup, writeSignal } from '../sink-support.js';
 
 /** Test seams: time and randomness. */
 export interface HdfsSinkOptions {
@@ -110,14 +109,14 @@ export class HdfsSink implements RecordSink {
   async start(): Promise<void> {
     await this.client.open();
     const signal = this.lifetime.signal;
-    await retry(() => this.client.mkdirs(this.config.path.base, signal), {
-      initialMs: this.config.retry.initial_backoff,
-      maxMs: this.config.retry.max_backoff,
+    // WebHDFS errors are never `blocked`: every retry here is a warning.
+    await retryStartup(
+      () => this.client.mkdirs(this.config.path.base, signal),
+      this.config.retry,
       signal,
-      isRetriable: (error) => error instanceof TributaryError && error.retriable && error.code !== 'SHUTDOWN',
-      onRetry: (error, attempt, delayMs) =>
-        this.logger.warn({ attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'HDFS not reachable at start-up; retrying'),
-    });
+      this.logger,
+      'HDFS not reachable at start-up; retrying',
+    );
     this.healthy = true;
     this.timer = setInterval(() => this.rollIdle(), this.rollCheckMs);
     this.timer.unref();
@@ -127,15 +126,7 @@ export class HdfsSink implements RecordSink {
   async write(records: readonly OutgoingRecord[], signal?: AbortSignal): Promise<WriteResult> {
     if (records.length === 0) return { rejected: [] };
     if (this.stopped) throw new TributaryError('SHUTDOWN', `output ${this.id} is stopped`, { retriable: true });
-    const controller = new AbortController();
-    const abort = controller.signal;
-    setMaxListeners(0, abort);
-    const onAbort = (): void => controller.abort();
-    const sources = signal ? [signal, this.lifetime.signal] : [this.lifetime.signal];
-    for (const source of sources) {
-      if (source.aborted) controller.abort();
-      else source.addEventListener('abort', onAbort, { once: true });
-    }
+    const { signal: abort, release } = writeSignal(signal, this.lifetime.signal);
     this.metrics.eventsIn.inc(records.length);
     this.metrics.queuedEvents.inc(records.length);
     try {
@@ -164,7 +155,7 @@ export class HdfsSink implements RecordSink {
       }
       this.healthy = true;
     } finally {
-      for (const source of sources) source.removeEventListener('abort', onAbort);
+      release();
       this.metrics.queuedEvents.dec(records.length);
     }
     return { rejected: [] };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSize, duration } from '../../../shared/config/schema.js';
+import { byteSize, duration, retrySchema } from '../../../shared/config/schema.js';
 import { basicAuthSchema, checkEndpointsAuthTls, httpEndpointSchema } from '../../../shared/http/http-config.js';
 import { httpTlsSchema } from '../../../shared/http/tls.js';
 
@@ -38,15 +38,13 @@ export const solrOutputSchema = z
     /** Update requests in flight at once, across every partition the collector processes. */
     max_concurrent_requests: z.number().int().min(1).max(64).default(2),
     request_timeout: duration().default(30_000),
-    retry: z
-      .strictObject({
-        initial_backoff: duration().default(1_000),
-        max_backoff: duration().default(30_000),
+    retry: retrySchema(
+      { initial_backoff: 1_000, max_backoff: 30_000 },
+      {
         /** Sends of one record before it goes to the dead-letter topic; unset, records are retried while the collector runs. */
         max_attempts: z.number().int().min(1).optional(),
-      })
-      .prefault({})
-      .refine((retry) => retry.initial_backoff <= retry.max_backoff, { message: 'initial_backoff must not exceed max_backoff', path: ['initial_backoff'] }),
+      },
+    ),
     auth: z
       .strictObject({
         basic: basicAuthSchema,

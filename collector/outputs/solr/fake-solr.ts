@@ -1,6 +1,7 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { FakeJsonServer, type FakeReply, type RecordedHttpRequest, type Responder as FakeResponder } from '../../../shared/test-support/fake-json-server.js';
+
+export type { FakeReply };
 
 /**
  * A fake Solr for unit tests: a real HTTP server on 127.0.0.1 that records
@@ -14,52 +15,26 @@ import type { AddressInfo } from 'node:net';
  * chain is a 400. A test replaces `respond` to script other answers.
  */
 
-export interface RecordedRequest {
-  readonly method: string;
-  /** e.g. `/tributary/update` */
-  readonly path: string;
-  readonly query: URLSearchParams;
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
+/** `path` is below `/solr`, e.g. `/tributary/update`. */
+export type RecordedRequest = RecordedHttpRequest;
 
-export interface FakeReply {
-  status?: number;
-  /** JSON-encoded unless a string. */
-  body?: unknown;
-  delayMs?: number;
-}
-
-export type Responder = (request: RecordedRequest, fake: FakeSolr) => FakeReply | 'reset' | undefined | Promise<FakeReply | 'reset' | undefined>;
+export type Responder = FakeResponder<RecordedRequest, FakeSolr>;
 
 type Document = Record<string, unknown>;
 
-export class FakeSolr {
-  readonly requests: RecordedRequest[] = [];
+export class FakeSolr extends FakeJsonServer<RecordedRequest> {
   /** Documents by core, then id. */
   readonly cores = new Map<string, Map<string, Document>>();
   readonly chains = new Set(['tolerant']);
-  respond: Responder = () => undefined;
-  inFlight = 0;
-  maxInFlight = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private constructor() {
+    super();
+  }
 
   static async start(options: { cores?: string[]; tls?: { key: Buffer; cert: Buffer } } = {}): Promise<FakeSolr> {
-    const holder: { fake?: FakeSolr } = {};
-    const handler = (request: IncomingMessage, response: ServerResponse): void => {
-      void holder.fake?.handle(request, response);
-    };
-    const server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const fake = new FakeSolr(server, `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}/solr`);
+    const fake = new FakeSolr();
+    await fake.listen(options.tls, '/solr');
     for (const core of options.cores ?? ['tributary']) fake.cores.set(core, new Map());
-    holder.fake = fake;
     return fake;
   }
 
@@ -76,42 +51,14 @@ export class FakeSolr {
     return store;
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
-      const url = new URL(request.url ?? '/', 'http://fake');
-      const recorded: RecordedRequest = {
-        method: request.method ?? 'GET',
-        path: url.pathname.replace(/^\/solr/, ''),
-        query: url.searchParams,
-        headers: request.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      this.requests.push(recorded);
-      const scripted = await this.respond(recorded, this);
-      if (scripted === 'reset') {
-        request.socket.destroy();
-        return;
-      }
-      const reply = scripted ?? this.defaultReply(recorded);
-      if (reply.delayMs !== undefined) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.timers.delete(timer);
-            resolve();
-          }, reply.delayMs);
-          this.timers.add(timer);
-        });
-      }
-      if (response.destroyed) return;
-      const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
-      response.writeHead(reply.status ?? 200, { 'content-type': 'application/json' }).end(body);
-    } finally {
-      this.inFlight--;
-    }
+  protected record(request: IncomingMessage, body: Buffer, url: URL): RecordedRequest {
+    return {
+      method: request.method ?? 'GET',
+      path: url.pathname.replace(/^\/solr/, ''),
+      query: url.searchParams,
+      headers: request.headers,
+      body: body.toString('utf8'),
+    };
   }
 
   static error(status: number, msg: string): FakeReply {
@@ -139,12 +86,6 @@ export class FakeSolr {
     const header: Record<string, unknown> = { status: 0, QTime: 1 };
     if (chain !== null && errors.length > 0) Object.assign(header, { errors, maxErrors: -1 });
     return { body: { responseHeader: header } };
-  }
-
-  async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
   }
 }
 

@@ -1,26 +1,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OutgoingRecord } from '../../../shared/pipeline/record-sink.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
-import type { MetricRecord } from '../../../shared/record/metric-record.js';
 import { sampleValue, testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
 import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 import { logRecord, metricRecord } from '../../../test/helpers/records.js';
+import { capturingLogger, closedPort, outgoing } from '../../../test/helpers/sinks.js';
 import { solrOutputSchema } from './config.js';
 import { FakeSolr } from './fake-solr.js';
 import { SolrSink, type SolrSinkOptions } from './solr-sink.js';
 
-const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({
-  record,
-  json: JSON.stringify(record),
-  key: 'k',
-  origin: { topic: 'raw', partition: 0, offset: '0' },
-});
 const id = (n: number): string => n.toString(16).padStart(32, '0');
 const logs = (count: number, attributes: (n: number) => LogRecord['attributes'] = () => ({})): OutgoingRecord[] =>
   Array.from({ length: count }, (_, n) => outgoing(logRecord({ id: id(n), body: `line ${n}`, attributes: attributes(n) })));
@@ -44,26 +35,9 @@ async function fakeServer(options?: Parameters<typeof FakeSolr.start>[0]): Promi
   return server;
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** A sink, started; backoff is recorded, not waited for, and jitter is off (`random` = 1). */
 async function startSink(endpoints: string[], config: Record<string, unknown> = {}, options: SolrSinkOptions = {}) {
-  const lines: string[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(chunk.toString());
-        callback();
-      },
-    }),
-  );
+  const { logger, lines } = capturingLogger('info');
   const { families, metrics } = testComponentMetrics('sink');
   const delays: number[] = [];
   const sink = new SolrSink('solr', solrOutputSchema.parse({ type: 'solr', endpoints, ...config }), metrics, logger, {
@@ -232,16 +206,7 @@ describe('SolrSink', () => {
 
   it('keeps start-up retrying while the collection does not exist, saying so', async () => {
     const server = await fakeServer({ cores: [] });
-    const lines: string[] = [];
-    const logger = pino(
-      { level: 'warn' },
-      new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger('warn');
     const sink = new SolrSink(
       'solr',
       solrOutputSchema.parse({ type: 'solr', endpoints: [server.url], retry: { initial_backoff: 10, max_backoff: 10 } }),
