@@ -121,8 +121,9 @@ export class AlertingService {
 
   /** Topics to create at start-up: the two internal ones and the alerts topic. */
   get topics(): TopicSpec[] {
-    const internal = [
-      { topic: this.partialsTopic, partitions: this.config.partitions },
+    const internal: TopicSpec[] = [
+      // Partials matter only until their owner checkpointed them (seconds); a day covers any outage worth waiting for.
+      { topic: this.partialsTopic, partitions: this.config.partitions, configs: { 'retention.ms': String(24 * 3600 * 1000) } },
       // Compacted: only each key's latest state matters, and the topic stays as small as the set of live alerts.
       {
         topic: this.stateTopic,
