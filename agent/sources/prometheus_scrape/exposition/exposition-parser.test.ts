@@ -3,14 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { MetricFamily } from '../../../metric-families/families.js';
-import {
-  MAX_STORED_PROBLEMS,
-  formatFromContentType,
-  parseExposition,
-  parseGoFloat,
-  type ExpositionFormat,
-  type ParsedExposition,
-} from './exposition-parser.js';
+import { MAX_STORED_PROBLEMS, formatFromContentType, parseExposition, type ExpositionFormat, type ParsedExposition } from './exposition-parser.js';
+import { parseGoFloat } from './go-float.js';
 
 const TESTDATA = fileURLToPath(new URL('./testdata/', import.meta.url));
 /** `UPDATE_EXPOSITION_CORPUS=1 npx vitest run --project unit <this file>` rewrites the expected files; review the diff, then prettier them. */

@@ -49,6 +49,25 @@ import type {
   SummarySeries,
   ValueSeries,
 } from '../../../metric-families/families.js';
+import {
+  BACKSLASH,
+  BRACE_CLOSE,
+  BRACE_OPEN,
+  CARRIAGE_RETURN,
+  COMMA,
+  DIGIT_0,
+  EQUALS,
+  HASH,
+  LOWER_N,
+  QUOTE,
+  isBlank,
+  isDigit,
+  isLabelNameChar,
+  isLabelNameStart,
+  isMetricNameChar,
+  isMetricNameStart,
+} from './characters.js';
+import { parseGoFloat } from './go-float.js';
 
 export type ExpositionFormat = 'prometheus-text' | 'openmetrics';
 
@@ -88,28 +107,6 @@ export function parseExposition(text: string, format: ExpositionFormat): ParsedE
   return new ExpositionScanner(text, format === 'openmetrics').parse();
 }
 
-const TAB = 0x09;
-const CARRIAGE_RETURN = 0x0d;
-const SPACE = 0x20;
-const QUOTE = 0x22;
-const HASH = 0x23;
-const PLUS = 0x2b;
-const COMMA = 0x2c;
-const MINUS = 0x2d;
-const DOT = 0x2e;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-const COLON = 0x3a;
-const EQUALS = 0x3d;
-const UPPER_E = 0x45;
-const BACKSLASH = 0x5c;
-const UNDERSCORE = 0x5f;
-const LOWER_E = 0x65;
-const LOWER_I = 0x69;
-const LOWER_N = 0x6e;
-const BRACE_OPEN = 0x7b;
-const BRACE_CLOSE = 0x7d;
-
 /** What follows a family's base name in a sample name. */
 const SUFFIX_NONE = 0;
 const SUFFIX_TOTAL = 1;
@@ -144,10 +141,6 @@ const OPENMETRICS_TYPES: ReadonlyMap<string, MetricType> = new Map<string, Metri
   ['stateset', 'stateset'],
   ['unknown', 'unknown'],
 ]);
-
-/** Exact powers of ten: a ≤ 2^53 integer times or over one of these is correctly rounded (Clinger's fast path). */
-const POWERS_OF_TEN = Array.from({ length: 23 }, (_, exponent) => 10 ** exponent);
-const MAX_EXACT_MANTISSA = 2 ** 53;
 
 /** Histogram and summary members gather several lines into one series. */
 interface SeriesGroup {
@@ -204,120 +197,8 @@ function acceptedSuffixes(type: MetricType, openMetrics: boolean): number {
   }
 }
 
-function isBlank(code: number): boolean {
-  return code === SPACE || code === TAB;
-}
-
-function isDigit(code: number): boolean {
-  return code >= DIGIT_0 && code <= DIGIT_9;
-}
-
-/** `[a-zA-Z_]`; metric names also allow `:`. */
-function isLabelNameStart(code: number): boolean {
-  const lower = code | 0x20;
-  return (lower >= 0x61 && lower <= 0x7a) || code === UNDERSCORE;
-}
-
-function isLabelNameChar(code: number): boolean {
-  return isLabelNameStart(code) || isDigit(code);
-}
-
-function isMetricNameStart(code: number): boolean {
-  return isLabelNameStart(code) || code === COLON;
-}
-
-function isMetricNameChar(code: number): boolean {
-  return isLabelNameStart(code) || isDigit(code) || code === COLON;
-}
-
 function quoted(token: string): string {
   return JSON.stringify(token.length > MAX_QUOTED_TOKEN ? `${token.slice(0, MAX_QUOTED_TOKEN)}…` : token);
-}
-
-/** Case-insensitive match of `word` (lower case) at `text[start, end)` exactly. */
-function matchesWord(text: string, start: number, end: number, word: string): boolean {
-  if (end - start !== word.length) return false;
-  for (let index = 0; index < word.length; index++) {
-    if ((text.charCodeAt(start + index) | 0x20) !== word.charCodeAt(index)) return false;
-  }
-  return true;
-}
-
-/**
- * `text[start, end)` as Go's strconv.ParseFloat reads it, minus hex and
- * underscores (Prometheus refuses those too): an optionally signed decimal with
- * optional fraction and exponent, or `Inf`/`Infinity` (optionally signed) or
- * `NaN`, case-insensitive. `undefined` when it is not a number.
- */
-export function parseGoFloat(text: string, start: number, end: number): number | undefined {
-  if (start >= end) return undefined;
-  let index = start;
-  let code = text.charCodeAt(index);
-  let negative = false;
-  if (code === PLUS || code === MINUS) {
-    negative = code === MINUS;
-    if (++index === end) return undefined;
-    code = text.charCodeAt(index);
-  }
-  if ((code | 0x20) === LOWER_I) {
-    if (matchesWord(text, index, end, 'inf') || matchesWord(text, index, end, 'infinity')) return negative ? -Infinity : Infinity;
-    return undefined;
-  }
-  if ((code | 0x20) === LOWER_N) {
-    // Go takes a sign before Inf but not before NaN.
-    return index === start && matchesWord(text, index, end, 'nan') ? NaN : undefined;
-  }
-  let mantissa = 0;
-  let exponent = 0;
-  let exact = true;
-  let digits = false;
-  let dot = false;
-  for (; index < end; index++) {
-    code = text.charCodeAt(index);
-    if (isDigit(code)) {
-      digits = true;
-      const next = mantissa * 10 + (code - DIGIT_0);
-      if (next <= MAX_EXACT_MANTISSA) {
-        mantissa = next;
-        if (dot) exponent--;
-      } else {
-        exact = false;
-      }
-    } else if (code === DOT && !dot) {
-      dot = true;
-    } else {
-      break;
-    }
-  }
-  if (!digits) return undefined;
-  if (index < end) {
-    if (code !== LOWER_E && code !== UPPER_E) return undefined;
-    if (++index === end) return undefined;
-    code = text.charCodeAt(index);
-    let exponentNegative = false;
-    if (code === PLUS || code === MINUS) {
-      exponentNegative = code === MINUS;
-      if (++index === end) return undefined;
-    }
-    let written = 0;
-    for (; index < end; index++) {
-      code = text.charCodeAt(index);
-      if (!isDigit(code)) return undefined;
-      // Past 1e6 the result is 0 or Infinity anyway; stop growing so the sum stays an integer.
-      if (written < 1e6) written = written * 10 + (code - DIGIT_0);
-    }
-    exponent += exponentNegative ? -written : written;
-  }
-  if (exact) {
-    const magnitude = exponent < 0 ? POWERS_OF_TEN[-exponent] : POWERS_OF_TEN[exponent];
-    if (magnitude !== undefined) {
-      const value = exponent < 0 ? mantissa / magnitude : mantissa * magnitude;
-      return negative ? -value : value;
-    }
-  }
-  // The syntax checked above is a subset of what Number() reads. Go refuses a finite literal too large for a float64.
-  const value = Number(text.slice(start, end));
-  return Number.isFinite(value) ? value : undefined;
 }
 
 /**
