@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { byteSize } from '../config/schema.js';
 
 /**
  * Config pieces the HTTP sinks (Elasticsearch, Solr) and notifiers share, so URLs and
@@ -57,4 +58,16 @@ export function checkEndpointsAuthTls(config: { endpoints: readonly string[]; au
   if (config.tls !== undefined && !config.endpoints.some((value) => value.startsWith('https:'))) {
     ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but no endpoint uses https' });
   }
+}
+
+/** How a write is split into requests: at most this many (uncompressed) bytes and documents each. */
+export function requestBatchSchema(defaultMaxEvents: number) {
+  return z
+    .strictObject({
+      max_bytes: byteSize()
+        .default(5 * 1024 * 1024)
+        .pipe(z.number().int().min(1024, 'at least 1KiB')),
+      max_events: z.number().int().min(1).default(defaultMaxEvents),
+    })
+    .prefault({});
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { byteSize, duration, retrySchema } from '../../../shared/config/schema.js';
-import { basicAuthSchema, checkEndpointsAuthTls, httpEndpointSchema } from '../../../shared/http/http-config.js';
+import { duration, retrySchema } from '../../../shared/config/schema.js';
+import { basicAuthSchema, checkEndpointsAuthTls, httpEndpointSchema, requestBatchSchema } from '../../../shared/http/http-config.js';
 import { httpTlsSchema } from '../../../shared/http/tls.js';
 import { parseNameTemplate, type NameTemplate } from './index-name.js';
 
@@ -61,14 +61,7 @@ export const elasticsearchOutputSchema = z
       .transform((value) => (typeof value === 'string' ? { logs: value, metrics: value } : value))
       .pipe(z.strictObject({ logs: nameTemplate({ dates: true }), metrics: nameTemplate({ dates: true }) })),
     /** A write is split into bulk requests of at most this many (uncompressed) bytes and documents. */
-    batch: z
-      .strictObject({
-        max_bytes: byteSize()
-          .default(5 * 1024 * 1024)
-          .pipe(z.number().int().min(1024, 'at least 1KiB')),
-        max_events: z.number().int().min(1).default(5_000),
-      })
-      .prefault({}),
+    batch: requestBatchSchema(5_000),
     /** Bulk requests in flight at once, across every partition the collector processes. */
     max_concurrent_requests: z.number().int().min(1).max(64).default(2),
     compression: z.enum(['gzip', 'none']).default('gzip'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { byteSize, duration, retrySchema } from '../../../shared/config/schema.js';
-import { basicAuthSchema, checkEndpointsAuthTls, httpEndpointSchema } from '../../../shared/http/http-config.js';
+import { duration, retrySchema } from '../../../shared/config/schema.js';
+import { basicAuthSchema, checkEndpointsAuthTls, httpEndpointSchema, requestBatchSchema } from '../../../shared/http/http-config.js';
 import { httpTlsSchema } from '../../../shared/http/tls.js';
 
 /** A collection (or core) name as Solr accepts them; it becomes a URL path segment. */
@@ -27,14 +27,7 @@ export const solrOutputSchema = z
      */
     update_chain: z.union([z.string().min(1), z.literal(false)]).default('tolerant'),
     /** A write is split into update requests of at most this many bytes and documents. */
-    batch: z
-      .strictObject({
-        max_bytes: byteSize()
-          .default(5 * 1024 * 1024)
-          .pipe(z.number().int().min(1024, 'at least 1KiB')),
-        max_events: z.number().int().min(1).default(2_000),
-      })
-      .prefault({}),
+    batch: requestBatchSchema(2_000),
     /** Update requests in flight at once, across every partition the collector processes. */
     max_concurrent_requests: z.number().int().min(1).max(64).default(2),
     request_timeout: duration().default(30_000),
