@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { CheckpointFlusher } from './checkpoint/checkpoint-flusher.js';
 import { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import type { AgentConfig } from './config.js';
 import { Framer } from './framer/framer.js';
@@ -14,7 +15,6 @@ import type { Lifecycle } from '../shared/pipeline/types.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics } from '../shared/telemetry/metrics.js';
 import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
-import { errorMessage } from '../shared/errors.js';
 
 type NamedSource = Lifecycle & { readonly name: string };
 
@@ -46,7 +46,7 @@ export class Agent implements Lifecycle {
   private readonly logPath: LogPath | undefined;
   private readonly metricPath: MetricPath | undefined;
   private telemetry: TelemetryServer | undefined;
-  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointFlusher: CheckpointFlusher | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
 
@@ -161,21 +161,14 @@ export class Agent implements Lifecycle {
     await this.checkpoints.load();
     await path.output.start();
     for (const source of path.sources) await source.start();
-    const checkpointMetrics = this.metrics.component({ component_id: 'checkpoints', component_type: 'checkpoint', component_kind: 'source' });
-    this.checkpointTimer = setInterval(() => {
-      const expired = this.checkpoints.expire(this.config.agent.checkpoint_expire_after, (identity) =>
-        path.sources.some((source) => source.isActive(identity)),
-      );
-      if (expired.length > 0) this.logger.info({ expired: expired.length }, 'forgot checkpoints of files gone for longer than checkpoint_expire_after');
-      this.checkpoints.flush().then(
-        () => checkpointMetrics.checkpointAge.set(0),
-        (error: unknown) => {
-          checkpointMetrics.error('checkpoint');
-          checkpointMetrics.checkpointAge.set(this.checkpoints.secondsSinceWrite);
-          this.logger.error({ err: errorMessage(error) }, 'checkpoint write failed; will retry');
-        },
-      );
-    }, this.config.agent.checkpoint_interval);
+    this.checkpointFlusher = new CheckpointFlusher(this.checkpoints, {
+      intervalMs: this.config.agent.checkpoint_interval,
+      expireAfterMs: this.config.agent.checkpoint_expire_after,
+      isActive: (identity) => path.sources.some((source) => source.isActive(identity)),
+      metrics: this.metrics.component({ component_id: 'checkpoints', component_type: 'checkpoint', component_kind: 'source' }),
+      logger: this.logger.child({ component: 'checkpoints' }),
+    });
+    this.checkpointFlusher.start();
   }
 
   /** Stop reading, flush frames, wait for Kafka's acks (or the spool), write checkpoints. Idempotent. */
@@ -198,7 +191,7 @@ export class Agent implements Lifecycle {
     await Promise.all(path.sources.map((source) => source.stop()));
     await path.framer.flushAll();
     await path.output.stop();
-    clearInterval(this.checkpointTimer);
+    await this.checkpointFlusher?.stop();
     await this.checkpoints.flush();
   }
 

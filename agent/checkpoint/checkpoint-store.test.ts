@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +68,37 @@ describe('CheckpointStore', () => {
     expect(store.expire(30_000, (id) => id === 'active', later + 1)).toEqual(['gone']);
     expect(store.get('gone')).toBeUndefined();
     expect(store.size).toBe(2);
+  });
+
+  it('13.3: a failed write does not poison later flushes: four failures, then the next flush writes', async () => {
+    const dir = await tempDir();
+    // A regular file where the data directory should be: every write fails (ENOTDIR/EEXIST), also as root.
+    const dataDir = join(dir, 'data');
+    await writeFile(dataDir, 'not a directory');
+    const store = CheckpointStore.forDataDir(dataDir);
+    store.advance('1:42', '/var/log/app.log', 1200);
+    for (let attempt = 0; attempt < 4; attempt++) await expect(store.flush()).rejects.toThrow(/cannot write checkpoint file/);
+    await rm(dataDir);
+    await store.flush();
+    const reloaded = CheckpointStore.forDataDir(dataDir);
+    await reloaded.load();
+    expect(reloaded.get('1:42')).toMatchObject({ path: '/var/log/app.log', offset: 1200 });
+  });
+
+  it('13.19: a symlink planted at the old fixed temp name is not followed, and no temporary is left behind', async () => {
+    const dir = await tempDir();
+    const victim = join(await tempDir(), 'victim');
+    await writeFile(victim, 'precious');
+    await symlink(victim, join(dir, 'checkpoints.json.tmp'));
+    const store = CheckpointStore.forDataDir(dir);
+    store.advance('1:1', '/x', 7);
+    await store.flush();
+    expect(await readFile(victim, 'utf8')).toBe('precious');
+    expect((await lstat(join(dir, 'checkpoints.json'))).isFile()).toBe(true);
+    expect(JSON.parse(await readFile(join(dir, 'checkpoints.json'), 'utf8'))).toMatchObject({ files: { '1:1': { offset: 7 } } });
+    // The next start removes the planted link (the link, not its target) with any other leftover temporary.
+    await CheckpointStore.forDataDir(dir).load();
+    expect(await readdir(dir)).toEqual(['checkpoints.json']);
+    expect(await readFile(victim, 'utf8')).toBe('precious');
   });
 });

@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TributaryError, errorMessage } from '../../shared/errors.js';
+import { removeStaleTemporaries, replaceFileAtomically } from './atomic-file.js';
 
 export interface CheckpointEntry {
   path: string;
@@ -18,14 +19,16 @@ interface CheckpointFileV1 {
 
 /**
  * Persistent file identity → acknowledged offset. Written atomically
- * (temp file, fsync, rename, fsync of the directory), so a crash at any
- * instant leaves either the old or the new registry, never a torn one.
+ * (a fresh exclusively-created temp file, fsync, rename, fsync of the
+ * directory), so a crash at any instant leaves either the old or the new
+ * registry, never a torn one.
  */
 export class CheckpointStore {
   private readonly entries = new Map<string, CheckpointEntry>();
   private dirty = false;
   private lastWrite = Date.now();
-  private writing: Promise<void> = Promise.resolve();
+  /** The tail of the write queue; it never rejects, so one failed write cannot fail the writes after it. */
+  private queueTail: Promise<void> = Promise.resolve();
 
   constructor(readonly file: string) {}
 
@@ -34,6 +37,8 @@ export class CheckpointStore {
   }
 
   async load(): Promise<void> {
+    // Temporaries of writes a crash interrupted; unique names mean nothing else would ever remove them.
+    await removeStaleTemporaries(this.file);
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -101,10 +106,14 @@ export class CheckpointStore {
     return (Date.now() - this.lastWrite) / 1000;
   }
 
-  /** Writes when something changed; concurrent calls are serialized. */
+  /**
+   * Writes when something changed; concurrent calls are serialized. The returned promise reports this
+   * write's outcome; a failure leaves the registry dirty, so the next flush writes it again.
+   */
   flush(): Promise<void> {
-    this.writing = this.writing.then(() => this.writeIfDirty());
-    return this.writing;
+    const write = this.queueTail.then(() => this.writeIfDirty());
+    this.queueTail = write.catch(() => undefined);
+    return write;
   }
 
   private async writeIfDirty(): Promise<void> {
@@ -114,24 +123,9 @@ export class CheckpointStore {
     }
     this.dirty = false;
     const snapshot: CheckpointFileV1 = { version: 1, files: Object.fromEntries(this.entries) };
-    const directory = dirname(this.file);
-    const temporary = `${this.file}.tmp`;
     try {
-      await mkdir(directory, { recursive: true });
-      const handle = await open(temporary, 'w');
-      try {
-        await handle.writeFile(`${JSON.stringify(snapshot, null, 1)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, this.file);
-      const directoryHandle = await open(directory, 'r');
-      try {
-        await directoryHandle.sync();
-      } finally {
-        await directoryHandle.close();
-      }
+      await mkdir(dirname(this.file), { recursive: true });
+      await replaceFileAtomically(this.file, `${JSON.stringify(snapshot, null, 1)}\n`, { fsync: true });
       this.lastWrite = Date.now();
     } catch (error) {
       this.dirty = true;

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -185,6 +185,26 @@ describe('DiskSpool', () => {
     expect(await drain(third.spool)).toEqual([]);
     await third.spool.close();
     expect([...first.drops, ...second.drops, ...third.drops]).toEqual([]);
+  });
+
+  it('13.19: the cursor is never written through a symlink planted at its old fixed temp name', async () => {
+    const dir = await tempDir();
+    const victim = join(await tempDir(), 'victim');
+    await writeFile(victim, 'precious');
+    const { spool } = await openSpool(dir);
+    await symlink(victim, join(dir, 'cursor.json.tmp'));
+    await appendAll(spool, range(0, 5));
+    const delivered = await spool.read({ maxEntries: 5, maxBytes: 1024 * 1024 });
+    await spool.acknowledge(defined(delivered.at(-1), 'nothing read').position);
+    await spool.close();
+    expect(await readFile(victim, 'utf8')).toBe('precious');
+    expect((await lstat(join(dir, 'cursor.json'))).isFile()).toBe(true);
+    // Reopening removes the planted link (not its target) and resumes after the acknowledged entries.
+    const reopened = await openSpool(dir);
+    expect((await readdir(dir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect(await drain(reopened.spool)).toEqual([]);
+    await reopened.spool.close();
+    expect(await readFile(victim, 'utf8')).toBe('precious');
   });
 
   it('rewind re-delivers exactly the unacknowledged entries', async () => {

@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeStaleTemporaries, replaceFileAtomically } from '../checkpoint/atomic-file.js';
 import { TributaryError, errorMessage } from '../../shared/errors.js';
 import {
   RECORD_HEADER_BYTES,
@@ -327,7 +328,7 @@ export class DiskSpool {
 
   private async recover(): Promise<void> {
     const names = await readdir(this.options.dir);
-    await rm(join(this.options.dir, `${CURSOR_FILE}.tmp`), { force: true });
+    await removeStaleTemporaries(join(this.options.dir, CURSOR_FILE));
     const ids = names
       .map((name) => SEGMENT_FILE.exec(name)?.[1])
       .filter((id): id is string => id !== undefined)
@@ -764,19 +765,11 @@ export class DiskSpool {
   /** Replaced atomically: a crash leaves the old cursor or the new one, never a torn one. */
   private async writeCursor(): Promise<void> {
     const path = join(this.options.dir, CURSOR_FILE);
-    const temporary = `${path}.tmp`;
     const { segment, offset, seq, events } = this.ack;
     const cursor: Cursor = { version: 1, segment, offset, seq, events };
     try {
-      const handle = await open(temporary, 'w');
-      try {
-        await handle.writeFile(`${JSON.stringify(cursor)}\n`);
-        if (this.options.fsync) await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, path);
-      if (this.options.fsync) await this.syncDirectory();
+      // A fresh exclusively-created temporary, never a fixed name someone could plant a symlink at.
+      await replaceFileAtomically(path, `${JSON.stringify(cursor)}\n`, { fsync: this.options.fsync });
     } catch (error) {
       throw new TributaryError('INTERNAL', `cannot write spool cursor ${path}: ${errorMessage(error)}`, { cause: error, retriable: true });
     }
