@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -15,6 +16,15 @@ export interface ComponentLabels {
 }
 
 const COMPONENT_LABELS = ['component_id', 'component_type', 'component_kind'] as const;
+
+/** Sampling period of the event-loop delay monitor: fine enough for a 100 ms budget, cheap enough to run always. */
+const EVENT_LOOP_SAMPLE_MS = 10;
+/** Quantile label → percentile of the recorded delays (`1` is the maximum). */
+const EVENT_LOOP_QUANTILES: ReadonlyArray<readonly [string, number]> = [
+  ['0.5', 50],
+  ['0.99', 99],
+  ['1', 100],
+];
 
 /** Reasons an event can be dropped or altered; a closed set keeps label cardinality bounded. */
 export type DropReason =
@@ -42,6 +52,7 @@ export class PipelineMetrics {
   readonly lagBytes: Gauge<(typeof COMPONENT_LABELS)[number] | 'file'>;
   readonly checkpointAge: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly consumerLag: Gauge<(typeof COMPONENT_LABELS)[number] | 'topic' | 'partition'>;
+  readonly eventLoopDelay: Gauge<'quantile'>;
 
   constructor(processKind: 'agent' | 'collector', registry = new Registry()) {
     this.registry = registry;
@@ -152,11 +163,36 @@ export class PipelineMetrics {
       labelNames: [...labelNames, 'topic', 'partition'],
       registers: [registry],
     });
+    this.eventLoopDelay = eventLoopDelayGauge(registry);
   }
 
   component(labels: ComponentLabels): ComponentMetrics {
     return new ComponentMetrics(this, labels);
   }
+}
+
+/**
+ * The event-loop budget made visible: how long timers and I/O callbacks waited for the loop
+ * (perf_hooks.monitorEventLoopDelay), as quantiles over the interval since the previous scrape, which resets
+ * the recording. A step, scrape, parse or decode that blocks the loop for 100 ms shows up in `quantile="1"`
+ * of the next scrape, whatever else happened in the interval.
+ */
+function eventLoopDelayGauge(registry: Registry): Gauge<'quantile'> {
+  const delays = monitorEventLoopDelay({ resolution: EVENT_LOOP_SAMPLE_MS });
+  delays.enable();
+  return new Gauge({
+    name: 'tributary_event_loop_delay_seconds',
+    help: 'Event-loop delay since the previous scrape (quantile 1 = the maximum); the recording restarts at every scrape.',
+    labelNames: ['quantile'],
+    registers: [registry],
+    collect() {
+      for (const [quantile, percentile] of EVENT_LOOP_QUANTILES) {
+        // An empty recording (two scrapes within one sample period) reports no delay rather than its sentinels.
+        this.set({ quantile }, delays.count === 0 ? 0 : delays.percentile(percentile) / 1e9);
+      }
+      delays.reset();
+    },
+  });
 }
 
 /** A component's view of the metric families, pre-bound to its labels. */
