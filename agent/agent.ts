@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { probeWritableDirectory } from './checkpoint/atomic-file.js';
 import { CheckpointFlusher } from './checkpoint/checkpoint-flusher.js';
 import { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import type { AgentConfig } from './config.js';
@@ -15,6 +16,7 @@ import type { Lifecycle } from '../shared/pipeline/types.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics } from '../shared/telemetry/metrics.js';
 import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
+import { TributaryError, errorMessage } from '../shared/errors.js';
 
 type NamedSource = Lifecycle & { readonly name: string };
 
@@ -136,6 +138,7 @@ export class Agent implements Lifecycle {
 
   async start(): Promise<void> {
     this.state = 'starting';
+    await this.checkDataDir();
     this.telemetry = await startTelemetryServer(this.config.telemetry.listen_address, this.config.telemetry.port, this.metrics.registry, {
       live: () => this.state !== 'stopped',
       ready: () => this.state === 'running',
@@ -155,6 +158,25 @@ export class Agent implements Lifecycle {
       },
       'agent started',
     );
+  }
+
+  /**
+   * Checkpoints (and, by default, the metrics spool) live in `agent.data_dir`: if it cannot be written, the
+   * agent must not start and report ready while every checkpoint write fails. Probed with a real file,
+   * because permission bits do not tell about read-only mounts, ACLs or SELinux.
+   */
+  private async checkDataDir(): Promise<void> {
+    const dataDir = this.config.agent.data_dir;
+    try {
+      await probeWritableDirectory(dataDir);
+    } catch (error) {
+      throw new TributaryError(
+        'CONFIG_INVALID',
+        `agent.data_dir ${dataDir} is not writable: ${errorMessage(error)}. The agent keeps its checkpoints (and by default its metrics spool) ` +
+          `there; create it for the user the agent runs as (the systemd unit's StateDirectory= does), or set agent.data_dir to a writable directory`,
+        { cause: error },
+      );
+    }
   }
 
   private async startLogPath(path: LogPath): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -75,4 +75,16 @@ export async function removeStaleTemporaries(path: string): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     });
   }
+}
+
+/**
+ * Creates `directory` if needed, then creates and removes a file in it: proves, at start-up, that the state
+ * the process will write later can be written at all (permissions, a read-only mount, a file in the way).
+ */
+export async function probeWritableDirectory(directory: string): Promise<void> {
+  await mkdir(directory, { recursive: true });
+  const probe = join(directory, `.tributary-write-probe.${process.pid}.${randomBytes(8).toString('hex')}${TEMPORARY_SUFFIX}`);
+  const handle = await open(probe, CREATE_NEW, STATE_FILE_MODE);
+  await handle.close();
+  await unlink(probe);
 }
