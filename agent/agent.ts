@@ -9,29 +9,29 @@ import { SpooledKafkaOutput } from './outputs/kafka/spooled-kafka-output.js';
 import { FileSource } from './sources/file/file-source.js';
 import { HostMetricsSource } from './sources/host_metrics/host-metrics-source.js';
 import { PrometheusScrapeSource } from './sources/prometheus_scrape/prometheus-scrape-source.js';
+import { SourceSupervisor, type NamedSource } from './source-supervisor.js';
 import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
 import { AckedProducer } from '../shared/kafka/producer.js';
 import { ensureTopicsWith } from '../shared/kafka/topics.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
+import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics } from '../shared/telemetry/metrics.js';
 import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
 import { TributaryError, errorMessage } from '../shared/errors.js';
 
-type NamedSource = Lifecycle & { readonly name: string };
-
 /** Log frames: file sources → framer → Kafka output with a memory bound; files are the buffer. */
 interface LogPath {
   output: KafkaOutput;
   framer: Framer;
-  sources: FileSource[];
+  sources: Array<SourceSupervisor<FileSource>>;
 }
 
 /** Metric frames: scrape and host sources → framer → spooled output; the disk spool is the buffer. */
 interface MetricPath {
   output: SpooledKafkaOutput;
   framer: Framer;
-  sources: NamedSource[];
+  sources: Array<SourceSupervisor<NamedSource>>;
 }
 
 /**
@@ -44,6 +44,8 @@ interface MetricPath {
  */
 export class Agent implements Lifecycle {
   readonly metrics: PipelineMetrics;
+  /** Sources that failed and are being restarted; the agent is not ready while any is listed. */
+  readonly health = new ComponentHealth();
   private readonly checkpoints: CheckpointStore;
   private readonly logPath: LogPath | undefined;
   private readonly metricPath: MetricPath | undefined;
@@ -73,16 +75,12 @@ export class Agent implements Lifecycle {
         logger.child({ component: 'output.kafka' }),
       );
       const framer = new Framer(config.framer, output, this.metrics.component({ component_id: 'framer', component_type: 'framer', component_kind: 'framer' }));
-      const sources = fileEntries.map(
-        ([name, source]) =>
-          new FileSource(name, source, {
-            ...common,
-            consumer: framer,
-            checkpoints: this.checkpoints,
-            metrics: sourceMetrics(name, source.type),
-            logger: logger.child({ component: `source.${name}` }),
-          }),
-      );
+      const sources = fileEntries.map(([name, source]) => {
+        const metrics = sourceMetrics(name, source.type);
+        const sourceLogger = logger.child({ component: `source.${name}` });
+        const deps = { ...common, consumer: framer, checkpoints: this.checkpoints, metrics, logger: sourceLogger };
+        return new SourceSupervisor(name, () => new FileSource(name, source, deps), { health: this.health, metrics, logger: sourceLogger });
+      });
       this.logPath = { output, framer, sources };
     }
 
@@ -111,7 +109,7 @@ export class Agent implements Lifecycle {
     );
     // Batches of one scrape fit one frame each: the framer never splits a batch.
     const limits = { maxEvents: config.framer.max_events, maxBytes: config.framer.max_bytes };
-    const sources: NamedSource[] = [];
+    const sources: Array<SourceSupervisor<NamedSource>> = [];
     for (const [name, source] of entries) {
       const deps = {
         agentId: config.agent.id,
@@ -121,8 +119,9 @@ export class Agent implements Lifecycle {
         metrics: sourceMetrics(name, source.type),
         logger: logger.child({ component: `source.${name}` }),
       };
-      if (source.type === 'prometheus_scrape') sources.push(new PrometheusScrapeSource(name, source, deps));
-      else if (source.type === 'host_metrics') sources.push(new HostMetricsSource(name, source, deps));
+      const supervision = { health: this.health, metrics: deps.metrics, logger: deps.logger };
+      if (source.type === 'prometheus_scrape') sources.push(new SourceSupervisor(name, () => new PrometheusScrapeSource(name, source, deps), supervision));
+      else if (source.type === 'host_metrics') sources.push(new SourceSupervisor(name, () => new HostMetricsSource(name, source, deps), supervision));
     }
     return { output, framer, sources };
   }
@@ -131,8 +130,8 @@ export class Agent implements Lifecycle {
     return this.telemetry?.url;
   }
 
-  /** Every source, for tests and diagnostics. */
-  get sources(): readonly NamedSource[] {
+  /** Every source (its supervisor; `current` is the running instance), for tests and diagnostics. */
+  get sources(): ReadonlyArray<SourceSupervisor<NamedSource>> {
     return [...(this.logPath?.sources ?? []), ...(this.metricPath?.sources ?? [])];
   }
 
@@ -141,7 +140,8 @@ export class Agent implements Lifecycle {
     await this.checkDataDir();
     this.telemetry = await startTelemetryServer(this.config.telemetry.listen_address, this.config.telemetry.port, this.metrics.registry, {
       live: () => this.state !== 'stopped',
-      ready: () => this.state === 'running',
+      ready: () => this.state === 'running' && this.health.healthy,
+      problems: () => this.health.describe(),
     });
     if (this.logPath) await this.startLogPath(this.logPath);
     if (this.metricPath) {
@@ -186,7 +186,7 @@ export class Agent implements Lifecycle {
     this.checkpointFlusher = new CheckpointFlusher(this.checkpoints, {
       intervalMs: this.config.agent.checkpoint_interval,
       expireAfterMs: this.config.agent.checkpoint_expire_after,
-      isActive: (identity) => path.sources.some((source) => source.isActive(identity)),
+      isActive: (identity) => path.sources.some((source) => source.current.isActive(identity)),
       metrics: this.metrics.component({ component_id: 'checkpoints', component_type: 'checkpoint', component_kind: 'source' }),
       logger: this.logger.child({ component: 'checkpoints' }),
     });

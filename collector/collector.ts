@@ -5,6 +5,7 @@ import { AckedProducer } from '../shared/kafka/producer.js';
 import { ensureTopicsWith, type TopicSpec } from '../shared/kafka/topics.js';
 import type { RecordSink } from '../shared/pipeline/record-sink.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
+import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics, type ComponentMetrics } from '../shared/telemetry/metrics.js';
@@ -30,6 +31,8 @@ import { RecordPipeline } from './record-pipeline.js';
  */
 export class Collector implements Lifecycle {
   readonly metrics: PipelineMetrics;
+  /** What the process guard marked failed (an error no code handled); the collector is not ready while any is listed. */
+  readonly health = new ComponentHealth();
   private readonly producer: AckedProducer;
   private readonly outputs: RecordSink[];
   private readonly kafkaTopicOutputs: KafkaTopicsOutput[] = [];
@@ -123,7 +126,8 @@ export class Collector implements Lifecycle {
     this.telemetry = await startTelemetryServer(this.config.telemetry.listen_address, this.config.telemetry.port, this.metrics.registry, {
       live: () => this.state !== 'stopped',
       // A sink that cannot deliver (its server down, or refusing our credentials) makes the collector not ready.
-      ready: () => this.state === 'running' && this.outputs.every((output) => output.ready?.() ?? true),
+      ready: () => this.state === 'running' && this.health.healthy && this.outputs.every((output) => output.ready?.() ?? true),
+      problems: () => this.health.describe(),
     });
     const topics: TopicSpec[] = [
       // Agents normally create the raw topics; creating them here too lets collectors start first.

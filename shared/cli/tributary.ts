@@ -11,6 +11,7 @@ import { loadConfigFile } from '../config/load.js';
 import { TributaryError } from '../errors.js';
 import { createLogger } from '../telemetry/logger.js';
 import { runDemo } from './demo.js';
+import { installProcessGuards } from './process-guard.js';
 import { runUntilSignalled } from './run-process.js';
 import { superviseWorkers, workerIndex } from './supervisor.js';
 import { validateFile } from './validate.js';
@@ -90,7 +91,9 @@ async function main(argv: string[]): Promise<number> {
     case 'agent': {
       const config = await loadConfigFile(agentConfigSchema, file);
       const logger = createLogger('tributary-agent', config.telemetry.log_level);
-      return runUntilSignalled(new Agent(config, logger), logger, config.agent.shutdown_timeout);
+      const agent = new Agent(config, logger);
+      installProcessGuards(agent, logger);
+      return runUntilSignalled(agent, logger, config.agent.shutdown_timeout);
     }
     case 'collector': {
       const config = await loadConfigFile(collectorConfigSchema, file);
@@ -107,7 +110,9 @@ async function main(argv: string[]): Promise<number> {
         if (config.telemetry.port !== 0) config.telemetry.port += index;
         config.collector.instance_name = `${config.collector.instance_name}-w${index}`;
       }
-      return runUntilSignalled(new Collector(config, logger), logger, config.collector.shutdown_timeout);
+      const collector = new Collector(config, logger);
+      installProcessGuards(collector, logger);
+      return runUntilSignalled(collector, logger, config.collector.shutdown_timeout);
     }
     default:
       process.stderr.write(`unknown command ${command}\n\n${USAGE}`);

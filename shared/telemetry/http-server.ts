@@ -7,6 +7,8 @@ export interface HealthState {
   live(): boolean;
   /** The process is connected and doing its job (readiness); false while starting and draining. */
   ready(): boolean;
+  /** Lines naming what is wrong (failed components), shown by /healthz and /readyz. */
+  problems?(): string[];
 }
 
 export interface TelemetryServer {
@@ -32,7 +34,10 @@ export async function startTelemetryServer(host: string, port: number, registry:
     }
     if (path === '/healthz' || path === '/readyz') {
       const ok = path === '/healthz' ? health.live() : health.ready();
-      response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+      // A failed component does not fail liveness (restarting the process would not help the other sources), only readiness.
+      const problems = health.problems?.() ?? [];
+      const status = ok ? 'ok' : path === '/healthz' ? 'not live' : 'not ready';
+      response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end([status, ...problems].join('\n') + '\n');
       return;
     }
     response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');

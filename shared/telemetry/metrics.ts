@@ -7,7 +7,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * values). Components receive a `ComponentMetrics` bound to their labels and
  * never create families of their own, so names cannot drift between them.
  */
-export type ComponentKind = 'source' | 'framer' | 'output' | 'input' | 'processor' | 'sink';
+/** `process`: the process itself, charged with errors no component owns. */
+export type ComponentKind = 'source' | 'framer' | 'output' | 'input' | 'processor' | 'sink' | 'process';
 
 export interface ComponentLabels {
   component_id: string;
@@ -30,7 +31,20 @@ const EVENT_LOOP_QUANTILES: ReadonlyArray<readonly [string, number]> = [
 export type DropReason =
   'oversize' | 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full' | 'spool_corrupt' | 'sample_limit';
 export type ErrorReason =
-  'kafka_unavailable' | 'kafka_rejected' | 'decode' | 'parse' | 'sink_unavailable' | 'sink_rejected' | 'io' | 'checkpoint' | 'scrape' | 'exposition_line';
+  | 'kafka_unavailable'
+  | 'kafka_rejected'
+  | 'decode'
+  | 'parse'
+  | 'sink_unavailable'
+  | 'sink_rejected'
+  | 'io'
+  | 'checkpoint'
+  | 'scrape'
+  | 'exposition_line'
+  /** A supervised component (an agent source) threw outside its own error handling; it is restarted. */
+  | 'component_failed'
+  /** An uncaught exception or unhandled rejection no component owns; the process reports not ready. */
+  | 'uncaught';
 
 export class PipelineMetrics {
   readonly registry: Registry;
