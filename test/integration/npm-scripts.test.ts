@@ -18,7 +18,7 @@ function isRunning(pid: number): boolean {
 
 /** `npm run agent` must behave like the process it starts: a supervisor's SIGTERM reaches the agent, which drains and exits. */
 describe('npm scripts (the compiled CLI)', () => {
-  it('13.26: SIGTERM to `npm run agent` stops the agent, which drains and exits 0', async () => {
+  it('13.26: SIGTERM to `npm run agent` stops the agent, which drains and exits 0 (and serves the event-loop delay)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tributary-npm-run-'));
     const port = await freePort();
     const config = await writeYaml(join(dir, 'agent.yaml'), {
@@ -42,6 +42,10 @@ describe('npm scripts (the compiled CLI)', () => {
         200,
       );
       expect(agentPid).not.toBe(npm.pid);
+      // The event-loop budget is visible on the running process.
+      const exposition = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      for (const quantile of ['0.5', '0.99', '1'])
+        expect(metricValue(exposition, 'tributary_event_loop_delay_seconds', { quantile })).toBeGreaterThanOrEqual(0);
       npm.kill('SIGTERM');
       expect(await npmExited).toBe(0);
       const pid = agentPid;
