@@ -62,7 +62,7 @@ class RecordingConsumer implements BatchConsumer {
       deliver: () => {
         if (received.delivered) return;
         received.delivered = true;
-        batch.onDelivered();
+        batch.onDelivered({ status: 'delivered' });
       },
     };
     this.batches.push(received);
