@@ -26,20 +26,20 @@ export function fileAgent(options: { brokers: string[]; topic: string; logDir: s
 }
 
 /**
- * Writes `lines` lines over `files` files (`file-N.log`), each line unique and half incompressible, so frames
+ * Writes `lines` lines over `files` files (`<prefix>-N.log`), each line unique and half incompressible, so frames
  * compress to about half their size and their sizes vary. Returns every line, in no particular order.
  */
-export async function writeLogFiles(logDir: string, files: number, lines: number): Promise<{ paths: string[]; lines: Set<string> }> {
+export async function writeLogFiles(logDir: string, files: number, lines: number, prefix = 'file'): Promise<{ paths: string[]; lines: Set<string> }> {
   const all = new Set<string>();
   const paths: string[] = [];
   for (let file = 0; file < files; file++) {
     const parts: string[] = [];
     for (let index = file; index < lines; index += files) {
-      const line = `2026-12-07T06:00:00.000Z line ${index} ${randomBytes(24).toString('hex')} ${'x'.repeat(index % 97)}`;
+      const line = `2026-12-07T06:00:00.000Z ${prefix} line ${index} ${randomBytes(24).toString('hex')} ${'x'.repeat(index % 97)}`;
       all.add(line);
       parts.push(`${line}\n`);
     }
-    const path = join(logDir, `file-${file}.log`);
+    const path = join(logDir, `${prefix}-${file}.log`);
     await writeFile(path, parts.join(''));
     paths.push(path);
   }

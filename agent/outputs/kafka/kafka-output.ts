@@ -48,6 +48,8 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
 
   /** Returns at once; connecting goes on in the background until it succeeds or the output stops. */
   start(): Promise<void> {
+    // The client retries a while before an attempt fails; until then this says why the agent is not ready yet.
+    this.logger.info({ topic: this.config.topic }, 'connecting to Kafka; not ready until connected');
     this.connection = this.connect();
     return Promise.resolve();
   }
