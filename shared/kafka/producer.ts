@@ -28,7 +28,7 @@ export interface MessageProducer {
   connect(): Promise<void>;
   /**
    * Resolves when the broker acknowledged every message (acks=all); rejects with a classified TributaryError:
-   * retriable, FRAME_TOO_LARGE (a record batch or the request is over the broker's limit), or permanent.
+   * retriable, FRAME_TOO_LARGE (one message over the broker's limit; larger requests are split), or permanent.
    */
   send(topic: string, messages: readonly OutgoingMessage[], compression?: KafkaCompression): Promise<void>;
   disconnect(): Promise<void>;
@@ -59,7 +59,15 @@ export class AckedProducer implements MessageProducer {
       await this.producer.send({ topic, acks: -1, compression: COMPRESSION[compression], messages: messages as OutgoingMessage[] });
     } catch (error) {
       if (isTooLargeKafkaError(error)) {
-        // Its own code: the caller can split the request (or a frame) and send it again, which no other rejection allows.
+        // A request or a partition's batch over the broker's limit: halves are sent in order (per-key order kept),
+        // down to one message. Partitions the broker already accepted are sent again: at-least-once, same ids.
+        if (messages.length > 1) {
+          const half = Math.ceil(messages.length / 2);
+          await this.send(topic, messages.slice(0, half), compression);
+          await this.send(topic, messages.slice(half), compression);
+          return;
+        }
+        // One message too large on its own: its own code, so the caller can re-frame it, which no other rejection allows.
         throw new TributaryError('FRAME_TOO_LARGE', `producing to ${topic} failed: ${errorMessage(error)}`, {
           cause: error,
           context: { topic, messages: messages.length },
