@@ -12,7 +12,7 @@ import { PrometheusScrapeSource } from './sources/prometheus_scrape/prometheus-s
 import { SourceSupervisor, type NamedSource } from './source-supervisor.js';
 import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
 import { AckedProducer } from '../shared/kafka/producer.js';
-import { ensureTopicsWith } from '../shared/kafka/topics.js';
+import { topicAdminFor } from '../shared/kafka/topics.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
 import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import type { Logger } from '../shared/telemetry/logger.js';
@@ -70,7 +70,7 @@ export class Agent implements Lifecycle {
       const output = new KafkaOutput(
         config.output,
         new AckedProducer(client),
-        (specs) => ensureTopicsWith(client, specs),
+        topicAdminFor(client),
         this.metrics.component({ component_id: 'kafka', component_type: 'kafka', component_kind: 'output' }),
         logger.child({ component: 'output.kafka' }),
       );
@@ -98,7 +98,7 @@ export class Agent implements Lifecycle {
       config.metrics_output,
       config.metrics_output.spool.dir ?? join(config.agent.data_dir, 'spool', 'metrics'),
       new AckedProducer(client),
-      (specs) => ensureTopicsWith(client, specs),
+      topicAdminFor(client),
       this.metrics.component({ component_id: 'metrics_kafka', component_type: 'kafka_spooled', component_kind: 'output' }),
       logger.child({ component: 'output.metrics_kafka' }),
     );
@@ -140,7 +140,9 @@ export class Agent implements Lifecycle {
     await this.checkDataDir();
     this.telemetry = await startTelemetryServer(this.config.telemetry.listen_address, this.config.telemetry.port, this.metrics.registry, {
       live: () => this.state !== 'stopped',
-      ready: () => this.state === 'running' && this.health.healthy,
+      // Not ready while a source has failed, or while the log output cannot reach Kafka (it keeps trying
+      // and says why; files wait unread).
+      ready: () => this.state === 'running' && this.health.healthy && (this.logPath?.output.ready ?? true),
       problems: () => this.health.describe(),
     });
     if (this.logPath) await this.startLogPath(this.logPath);

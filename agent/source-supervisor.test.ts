@@ -54,7 +54,7 @@ class AcknowledgingConsumer implements BatchConsumer {
 
   consume(batch: EventBatch): Promise<void> {
     for (const line of batch.ndjson.split('\n')) if (line !== '') this.events.push(JSON.parse(line) as RawLogEvent);
-    batch.onDelivered();
+    batch.onDelivered({ status: 'delivered' });
     return Promise.resolve();
   }
 }

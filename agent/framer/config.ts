@@ -3,7 +3,7 @@ import { byteSize, duration } from '../../shared/config/schema.js';
 
 export const framerSchema = z
   .strictObject({
-    /** Uncompressed bytes per frame; frames stay below the broker's message.max.bytes even uncompressed. */
+    /** Uncompressed bytes per frame; the Kafka output re-frames a compressed frame still over the topic's max.message.bytes. */
     max_bytes: byteSize().default(1024 * 1024),
     max_events: z.number().int().min(1).default(10_000),
     /** How long a partial frame may wait for more events. */

@@ -2,7 +2,7 @@ import { decompress } from 'zstd-napi';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeFrame } from '../../shared/frame/frame-codec.js';
 import type { EventBatch } from '../../shared/pipeline/types.js';
-import { testComponentMetrics } from '../../shared/telemetry/test-metrics.js';
+import { sampleValue, testComponentMetrics } from '../../shared/telemetry/test-metrics.js';
 import { Framer, type OutgoingFrame } from './framer.js';
 
 function rawBatch(key: string, ndjson: string, eventCount: number): EventBatch {
@@ -15,7 +15,7 @@ function batch(key: string, bodies: string[], delivered: string[]): EventBatch {
     schema: 'raw.log.v1',
     ndjson: bodies.map((body) => `${JSON.stringify({ body })}\n`).join(''),
     eventCount: bodies.length,
-    onDelivered: () => delivered.push(`${key}:${bodies.join(',')}`),
+    onDelivered: (outcome) => delivered.push(`${key}:${bodies.join(',')}${outcome.status === 'delivered' ? '' : ` ${outcome.status} ${outcome.reason}`}`),
   };
 }
 
@@ -78,8 +78,20 @@ describe('Framer', () => {
     await framer.consume(batch('a', ['2', '3'], delivered));
     await framer.flushAll();
     expect(delivered).toEqual([]);
-    frames[0]?.onDelivered();
+    frames[0]?.onDelivered({ status: 'delivered' });
     expect(delivered).toEqual(['a:1', 'a:2,3']);
+  });
+
+  it('13.4: a failed frame reports failed to every batch inside and counts none of them as sent', async () => {
+    const delivered: string[] = [];
+    const { metrics, families } = testComponentMetrics('framer');
+    const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 10_000 }, downstream, metrics);
+    await framer.consume(batch('a', ['1'], delivered));
+    await framer.consume(batch('a', ['2', '3'], delivered));
+    await framer.flushAll();
+    frames[0]?.onDelivered({ status: 'failed', reason: 'frame_too_large' });
+    expect(delivered).toEqual(['a:1 failed frame_too_large', 'a:2,3 failed frame_too_large']);
+    expect(await sampleValue(families, 'tributary_component_sent_events_total', {})).toBe(0);
   });
 
   it('measures frames in UTF-8 bytes, not characters', async () => {

@@ -1,5 +1,5 @@
 import { encodeFrame, type EncodedFrame, type FrameSchema } from '../../shared/frame/frame-codec.js';
-import type { BatchConsumer, EventBatch } from '../../shared/pipeline/types.js';
+import type { BatchConsumer, DeliveryOutcome, EventBatch } from '../../shared/pipeline/types.js';
 import type { ComponentMetrics } from '../../shared/telemetry/metrics.js';
 import type { FramerConfig } from './config.js';
 
@@ -7,7 +7,8 @@ import type { FramerConfig } from './config.js';
 export interface OutgoingFrame {
   readonly key: string;
   readonly frame: EncodedFrame;
-  readonly onDelivered: () => void;
+  /** Called once: delivered, or failed (some events refused for good and counted), which no batch inside may checkpoint past. */
+  readonly onDelivered: (outcome: DeliveryOutcome) => void;
 }
 
 export interface FrameConsumer {
@@ -21,7 +22,7 @@ interface PendingFrame {
   body: Buffer;
   bytes: number;
   events: number;
-  callbacks: Array<() => void>;
+  callbacks: Array<(outcome: DeliveryOutcome) => void>;
   lingerTimer: NodeJS.Timeout | undefined;
 }
 
@@ -75,7 +76,7 @@ export class Framer implements BatchConsumer {
     }
     this.metrics.bytesIn.inc(batchBytes);
     frame.events += batch.eventCount;
-    frame.callbacks.push(() => batch.onDelivered());
+    frame.callbacks.push((outcome) => batch.onDelivered(outcome));
     if (frame.bytes >= this.config.max_bytes || frame.events >= this.config.max_events) await this.flush(batch.key);
   }
 
@@ -138,11 +139,14 @@ export class Framer implements BatchConsumer {
     await this.downstream.consumeFrame({
       key,
       frame: encoded,
-      onDelivered: () => {
-        this.metrics.eventsOut.inc(encoded.eventCount);
-        this.metrics.bytesOut.inc(encoded.value.length);
-        this.metrics.batchesOut.inc();
-        for (const callback of callbacks) callback();
+      onDelivered: (outcome) => {
+        if (outcome.status === 'delivered') {
+          this.metrics.eventsOut.inc(encoded.eventCount);
+          this.metrics.bytesOut.inc(encoded.value.length);
+          this.metrics.batchesOut.inc();
+        }
+        // Every batch of a failed frame is told so: which of its events were refused is not known per batch.
+        for (const callback of callbacks) callback(outcome);
       },
     });
   }

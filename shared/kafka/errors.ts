@@ -30,6 +30,20 @@ const PERMANENT_TYPES = new Set([
   'INVALID_REQUIRED_ACKS',
 ]);
 
+/** The broker refused a record batch or request for its size: retrying it unchanged can never succeed, splitting it can. */
+const TOO_LARGE_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+export function isTooLargeKafkaError(error: unknown): boolean {
+  // kafkajs wraps the broker's error (retries exhausted, non-retriable) in `cause`; bounded, as a cycle would loop.
+  let candidate: unknown = error;
+  for (let depth = 0; depth < 8 && candidate !== null && typeof candidate === 'object'; depth++) {
+    const { type, cause } = candidate as KafkaLikeError;
+    if (typeof type === 'string' && TOO_LARGE_TYPES.has(type)) return true;
+    candidate = cause;
+  }
+  return false;
+}
+
 export function isRetriableKafkaError(error: unknown): boolean {
   if (error === null || typeof error !== 'object') return false;
   const candidate = error as KafkaLikeError;

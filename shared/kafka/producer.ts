@@ -2,7 +2,7 @@
 import kafkajs, { type CompressionTypes, type Producer } from 'kafkajs';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { KafkaClient } from './client.js';
-import { isRetriableKafkaError } from './errors.js';
+import { isRetriableKafkaError, isTooLargeKafkaError } from './errors.js';
 
 export type KafkaCompression = 'zstd' | 'gzip' | 'none';
 
@@ -26,7 +26,10 @@ const COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
 /** What outputs need from a producer; AckedProducer is the real one, unit tests pass fakes. */
 export interface MessageProducer {
   connect(): Promise<void>;
-  /** Resolves when the broker acknowledged every message (acks=all); rejects with a classified TributaryError. */
+  /**
+   * Resolves when the broker acknowledged every message (acks=all); rejects with a classified TributaryError:
+   * retriable, FRAME_TOO_LARGE (one message over the broker's limit; larger requests are split), or permanent.
+   */
   send(topic: string, messages: readonly OutgoingMessage[], compression?: KafkaCompression): Promise<void>;
   disconnect(): Promise<void>;
 }
@@ -55,6 +58,21 @@ export class AckedProducer implements MessageProducer {
     try {
       await this.producer.send({ topic, acks: -1, compression: COMPRESSION[compression], messages: messages as OutgoingMessage[] });
     } catch (error) {
+      if (isTooLargeKafkaError(error)) {
+        // A request or a partition's batch over the broker's limit: halves are sent in order (per-key order kept),
+        // down to one message. Partitions the broker already accepted are sent again: at-least-once, same ids.
+        if (messages.length > 1) {
+          const half = Math.ceil(messages.length / 2);
+          await this.send(topic, messages.slice(0, half), compression);
+          await this.send(topic, messages.slice(half), compression);
+          return;
+        }
+        // One message too large on its own: its own code, so the caller can re-frame it, which no other rejection allows.
+        throw new TributaryError('FRAME_TOO_LARGE', `producing to ${topic} failed: ${errorMessage(error)}`, {
+          cause: error,
+          context: { topic, messages: messages.length },
+        });
+      }
       const retriable = isRetriableKafkaError(error);
       throw new TributaryError(retriable ? 'KAFKA_UNAVAILABLE' : 'KAFKA_REJECTED', `producing to ${topic} failed: ${errorMessage(error)}`, {
         cause: error,

@@ -1,5 +1,14 @@
-import type { Admin } from 'kafkajs';
+// kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
+import kafkajs, { type Admin } from 'kafkajs';
 import type { KafkaClient } from './client.js';
+
+const { ConfigResourceTypes } = kafkajs;
+
+/**
+ * Kafka's default `message.max.bytes` (1 MiB plus the 12-byte log overhead), which every topic inherits unless
+ * it sets `max.message.bytes`: the limit assumed when the broker does not let us describe the topic's config.
+ */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 export interface TopicSpec {
   topic: string;
@@ -67,4 +76,41 @@ export async function ensureTopicsWith(client: KafkaClient, specs: readonly Topi
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * The largest record batch `topic` accepts: its `max.message.bytes`, which the broker reports as the broker's
+ * `message.max.bytes` when the topic does not override it. Undefined when the broker would not say (no
+ * DescribeConfigs permission, or an error for that resource).
+ */
+export async function maxMessageBytes(admin: Admin, topic: string): Promise<number | undefined> {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+  });
+  const resource = resources[0];
+  if (resource === undefined || resource.errorCode !== 0) return undefined;
+  const value = Number(resource.configEntries.find((entry) => entry.configName === 'max.message.bytes')?.configValue);
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+}
+
+/** What an output needs at start-up: its topic, made to exist, and the size limit of a record batch in it. */
+export interface TopicAdmin {
+  ensureTopics(specs: readonly TopicSpec[]): Promise<string[]>;
+  maxMessageBytes(topic: string): Promise<number | undefined>;
+}
+
+export function topicAdminFor(client: KafkaClient): TopicAdmin {
+  return {
+    ensureTopics: (specs) => ensureTopicsWith(client, specs),
+    maxMessageBytes: async (topic) => {
+      const admin = client.admin();
+      await admin.connect();
+      try {
+        return await maxMessageBytes(admin, topic);
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
 }

@@ -97,13 +97,15 @@ export async function messageCount(topic: string, brokerList?: string[]): Promis
 }
 
 /** Reads a topic from the beginning until `count` messages arrived (or fails after `timeoutMs`). */
-export async function readTopic(topic: string, count: number, timeoutMs = 60_000): Promise<ReadMessage[]> {
+export async function readTopic(topic: string, count: number, timeoutMs = 60_000, brokerList?: string[]): Promise<ReadMessage[]> {
   const messages: ReadMessage[] = [];
+  if (count === 0) return messages;
   await consumeUntil(
     topic,
     (message) => messages.push(message) >= count,
     () => `read ${messages.length} of ${count} messages`,
     timeoutMs,
+    brokerList,
   );
   return messages;
 }

@@ -1,13 +1,14 @@
-import { TributaryError } from '../../../shared/errors.js';
-import { sleep } from '../../../shared/pipeline/backoff.js';
+import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import { backoffDelay, sleep } from '../../../shared/pipeline/backoff.js';
+import { isRetriableKafkaError } from '../../../shared/kafka/errors.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
-import type { TopicSpec } from '../../../shared/kafka/topics.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type TopicAdmin } from '../../../shared/kafka/topics.js';
 import type { Lifecycle } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import type { FrameConsumer, OutgoingFrame } from '../../framer/framer.js';
 import type { KafkaOutputConfig } from './config.js';
-import { produceFrames } from './produce-frames.js';
+import { batchBudget, produceFramesSized, recordBytesBound, type FrameMessage } from './produce-frames.js';
 
 /**
  * Produces frames with acks=all and reports delivery only after the broker
@@ -15,6 +16,11 @@ import { produceFrames } from './produce-frames.js';
  * queued in the client). Memory is bounded by `buffer_max_bytes`: when Kafka is
  * slow, `consumeFrame` waits, the framer waits, and the file sources stop
  * reading — the files are the buffer.
+ *
+ * Requests are sized to the topic's `max.message.bytes` (read at start-up), and
+ * what the broker refuses for its size is split, never dropped (see
+ * `produceFramesSized`). Kafka being unreachable at start-up is not fatal: the
+ * output keeps connecting, says why, and reports not ready until it connects.
  */
 export class KafkaOutput implements FrameConsumer, Lifecycle {
   private readonly queue: OutgoingFrame[] = [];
@@ -23,21 +29,76 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
   private sending: Promise<void> = Promise.resolve();
   private sendLoopRunning = false;
   private stopped = false;
+  private readonly stopConnecting = new AbortController();
+  private connection: Promise<boolean> = Promise.resolve(false);
+  private connected = false;
+  private connectFailures = 0;
+  /** Bytes of records one request may carry: within one record batch of the topic, and within request_max_bytes. */
+  private requestBudgetBytes: number;
 
   constructor(
     private readonly config: KafkaOutputConfig,
     private readonly producer: MessageProducer,
-    private readonly ensureTopics: (specs: readonly TopicSpec[]) => Promise<string[]>,
+    private readonly topicAdmin: TopicAdmin,
     private readonly metrics: ComponentMetrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.requestBudgetBytes = Math.min(config.request_max_bytes, batchBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
+  }
 
-  async start(): Promise<void> {
-    if (this.config.create_topic) {
-      const created = await this.ensureTopics([{ topic: this.config.topic, partitions: this.config.partitions }]);
-      if (created.length > 0) this.logger.info({ topic: this.config.topic, partitions: this.config.partitions }, 'created topic');
+  /** Returns at once; connecting goes on in the background until it succeeds or the output stops. */
+  start(): Promise<void> {
+    // The client retries a while before an attempt fails; until then this says why the agent is not ready yet.
+    this.logger.info({ topic: this.config.topic }, 'connecting to Kafka; not ready until connected');
+    this.connection = this.connect();
+    return Promise.resolve();
+  }
+
+  /** Connected to Kafka with the topic in place: what the agent's readiness reports. */
+  get ready(): boolean {
+    return this.connected;
+  }
+
+  private async connect(): Promise<boolean> {
+    for (let attempt = 0; !this.stopConnecting.signal.aborted; attempt++) {
+      try {
+        if (this.config.create_topic) {
+          const created = await this.topicAdmin.ensureTopics([{ topic: this.config.topic, partitions: this.config.partitions }]);
+          if (created.length > 0) this.logger.info({ topic: this.config.topic, partitions: this.config.partitions }, 'created topic');
+        }
+        const maxMessageBytes = await this.readMaxMessageBytes();
+        await this.producer.connect();
+        this.requestBudgetBytes = Math.min(this.config.request_max_bytes, batchBudget(maxMessageBytes));
+        this.connected = true;
+        this.logger.info({ topic: this.config.topic, max_message_bytes: maxMessageBytes, request_max_bytes: this.requestBudgetBytes }, 'connected to Kafka');
+        return true;
+      } catch (error) {
+        this.connectFailures++;
+        this.metrics.error('kafka_unavailable');
+        const delay = backoffDelay(attempt, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff });
+        // One line per attempt; attempts are spaced by the backoff (up to retry.max_backoff), so the rate is bounded.
+        this.logger.warn(
+          { topic: this.config.topic, attempt: attempt + 1, retry_in_ms: delay, err: errorMessage(error) },
+          'Kafka unreachable; not ready, files wait unread until it is back',
+        );
+        await sleep(delay, this.stopConnecting.signal);
+      }
     }
-    await this.producer.connect();
+    return false;
+  }
+
+  /** The topic's limit; when the broker will not describe it (no permission), Kafka's default, which splitting backs up. */
+  private async readMaxMessageBytes(): Promise<number> {
+    try {
+      const limit = await this.topicAdmin.maxMessageBytes(this.config.topic);
+      if (limit !== undefined) return limit;
+    } catch (error) {
+      if (isRetriableKafkaError(error)) throw error;
+      this.logger.warn({ topic: this.config.topic, err: errorMessage(error) }, "cannot read the topic's max.message.bytes; assuming Kafka's default");
+      return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+    }
+    this.logger.warn({ topic: this.config.topic }, "the broker did not report the topic's max.message.bytes; assuming Kafka's default");
+    return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   get buffered(): number {
@@ -81,9 +142,10 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
     let bytes = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0] as OutgoingFrame;
-      if (request.length > 0 && bytes + next.frame.value.length > this.config.request_max_bytes) break;
+      const nextBytes = recordBytesBound(frameMessage(next));
+      if (request.length > 0 && bytes + nextBytes > this.requestBudgetBytes) break;
       request.push(next);
-      bytes += next.frame.value.length;
+      bytes += nextBytes;
       this.queue.shift();
     }
     return request;
@@ -93,13 +155,17 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
   private async sendLoop(): Promise<void> {
     this.sendLoopRunning = true;
     try {
+      // Not connected yet (Kafka away at start-up): frames wait in the bounded buffer; stopping first leaves them unacknowledged.
+      if (!(await this.connection)) return;
       while (this.queue.length > 0) {
         const request = this.takeRequest();
-        await this.sendWithRetry(request);
+        const outcomes = await this.send(request);
         let bytes = 0;
-        for (const frame of request) {
+        for (const [index, frame] of request.entries()) {
           bytes += frame.frame.value.length;
-          frame.onDelivered();
+          const outcome = outcomes[index];
+          // No abort signal is passed, so every frame ends delivered or failed.
+          if (outcome !== undefined && outcome.status !== 'aborted') frame.onDelivered(outcome);
         }
         this.releaseSpace(bytes);
       }
@@ -108,24 +174,42 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
     }
   }
 
-  private async sendWithRetry(request: OutgoingFrame[]): Promise<void> {
+  private send(request: readonly OutgoingFrame[]) {
     // No abort signal: while stopping, retries go on until drain_timeout, because giving up early would lose acks.
-    await produceFrames(
-      request.map((frame) => ({ key: frame.key, value: frame.frame.value, headers: frame.frame.headers, eventCount: frame.frame.eventCount })),
-      { producer: this.producer, topic: this.config.topic, retry: this.config.retry, metrics: this.metrics, logger: this.logger },
-    );
+    return produceFramesSized(request.map(frameMessage), {
+      producer: this.producer,
+      topic: this.config.topic,
+      retry: this.config.retry,
+      metrics: this.metrics,
+      logger: this.logger,
+      batchBudgetBytes: this.requestBudgetBytes,
+    });
   }
 
   /** Waits until every accepted frame is acknowledged (or the drain timeout passes), then disconnects. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (!this.connected && this.connectFailures > 0) {
+      // Kafka was unreachable: waiting for the drain timeout would only delay the exit, and nothing accepted
+      // is lost: it is unacknowledged and re-read after the restart.
+      this.stopConnecting.abort();
+      if (this.queue.length > 0)
+        this.logger.warn({ frames: this.queue.length }, 'stopping while Kafka is unreachable: buffered frames will be re-read after restart');
+      await this.producer.disconnect();
+      return;
+    }
     const drained = this.sending;
     const timedOut = await Promise.race([drained.then(() => false), sleep(this.config.drain_timeout).then(() => true)]);
     if (timedOut) {
       const events = this.queue.reduce((sum, frame) => sum + frame.frame.eventCount, 0);
       this.logger.warn({ frames: this.queue.length, events }, 'drain timeout: unacknowledged frames stay unacknowledged and will be re-read after restart');
     }
+    this.stopConnecting.abort();
     await this.producer.disconnect();
   }
+}
+
+function frameMessage(frame: OutgoingFrame): FrameMessage {
+  return { key: frame.key, value: frame.frame.value, headers: frame.frame.headers, eventCount: frame.frame.eventCount };
 }

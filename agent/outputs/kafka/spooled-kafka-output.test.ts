@@ -46,7 +46,17 @@ describe('SpooledKafkaOutput', () => {
   function output(producer: MessageProducer, spool: Record<string, unknown> = {}) {
     const { families, metrics } = testComponentMetrics();
     const config = metricsOutputSchema.parse({ retry: { initial_backoff: 1, max_backoff: 5 }, drain_timeout: 200, spool });
-    return { families, output: new SpooledKafkaOutput(config, join(dir ?? '', 'spool'), producer, () => Promise.resolve([]), metrics, silentLogger()) };
+    return {
+      families,
+      output: new SpooledKafkaOutput(
+        config,
+        join(dir ?? '', 'spool'),
+        producer,
+        { ensureTopics: () => Promise.resolve([]), maxMessageBytes: () => Promise.resolve(undefined) },
+        metrics,
+        silentLogger(),
+      ),
+    };
   }
 
   const frame = (n: number) => ({ key: 'target', frame: encodeEvents('raw.metric.v1', [{ n }]), onDelivered: () => {} });

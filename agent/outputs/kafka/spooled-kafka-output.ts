@@ -1,14 +1,15 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { backoffDelay, sleep } from '../../../shared/pipeline/backoff.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
-import type { TopicSpec } from '../../../shared/kafka/topics.js';
+import { isRetriableKafkaError } from '../../../shared/kafka/errors.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type TopicAdmin } from '../../../shared/kafka/topics.js';
 import type { Lifecycle } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import type { FrameConsumer, OutgoingFrame } from '../../framer/framer.js';
 import { DiskSpool, type SpoolDrop } from '../../spool/disk-spool.js';
 import type { MetricsOutputConfig } from './config.js';
-import { produceFrames } from './produce-frames.js';
+import { batchBudget, produceFramesSized } from './produce-frames.js';
 
 /** Frames per produce request at most; bytes are bounded by request_max_bytes. */
 const MAX_FRAMES_PER_REQUEST = 500;
@@ -29,15 +30,19 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
   private sender: Promise<void> = Promise.resolve();
   private readonly stopSignal = new AbortController();
   private kafkaReady = false;
+  /** Bytes of records one request may carry: within one record batch of the topic, and within request_max_bytes. */
+  private requestBudgetBytes: number;
 
   constructor(
     private readonly config: MetricsOutputConfig,
     private readonly spoolDir: string,
     private readonly producer: MessageProducer,
-    private readonly ensureTopics: (specs: readonly TopicSpec[]) => Promise<string[]>,
+    private readonly topicAdmin: TopicAdmin,
     private readonly metrics: ComponentMetrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.requestBudgetBytes = Math.min(config.request_max_bytes, batchBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
+  }
 
   async start(): Promise<void> {
     this.spool = await DiskSpool.open({
@@ -79,15 +84,17 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
     this.metrics.eventsIn.inc(frame.frame.eventCount);
     this.updateGauges();
     // Durably spooled is as far as a scrape can be protected; the sender takes it from here.
-    frame.onDelivered();
+    frame.onDelivered({ status: 'delivered' });
   }
 
   /** Connects (and creates the topic) with retries, so the agent runs and spools while Kafka is unreachable. */
   private async connect(): Promise<boolean> {
     for (let attempt = 0; !this.stopSignal.signal.aborted; attempt++) {
       try {
-        if (this.config.create_topic) await this.ensureTopics([{ topic: this.config.topic, partitions: this.config.partitions }]);
+        if (this.config.create_topic) await this.topicAdmin.ensureTopics([{ topic: this.config.topic, partitions: this.config.partitions }]);
+        const maxMessageBytes = await this.readMaxMessageBytes();
         await this.producer.connect();
+        this.requestBudgetBytes = Math.min(this.config.request_max_bytes, batchBudget(maxMessageBytes));
         return true;
       } catch (error) {
         this.metrics.error('kafka_unavailable');
@@ -99,25 +106,39 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
     return false;
   }
 
+  /** The topic's limit; when the broker will not describe it (no permission), Kafka's default, which splitting backs up. */
+  private async readMaxMessageBytes(): Promise<number> {
+    try {
+      const limit = await this.topicAdmin.maxMessageBytes(this.config.topic);
+      if (limit !== undefined) return limit;
+    } catch (error) {
+      if (isRetriableKafkaError(error)) throw error;
+      this.logger.warn({ topic: this.config.topic, err: errorMessage(error) }, "cannot read the topic's max.message.bytes; assuming Kafka's default");
+    }
+    return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
   private async sendLoop(spool: DiskSpool): Promise<void> {
     this.kafkaReady = await this.connect();
     while (this.kafkaReady && !this.stopSignal.signal.aborted) {
-      const entries = await spool.read({ maxEntries: MAX_FRAMES_PER_REQUEST, maxBytes: this.config.request_max_bytes });
+      const entries = await spool.read({ maxEntries: MAX_FRAMES_PER_REQUEST, maxBytes: this.requestBudgetBytes });
       const last = entries.at(-1);
       if (last === undefined) {
         await spool.waitForData(this.stopSignal.signal);
         continue;
       }
-      const outcome = await produceFrames(entries, {
+      const outcomes = await produceFramesSized(entries, {
         producer: this.producer,
         topic: this.config.topic,
         retry: this.config.retry,
         metrics: this.metrics,
         logger: this.logger,
         signal: this.stopSignal.signal,
+        batchBudgetBytes: this.requestBudgetBytes,
       });
-      // Aborted: unacknowledged, so the frames are sent again after the next start.
-      if (outcome === 'aborted') break;
+      // Aborted: unacknowledged, so the frames are sent again after the next start. A failed frame was counted
+      // as a drop where it failed; a scrape cannot be read again, so it leaves the spool with the rest.
+      if (outcomes.some((outcome) => outcome.status === 'aborted')) break;
       await spool.acknowledge(last.position);
       this.updateGauges();
     }

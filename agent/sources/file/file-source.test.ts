@@ -37,6 +37,8 @@ interface ReceivedBatch {
   receivedAt: number;
   delivered: boolean;
   deliver: () => void;
+  /** Reports the batch refused for good (what the Kafka output does for an event too large for the topic). */
+  fail: () => void;
 }
 
 /** Records every batch; acknowledges at once (`autoAck`) or when the test says so. */
@@ -62,7 +64,12 @@ class RecordingConsumer implements BatchConsumer {
       deliver: () => {
         if (received.delivered) return;
         received.delivered = true;
-        batch.onDelivered();
+        batch.onDelivered({ status: 'delivered' });
+      },
+      fail: () => {
+        if (received.delivered) return;
+        received.delivered = true;
+        batch.onDelivered({ status: 'failed', reason: 'frame_too_large' });
       },
     };
     this.batches.push(received);
@@ -464,6 +471,27 @@ describe('FileSource on a real file system', () => {
       expect(all.slice(5, 7)).toEqual(firstRun.slice(3, 5));
       expect(all).toHaveLength(8);
       expect(restarted.get(fileId)?.offset).toBe(Buffer.byteLength('r 1\nr 2\nr 3\nr 4\nr 5\nr 6\n'));
+    });
+
+    it('13.4: a batch refused for good never advances the checkpoint, nor do batches acknowledged after it', async () => {
+      const path = join(logs, 'app.log');
+      consumer.autoAck = false;
+      const acknowledged = 'r 1\nr 2\n';
+      await writeFile(path, acknowledged);
+      const source = await startSource();
+      await waitFor('the first batch', eventCount(2));
+      const fileId = await idOf(path);
+      consumer.deliverAll();
+      expect(store.get(fileId)?.offset).toBe(Buffer.byteLength(acknowledged));
+
+      await appendFile(path, 'r 3\n');
+      await waitFor('the refused batch', eventCount(3));
+      consumer.batches.at(-1)?.fail();
+      await appendFile(path, 'r 4\n');
+      await waitFor('a batch after it', eventCount(4));
+      consumer.deliverAll();
+      expect(store.get(fileId)?.offset).toBe(Buffer.byteLength(acknowledged));
+      await stopSource(source);
     });
   });
 

@@ -3,7 +3,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { EventIdScope } from '../../../shared/record/event-id.js';
 import type { RawLogEvent } from '../../../shared/record/raw-event.js';
 import { RawLogNdjsonWriter } from '../../../shared/record/raw-log-ndjson.js';
-import type { BatchConsumer } from '../../../shared/pipeline/types.js';
+import type { BatchConsumer, DeliveryOutcome } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import type { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
@@ -67,6 +67,8 @@ export class FileTailer {
   private readOffset: number;
   private fileSize = 0;
   private acknowledgedOffset: number;
+  /** Set when Kafka refused a batch for good: the checkpoint then stays before it, so a restart re-reads it. */
+  private deliveryFailed = false;
   private lastGrowthAt = Date.now();
   private lastLineEnd: number;
   private wakeUp: (() => void) | undefined;
@@ -396,7 +398,10 @@ export class FileTailer {
         schema: 'raw.log.v1' as const,
         ndjson: pending.ndjson,
         eventCount,
-        onDelivered: () => {
+        onDelivered: (outcome: DeliveryOutcome) => {
+          // Later batches may be acknowledged, but a checkpoint past a refused batch would skip it for good.
+          if (outcome.status !== 'delivered') this.deliveryFailed = true;
+          if (this.deliveryFailed) return;
           this.acknowledgedOffset = resumeOffset;
           checkpoints.advance(this.identity, this.path, resumeOffset);
           metrics.eventsOut.inc(eventCount);
