@@ -1,6 +1,6 @@
 import { compress } from 'zstd-napi';
 import { TributaryError } from '../errors.js';
-import { decompressCapped } from './zstd-capped.js';
+import { decompressCapped, decompressCappedAsync } from './zstd-capped.js';
 
 /**
  * The raw-topic wire format (DESIGN.md, "Wire formats"): one Kafka message is
@@ -67,11 +67,12 @@ function headerText(headers: Readonly<Record<string, string | Buffer | undefined
   return value === undefined ? undefined : value.toString();
 }
 
-export function decodeFrame(
+/** Checks the headers and the value's size before any decompression; returns the schema and encoding. */
+function checkFrame(
   value: Buffer | null,
   headers: Readonly<Record<string, string | Buffer | undefined>>,
-  maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
-): DecodedFrame {
+  maxDecompressedBytes: number,
+): { schema: FrameSchema; encoding: 'zstd' | 'identity'; value: Buffer } {
   const schema = headerText(headers, FRAME_HEADER.schema);
   if (schema === undefined || !KNOWN_SCHEMAS.has(schema)) {
     throw new TributaryError('FRAME_INVALID', `unknown frame schema ${JSON.stringify(schema)} (expected raw.log.v1 or raw.metric.v1)`);
@@ -84,7 +85,16 @@ export function decodeFrame(
   if (encoding === 'identity' && value.length > maxDecompressedBytes) {
     throw new TributaryError('FRAME_TOO_LARGE', `frame of ${value.length} bytes exceeds the cap of ${maxDecompressedBytes} bytes`);
   }
-  const body = encoding === 'zstd' ? decompressCapped(value, maxDecompressedBytes) : value;
+  return { schema: schema as FrameSchema, encoding, value };
+}
+
+export function decodeFrame(
+  value: Buffer | null,
+  headers: Readonly<Record<string, string | Buffer | undefined>>,
+  maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
+): DecodedFrame {
+  const checked = checkFrame(value, headers, maxDecompressedBytes);
+  const body = checked.encoding === 'zstd' ? decompressCapped(checked.value, maxDecompressedBytes) : checked.value;
   const text = body.toString('utf8');
   const events: unknown[] = [];
   let lineNumber = 0;
@@ -101,5 +111,93 @@ export function decodeFrame(
   if (declared !== undefined && Number(declared) !== events.length) {
     throw new TributaryError('FRAME_INVALID', `frame declares ${declared} events but holds ${events.length}`);
   }
-  return { schema: schema as FrameSchema, events, uncompressedBytes: body.length };
+  return { schema: checked.schema, events, uncompressedBytes: body.length };
+}
+
+/** One line of a frame read by {@link FrameReader}: its event, or why it is not one. */
+export interface FrameLine {
+  /** The parsed event; undefined when `error` is set. */
+  readonly event: unknown;
+  /** Why the line is not an event (not JSON); the rest of the frame is still read. */
+  readonly error: TributaryError | undefined;
+  /** The line's own bytes, without its newline: what a dead letter for it carries. */
+  readonly bytes: Buffer;
+  /** 1-based, counting empty lines, as in `decodeFrame`'s errors. */
+  readonly lineNumber: number;
+}
+
+const NEWLINE = 0x0a;
+/** How long one slice of decompression or parsing may hold the event loop. */
+const SLICE_MS = 20;
+
+/**
+ * Reads one frame incrementally, for a consumer that must bound its memory
+ * and the time it holds the event loop by what frames really contain rather
+ * than what their headers claim: one small message may hold up to
+ * `maxDecompressedBytes` of tiny events. `open` decompresses (yielding between
+ * slices) and fails only for the frame as a whole (headers, zstd, cap); `read`
+ * then parses lines a bounded number at a time. A line that is not JSON is
+ * returned with its error instead of failing the frame. The event-count
+ * header is not trusted or checked: the lines are what counts.
+ */
+export class FrameReader {
+  private position = 0;
+  private lineNumber = 0;
+
+  private constructor(
+    readonly schema: FrameSchema,
+    private readonly body: Buffer,
+  ) {}
+
+  static async open(
+    value: Buffer | null,
+    headers: Readonly<Record<string, string | Buffer | undefined>>,
+    maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
+  ): Promise<FrameReader> {
+    const checked = checkFrame(value, headers, maxDecompressedBytes);
+    const body = checked.encoding === 'zstd' ? await decompressCappedAsync(checked.value, maxDecompressedBytes, SLICE_MS) : checked.value;
+    return new FrameReader(checked.schema, body);
+  }
+
+  /** Decompressed bytes of the whole frame. */
+  get uncompressedBytes(): number {
+    return this.body.length;
+  }
+
+  /** True once every line was returned. */
+  get done(): boolean {
+    return this.position >= this.body.length;
+  }
+
+  /**
+   * Returns the next lines: at most `maxLines`, stopping after the line that
+   * reaches `maxBytes` (so at least one line when any is left) or when
+   * `performance.now()` passes `deadline`.
+   */
+  read(maxLines: number, maxBytes: number, deadline = Number.POSITIVE_INFINITY): FrameLine[] {
+    const lines: FrameLine[] = [];
+    const body = this.body;
+    let bytes = 0;
+    while (this.position < body.length && lines.length < maxLines && bytes < maxBytes) {
+      const newline = body.indexOf(NEWLINE, this.position);
+      const end = newline === -1 ? body.length : newline;
+      const start = this.position;
+      this.position = end + 1;
+      this.lineNumber++;
+      if (end === start) continue;
+      const lineBytes = body.subarray(start, end);
+      bytes += lineBytes.length;
+      try {
+        lines.push({ event: JSON.parse(lineBytes.toString('utf8')), error: undefined, bytes: lineBytes, lineNumber: this.lineNumber });
+      } catch (error) {
+        const invalid = new TributaryError('FRAME_INVALID', `frame line ${this.lineNumber} is not valid JSON`, {
+          cause: error,
+          context: { lineNumber: this.lineNumber },
+        });
+        lines.push({ event: undefined, error: invalid, bytes: lineBytes, lineNumber: this.lineNumber });
+      }
+      if ((lines.length & 63) === 0 && performance.now() >= deadline) break;
+    }
+    return lines;
+  }
 }
