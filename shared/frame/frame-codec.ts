@@ -93,25 +93,20 @@ export function decodeFrame(
   headers: Readonly<Record<string, string | Buffer | undefined>>,
   maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
 ): DecodedFrame {
-  const checked = checkFrame(value, headers, maxDecompressedBytes);
-  const body = checked.encoding === 'zstd' ? decompressCapped(checked.value, maxDecompressedBytes) : checked.value;
-  const text = body.toString('utf8');
+  // The strict whole-frame form (agents' tests, tools): the first bad line fails the frame.
+  const reader = FrameReader.openSync(value, headers, maxDecompressedBytes);
   const events: unknown[] = [];
-  let lineNumber = 0;
-  for (const line of text.split('\n')) {
-    lineNumber++;
-    if (line === '') continue;
-    try {
-      events.push(JSON.parse(line));
-    } catch (error) {
-      throw new TributaryError('FRAME_INVALID', `frame line ${lineNumber} is not valid JSON`, { cause: error, context: { lineNumber } });
+  while (!reader.done) {
+    for (const line of reader.read(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY)) {
+      if (line.error !== undefined) throw line.error;
+      events.push(line.event);
     }
   }
   const declared = headerText(headers, FRAME_HEADER.eventCount);
   if (declared !== undefined && Number(declared) !== events.length) {
     throw new TributaryError('FRAME_INVALID', `frame declares ${declared} events but holds ${events.length}`);
   }
-  return { schema: checked.schema, events, uncompressedBytes: body.length };
+  return { schema: reader.schema, events, uncompressedBytes: reader.uncompressedBytes };
 }
 
 /** One line of a frame read by {@link FrameReader}: its event, or why it is not one. */
@@ -159,6 +154,16 @@ export class FrameReader {
     return new FrameReader(checked.schema, body);
   }
 
+  /** {@link open} in one synchronous call, for callers that decode small frames or measure the decoder itself. */
+  static openSync(
+    value: Buffer | null,
+    headers: Readonly<Record<string, string | Buffer | undefined>>,
+    maxDecompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES,
+  ): FrameReader {
+    const checked = checkFrame(value, headers, maxDecompressedBytes);
+    return new FrameReader(checked.schema, checked.encoding === 'zstd' ? decompressCapped(checked.value, maxDecompressedBytes) : checked.value);
+  }
+
   /** Decompressed bytes of the whole frame. */
   get uncompressedBytes(): number {
     return this.body.length;
@@ -188,16 +193,63 @@ export class FrameReader {
       const lineBytes = body.subarray(start, end);
       bytes += lineBytes.length;
       try {
-        lines.push({ event: JSON.parse(lineBytes.toString('utf8')), error: undefined, bytes: lineBytes, lineNumber: this.lineNumber });
+        lines.push({ event: parseLine(lineBytes, this.lineNumber), error: undefined, bytes: lineBytes, lineNumber: this.lineNumber });
       } catch (error) {
-        const invalid = new TributaryError('FRAME_INVALID', `frame line ${this.lineNumber} is not valid JSON`, {
-          cause: error,
-          context: { lineNumber: this.lineNumber },
-        });
-        lines.push({ event: undefined, error: invalid, bytes: lineBytes, lineNumber: this.lineNumber });
+        lines.push({ event: undefined, error: error as TributaryError, bytes: lineBytes, lineNumber: this.lineNumber });
       }
       if ((lines.length & 63) === 0 && performance.now() >= deadline) break;
     }
     return lines;
   }
+}
+
+/**
+ * How deep one event's JSON may nest. Raw events nest three levels; a line of
+ * thousands of `[` parses slowly, allocates heavily and overflows the stack of
+ * every recursive step after it (JSON.stringify, flattening), so it is refused
+ * before parsing.
+ */
+export const MAX_EVENT_DEPTH = 64;
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Parses one NDJSON line; throws FRAME_INVALID (never anything else) for a line that is not JSON or nests too deep. */
+function parseLine(bytes: Buffer, lineNumber: number): unknown {
+  if (nestsDeeperThan(bytes, MAX_EVENT_DEPTH)) {
+    throw new TributaryError('FRAME_INVALID', `frame line ${lineNumber} nests deeper than ${MAX_EVENT_DEPTH} levels`, { context: { lineNumber } });
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new TributaryError('FRAME_INVALID', `frame line ${lineNumber} is not valid JSON`, { cause: error, context: { lineNumber } });
+  }
+}
+
+/**
+ * True when the JSON text opens more than `limit` arrays/objects at once
+ * (brackets inside strings do not count). Linear; a line with few brackets at
+ * all, the usual case, is settled by two memchr-speed counts.
+ */
+function nestsDeeperThan(bytes: Buffer, limit: number): boolean {
+  let openers = 0;
+  for (let at = bytes.indexOf(OPEN_BRACE); at !== -1 && openers <= limit; at = bytes.indexOf(OPEN_BRACE, at + 1)) openers++;
+  for (let at = bytes.indexOf(OPEN_BRACKET); at !== -1 && openers <= limit; at = bytes.indexOf(OPEN_BRACKET, at + 1)) openers++;
+  if (openers <= limit) return false;
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < bytes.length; index++) {
+    const byte = bytes[index] as number;
+    if (inString) {
+      if (byte === BACKSLASH) index++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (++depth > limit) return true;
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) depth--;
+  }
+  return false;
 }
