@@ -149,6 +149,8 @@ export class RecordPipeline {
       }
     }
     if (redactions > 0) this.options.enrichMetrics.redactions.inc(redactions);
+    // Decode-time and processing-time letters go out in input order, as the events came (the sort is stable).
+    letters.sort((first, second) => Number(first.sourceOffset) - Number(second.sourceOffset));
     const deliveries = this.outputs.map((output) => {
       const own = routed.get(output.id) ?? [];
       return own.length === 0 ? Promise.resolve() : this.deliver(output, own, topic, partition, signal);
