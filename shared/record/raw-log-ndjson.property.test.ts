@@ -114,7 +114,7 @@ describe('raw log NDJSON decoding boundary contract', () => {
       const reader = FrameReader.openSync(value, { 'tributary.schema': 'raw.log.v1' }, 64 * 1024 * 1024);
       while (!reader.done) reader.read(10_000, 4 * 1024 * 1024);
     };
-    const noiseTolerant = { minBaseMs: 20, repetitions: 5 };
+    const noiseTolerant = { minBaseMs: 20, repetitions: 7 };
     expectLinearTime(escapeRun, readAll, { ...noiseTolerant, maxBaseSize: 1 << 20 });
     expectLinearTime(tinyLines, readAll, { ...noiseTolerant, maxBaseSize: 1 << 17 });
   }, 60_000);
