@@ -176,14 +176,18 @@ export class FrameReader {
 
   /**
    * Returns the next lines: at most `maxLines`, stopping after the line that
-   * reaches `maxBytes` (so at least one line when any is left) or when
-   * `performance.now()` passes `deadline`.
+   * reaches `maxBytes`, or when `performance.now()` passes `deadline` (then
+   * possibly none, even though the frame is not done: read again).
    */
   read(maxLines: number, maxBytes: number, deadline = Number.POSITIVE_INFINITY): FrameLine[] {
     const lines: FrameLine[] = [];
     const body = this.body;
     let bytes = 0;
+    // Empty lines count too: a body of millions of newlines is work without events.
+    let scanned = 0;
     while (this.position < body.length && lines.length < maxLines && bytes < maxBytes) {
+      // Checked before a line is taken, so stopping loses nothing; the caller reads on after yielding.
+      if ((++scanned & 63) === 0 && performance.now() >= deadline) break;
       const newline = body.indexOf(NEWLINE, this.position);
       const end = newline === -1 ? body.length : newline;
       const start = this.position;
@@ -197,7 +201,6 @@ export class FrameReader {
       } catch (error) {
         lines.push({ event: undefined, error: error as TributaryError, bytes: lineBytes, lineNumber: this.lineNumber });
       }
-      if ((lines.length & 63) === 0 && performance.now() >= deadline) break;
     }
     return lines;
   }
