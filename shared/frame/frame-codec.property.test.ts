@@ -156,8 +156,8 @@ describe('frame decoder boundary contract', () => {
     const nested = (depth: number): Buffer => compress(Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}\n`));
     const escapes = (count: number): Buffer => compress(Buffer.from(`"${'\\u0000\\"\\\\'.repeat(count)}"\n`));
     const tinyLines = (count: number): Buffer => compress(Buffer.from('{}\n'.repeat(count)));
-    // A larger base (≥ 20 ms) and best of five keep scheduler noise on a shared machine out of the ratio.
-    const noiseTolerant = { minBaseMs: 20, repetitions: 7 };
+    // A larger base (≥ 40 ms) and best of five keep scheduler noise on a shared machine out of the ratio.
+    const noiseTolerant = { minBaseMs: 40, repetitions: 5 };
     expectLinearTime(nested, readLines, { ...noiseTolerant, maxBaseSize: 1 << 21 });
     expectLinearTime(escapes, readLines, { ...noiseTolerant, maxBaseSize: 1 << 19 });
     expectLinearTime(tinyLines, readLines, { ...noiseTolerant, maxBaseSize: 1 << 21 });
