@@ -95,6 +95,8 @@ export class Collector implements Lifecycle {
         enrichMetrics: this.metrics.component({ component_id: 'enrich', component_type: 'enrich', component_kind: 'processor' }),
         retry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
         taps: this.alerting === undefined ? [] : [this.alerting.partialsOutput],
+        maxStepEvents: config.input.max_step_events,
+        maxStepBytes: config.input.max_step_bytes,
       },
       {
         // `normalize` keeps the id it had before metric records existed, so dashboards on it still count logs.
@@ -157,44 +159,39 @@ export class Collector implements Lifecycle {
 
   private async handleBatch(batch: PartitionBatch): Promise<void> {
     this.inputMetrics.consumerLag(batch.topic, batch.partition, batch.lagMessages);
-    let start = 0;
-    while (start < batch.messages.length && batch.shouldContinue()) {
-      // Steps bound the memory of decoded records and let offsets advance within a large fetch.
-      // Bounded by bytes and by events, so a step stays short: heartbeats and rebalances happen between steps.
-      let end = start;
-      let bytes = 0;
-      let events = 0;
-      while (end < batch.messages.length && (end === start || (bytes < this.config.input.max_step_bytes && events < this.config.input.max_step_events))) {
-        const message = batch.messages[end];
-        bytes += message?.value?.length ?? 0;
-        events += Number(message?.headers['tributary.event-count']?.toString() ?? 1) || 1;
-        end++;
-      }
-      const step = batch.messages.slice(start, end);
-      this.inputMetrics.eventsIn.inc(step.length);
-      this.inputMetrics.bytesIn.inc(bytes);
-      // A step waits for every output; while a sink is down that can be minutes. Heartbeats go on meanwhile, so
-      // the group does not evict this member and replay its partitions elsewhere: the step is backpressure.
-      const keepAlive = setInterval(() => {
-        batch.heartbeat().catch(() => undefined); // a rebalance in progress shows up at commit; nothing to do here
-      }, this.config.input.heartbeat_interval);
-      try {
+    // Steps bound the memory of decoded records and let offsets advance within a large fetch. They are cut by
+    // what frames decode to (events and bytes), never by their headers, and a large frame spans several steps.
+    const steps = this.pipeline.steps(batch.topic, batch.partition, batch.messages);
+    // A step waits for every output; while a sink is down that can be minutes. Heartbeats go on meanwhile (decoding
+    // and processing yield to the event loop), so the group does not evict this member and replay its partitions
+    // elsewhere: the step is backpressure.
+    const keepAlive = setInterval(() => {
+      batch.heartbeat().catch(() => undefined); // a rebalance in progress shows up at commit; nothing to do here
+    }, this.config.input.heartbeat_interval);
+    try {
+      while (batch.shouldContinue()) {
+        const step = await steps.read();
+        if (step === undefined) break;
+        this.inputMetrics.bytesIn.inc(step.messageBytes);
         await inSpan(
           'collector.step',
           {
             'messaging.destination.name': batch.topic,
             'messaging.destination.partition.id': String(batch.partition),
-            'messaging.batch.message_count': step.length,
+            'messaging.batch.message_count': step.completedMessages,
           },
-          () => this.pipeline.process(batch.topic, batch.partition, step, this.stopSignal.signal),
+          () => this.pipeline.processStep(batch.topic, batch.partition, step, this.stopSignal.signal),
         );
-      } finally {
-        clearInterval(keepAlive);
+        // Only whole messages are marked: a frame still being read in later steps is replayed whole after a crash.
+        if (step.completedOffset !== undefined) {
+          await batch.markProcessed(step.completedOffset);
+          this.inputMetrics.eventsIn.inc(step.completedMessages);
+          this.inputMetrics.eventsOut.inc(step.completedMessages);
+        }
+        await batch.heartbeat();
       }
-      await batch.markProcessed((step[step.length - 1] as (typeof step)[number]).offset);
-      this.inputMetrics.eventsOut.inc(step.length);
-      await batch.heartbeat();
-      start = end;
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 

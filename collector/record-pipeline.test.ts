@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../shared/errors.js';
-import { encodeEvents } from '../shared/frame/frame-codec.js';
+import { FRAME_HEADER, encodeEvents, encodeFrame, type EncodedFrame } from '../shared/frame/frame-codec.js';
 import type { ConsumedMessage } from '../shared/kafka/consumer.js';
 import type { OutgoingRecord, RecordSink, WriteResult } from '../shared/pipeline/record-sink.js';
 import type { RawLogEvent } from '../shared/record/raw-event.js';
@@ -10,7 +10,7 @@ import type { DeadLetter, DeadLetterWriter } from './outputs/dead_letter/dead-le
 import { createEnricher } from './processors/enrich/enrich.js';
 import { ParserSelector } from './processors/parse/parse-rules.js';
 import { Router } from './processors/route/route.js';
-import { RecordPipeline } from './record-pipeline.js';
+import { RecordPipeline, type RecordPipelineOptions } from './record-pipeline.js';
 
 /** A sink that answers each write with whatever the test scripted. */
 class ScriptedSink implements RecordSink {
@@ -51,7 +51,10 @@ function rawEvent(index: number): RawLogEvent {
 }
 
 function message(offset: number, events: RawLogEvent[]): ConsumedMessage {
-  const frame = encodeEvents('raw.log.v1', events);
+  return asMessage(offset, encodeEvents('raw.log.v1', events));
+}
+
+function asMessage(offset: number, frame: EncodedFrame): ConsumedMessage {
   return {
     offset: String(offset),
     key: null,
@@ -60,7 +63,7 @@ function message(offset: number, events: RawLogEvent[]): ConsumedMessage {
   };
 }
 
-function pipeline(sink: RecordSink, letters: DeadLetterWriter): RecordPipeline {
+function pipeline(sink: RecordSink, letters: DeadLetterWriter, limits: Partial<RecordPipelineOptions> = {}): RecordPipeline {
   const { metrics } = testComponentMetrics('processor');
   return new RecordPipeline(
     [sink],
@@ -73,6 +76,7 @@ function pipeline(sink: RecordSink, letters: DeadLetterWriter): RecordPipeline {
       router: new Router({ routes: [] }, [sink.id]),
       enrichMetrics: metrics,
       retry: { initialMs: 1, maxMs: 1 },
+      ...limits,
     },
     { 'raw.log.v1': metrics, 'raw.metric.v1': metrics },
     silentLogger(),
@@ -113,5 +117,137 @@ describe('RecordPipeline delivery', () => {
       ['output refusing: index is closed', 'SINK_REJECTED'],
       ['output refusing: index is closed', 'SINK_REJECTED'],
     ]);
+  });
+});
+
+/** A sink that keeps every record it was given and acknowledges. */
+function collectingSink(id = 'out'): ScriptedSink {
+  return new ScriptedSink(id, () => Promise.resolve(undefined));
+}
+
+/** Line `[[[…]]]` nested `depth` deep: JSON.stringify of its value overflows the stack (JSON.parse alone takes ~1 s per 256k levels). */
+function deeplyNestedArray(depth: number): string {
+  return `${'['.repeat(depth)}${']'.repeat(depth)}`;
+}
+
+describe('RecordPipeline per-record failures', () => {
+  it('13.10: a deeply nested JSON array event is dead-lettered alone with its reason; the rest of the step is delivered', async () => {
+    const nested = deeplyNestedArray(200_000);
+    const ndjson = `${JSON.stringify(rawEvent(0))}\n${nested}\n${JSON.stringify(rawEvent(2))}\n`;
+    const frame = encodeFrame('raw.log.v1', ndjson, 3);
+    // The audit's message was 179 bytes; the nesting compresses to almost nothing.
+    expect(frame.value.length).toBeLessThan(400);
+    const sink = collectingSink();
+    const letters = new CollectedLetters();
+    const result = await pipeline(sink, letters).process('raw', 2, [asMessage(9, frame)], new AbortController().signal);
+    expect(sink.writes).toEqual([[rawEvent(0).id, rawEvent(2).id]]);
+    expect(result).toEqual({ records: 2, deadLetters: 1 });
+    expect(letters.letters).toHaveLength(1);
+    expect(letters.letters[0]).toMatchObject({ sourceTopic: 'raw', sourcePartition: 2, sourceOffset: '9', eventCount: 1, dropReason: 'frame_invalid' });
+    expect(letters.letters[0]?.reason).toBe('frame line 2 nests deeper than 64 levels');
+    // The letter carries the line itself: re-serializing the event would overflow the stack again.
+    expect(String(letters.letters[0]?.value)).toBe(nested);
+  });
+
+  it('13.10: a line that is not JSON is dead-lettered alone; the other events of the frame are delivered', async () => {
+    const frame = encodeFrame('raw.log.v1', `${JSON.stringify(rawEvent(0))}\n{broken\n${JSON.stringify(rawEvent(2))}\n`, 3);
+    const sink = collectingSink();
+    const letters = new CollectedLetters();
+    await pipeline(sink, letters).process('raw', 0, [asMessage(4, frame)], new AbortController().signal);
+    expect(sink.writes).toEqual([[rawEvent(0).id, rawEvent(2).id]]);
+    expect(letters.letters.map((letter) => [letter.reason, letter.errorCode, String(letter.value)])).toEqual([
+      ['frame line 2 is not valid JSON', 'FRAME_INVALID', '{broken'],
+    ]);
+  });
+
+  it('13.10: an output that throws an untyped error for one record dead-letters only that record', async () => {
+    const poisoned = rawEvent(5).id;
+    const sink = new ScriptedSink('fragile', (records) =>
+      records.some((record) => record.record.id === poisoned) ? Promise.reject(new RangeError('Maximum call stack size exceeded')) : Promise.resolve(undefined),
+    );
+    const letters = new CollectedLetters();
+    const events = Array.from({ length: 8 }, (_, index) => rawEvent(index));
+    await pipeline(sink, letters).process('raw', 1, [message(30, events)], new AbortController().signal);
+    const delivered = sink.writes.filter((ids) => !ids.includes(poisoned)).flat();
+    expect(delivered.sort()).toEqual(events.map((event) => event.id).filter((id) => id !== poisoned));
+    expect(letters.letters.map((letter) => [letter.reason, letter.errorCode, letter.sourceOffset])).toEqual([
+      ['output fragile: Maximum call stack size exceeded', 'OUTPUT_FAILED', '30'],
+    ]);
+  });
+});
+
+describe('RecordPipeline steps', () => {
+  /** One frame of `count` tiny events whose header claims one event. */
+  function lyingFrame(offset: number, count: number): ConsumedMessage {
+    const events = Array.from({ length: count }, (_, index) => rawEvent(offset * 1_000_000 + index));
+    const frame = encodeEvents('raw.log.v1', events);
+    return asMessage(offset, { ...frame, headers: { ...frame.headers, [FRAME_HEADER.eventCount]: '1' } });
+  }
+
+  it('13.9: steps are bounded by decoded events, not by the event-count header, and the offset of a frame completes with its last line', async () => {
+    const sink = collectingSink();
+    const letters = new CollectedLetters();
+    const reader = pipeline(sink, letters, { maxStepEvents: 1000, maxStepBytes: 1 << 30 }).steps('raw', 0, [lyingFrame(1, 2500), lyingFrame(2, 10)]);
+    const steps = [];
+    for (let step = await reader.read(); step !== undefined; step = await reader.read()) {
+      steps.push({ events: step.events.length, completedOffset: step.completedOffset, completedMessages: step.completedMessages });
+    }
+    expect(steps).toEqual([
+      { events: 1000, completedOffset: undefined, completedMessages: 0 },
+      { events: 1000, completedOffset: undefined, completedMessages: 0 },
+      { events: 510, completedOffset: '2', completedMessages: 2 },
+    ]);
+  });
+
+  it('13.9: steps are bounded by decoded bytes', async () => {
+    const reader = pipeline(collectingSink(), new CollectedLetters(), { maxStepEvents: 1_000_000, maxStepBytes: 64 * 1024 }).steps('raw', 0, [
+      lyingFrame(1, 2000),
+    ]);
+    const line = Buffer.byteLength(JSON.stringify(rawEvent(1_000_000)));
+    const sizes: number[] = [];
+    for (let step = await reader.read(); step !== undefined; step = await reader.read()) {
+      const bytes = step.events.reduce((sum, event) => sum + event.line.length, 0);
+      expect(bytes).toBeLessThan(64 * 1024 + line + 16);
+      sizes.push(step.events.length);
+    }
+    expect(sizes.reduce((sum, count) => sum + count, 0)).toBe(2000);
+    expect(sizes.length).toBeGreaterThan(2);
+  });
+
+  it('13.9: a message inflating to many tiny events never holds the event loop for long', async () => {
+    // ~8 MiB of tiny events in one ~100 KB message (the audit's 64 MiB frame scaled down for the unit suite).
+    const ndjson =
+      '{"id":"0","observed_at":"2026-11-23T12:00:00.000Z","body":"x","host":"h","agent_id":"a","source":{"type":"file","name":"app","path":"/p","file_id":"f","offset":0}}\n'.repeat(
+        60_000,
+      );
+    const frame = encodeFrame('raw.log.v1', ndjson, 1);
+    const sink = collectingSink();
+    // CPU time between two ticks of a timer is work that held the event loop; wall time would also count the
+    // time this process waits for a core on a loaded machine.
+    let longestGapMs = 0;
+    let longestWallMs = 0;
+    let last = process.cpuUsage();
+    let lastWall = performance.now();
+    const ticker = setInterval(() => {
+      const used = process.cpuUsage(last);
+      longestGapMs = Math.max(longestGapMs, (used.user + used.system) / 1000);
+      longestWallMs = Math.max(longestWallMs, performance.now() - lastWall);
+      last = process.cpuUsage();
+      lastWall = performance.now();
+    }, 1);
+    try {
+      const result = await pipeline(sink, new CollectedLetters(), { maxStepEvents: 10_000, maxFrameBytes: 64 << 20 }).process(
+        'raw',
+        0,
+        [asMessage(3, frame)],
+        new AbortController().signal,
+      );
+      expect(result.records).toBe(60_000);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(sink.writes.map((ids) => ids.length)).toEqual([10_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
+    // Slices are 20 ms; the bound leaves room for GC pauses and a loaded two-core machine.
+    expect(longestGapMs).toBeLessThan(100);
   });
 });

@@ -1,5 +1,6 @@
 import { TributaryError, errorMessage } from '../shared/errors.js';
-import { FRAME_HEADER, decodeFrame, type DecodedFrame, type FrameSchema } from '../shared/frame/frame-codec.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { FrameSchema } from '../shared/frame/frame-codec.js';
 import type { ConsumedMessage } from '../shared/kafka/consumer.js';
 import type { NormalizedRecord, OutgoingRecord, RecordSink, RejectedRecord } from '../shared/pipeline/record-sink.js';
 import { retry } from '../shared/pipeline/retry.js';
@@ -11,6 +12,7 @@ import { asRawLogEvent, normalizeLogEvent, resourceKey } from './processors/norm
 import { asRawMetricEvent, normalizeMetricEvent } from './processors/normalize/normalize-metric.js';
 import { applyParser, type ParserSelector } from './processors/parse/parse-rules.js';
 import type { Router } from './processors/route/route.js';
+import { StepReader, type DecodedStep, type StepEvent } from './step-reader.js';
 
 export interface RecordPipelineOptions {
   maxFrameBytes: number;
@@ -26,7 +28,17 @@ export interface RecordPipelineOptions {
   retry: { initialMs: number; maxMs: number };
   /** Outputs that see every record whatever the routes say (alerting's partial aggregation); the step waits for them too. */
   taps?: readonly RecordSink[];
+  /** Decoded events per step (input.max_step_events). */
+  maxStepEvents?: number;
+  /** Decoded bytes per step (input.max_step_bytes). */
+  maxStepBytes?: number;
+  /** How long one slice of decoding or processing may hold the event loop. */
+  sliceMs?: number;
 }
+
+const DEFAULT_MAX_STEP_EVENTS = 10_000;
+const DEFAULT_MAX_STEP_BYTES = 4 * 1024 * 1024;
+const DEFAULT_SLICE_MS = 20;
 
 export interface StepResult {
   records: number;
@@ -63,26 +75,88 @@ export class RecordPipeline {
     private readonly logger: Logger,
   ) {}
 
+  /** Cuts fetched messages into steps bounded by what they decode to; see {@link StepReader}. */
+  steps(topic: string, partition: number, messages: readonly ConsumedMessage[]): StepReader {
+    const limits = {
+      maxEvents: this.options.maxStepEvents ?? DEFAULT_MAX_STEP_EVENTS,
+      maxBytes: this.options.maxStepBytes ?? DEFAULT_MAX_STEP_BYTES,
+      maxFrameBytes: this.options.maxFrameBytes,
+      sliceMs: this.options.sliceMs ?? DEFAULT_SLICE_MS,
+    };
+    return new StepReader(topic, partition, messages, limits, this.metrics, this.logger);
+  }
+
+  /**
+   * Processes every message, step after step; resolves when all are acknowledged. The collector itself
+   * uses {@link steps} and {@link processStep} to mark offsets between steps.
+   */
   async process(topic: string, partition: number, messages: readonly ConsumedMessage[], signal: AbortSignal): Promise<StepResult> {
+    const reader = this.steps(topic, partition, messages);
+    const total: StepResult = { records: 0, deadLetters: 0 };
+    for (let step = await reader.read(); step !== undefined; step = await reader.read()) {
+      const result = await this.processStep(topic, partition, step, signal);
+      total.records += result.records;
+      total.deadLetters += result.deadLetters;
+    }
+    return total;
+  }
+
+  /**
+   * Normalizes, enriches and routes one step's events (yielding to the event loop between slices) and
+   * delivers them. A record whose processing fails in any way is dead-lettered alone, with its own line
+   * and the reason; the rest of the step goes on, so no single record can stall a partition.
+   */
+  async processStep(topic: string, partition: number, step: DecodedStep, signal: AbortSignal): Promise<StepResult> {
     const records: OutgoingRecord[] = [];
-    const letters: DeadLetter[] = [];
-    for (const message of messages) this.decodeMessage(topic, partition, message, records, letters);
-    const routed = this.route(records);
+    const letters: DeadLetter[] = [...step.letters];
+    const routed = new Map<string, OutgoingRecord[]>();
+    const sliceMs = this.options.sliceMs ?? DEFAULT_SLICE_MS;
+    // One frame comes from one agent's source (a file, a scrape target), so its events share a resource: key it once.
+    const keysBySource = new Map<string, string>();
+    let redactions = 0;
+    let deadline = performance.now() + sliceMs;
+    for (let index = 0; index < step.events.length; index++) {
+      if ((index & 63) === 0 && performance.now() >= deadline) {
+        await yieldToEventLoop();
+        deadline = performance.now() + sliceMs;
+      }
+      const stepEvent = step.events[index] as StepEvent;
+      try {
+        const { record, key, redacted } = this.toRecord(stepEvent, keysBySource);
+        const outgoing: OutgoingRecord = { record, json: JSON.stringify(record), key, origin: { topic, partition, offset: stepEvent.message.offset } };
+        const destinations = this.options.router.trivial ? this.options.router.defaults : this.options.router.route(record);
+        redactions += redacted;
+        records.push(outgoing);
+        for (const id of destinations) {
+          let list = routed.get(id);
+          if (list === undefined) routed.set(id, (list = []));
+          list.push(outgoing);
+        }
+      } catch (error) {
+        this.metrics[stepEvent.schema].error('decode');
+        letters.push({
+          sourceTopic: topic,
+          sourcePartition: partition,
+          sourceOffset: stepEvent.message.offset,
+          reason: errorMessage(error),
+          errorCode: error instanceof TributaryError ? error.code : 'RECORD_INVALID',
+          key: stepEvent.message.key,
+          // The event's own line, never a re-serialization: a record that broke processing may break JSON.stringify too.
+          value: stepEvent.line,
+          eventCount: 1,
+          dropReason: 'frame_invalid',
+        });
+      }
+    }
+    if (redactions > 0) this.options.enrichMetrics.redactions.inc(redactions);
+    // Decode-time and processing-time letters go out in input order, as the events came (the sort is stable).
+    letters.sort((first, second) => Number(first.sourceOffset) - Number(second.sourceOffset));
     const deliveries = this.outputs.map((output) => {
       const own = routed.get(output.id) ?? [];
-      return own.length === 0 ? Promise.resolve() : this.deliver(output, own, topic, partition, messages, signal);
+      return own.length === 0 ? Promise.resolve() : this.deliver(output, own, topic, partition, signal);
     });
     for (const tap of this.options.taps ?? []) {
-      if (records.length > 0)
-        deliveries.push(
-          this.withRetry(
-            `output ${tap.id}`,
-            async () => {
-              await tap.write(records, signal);
-            },
-            signal,
-          ),
-        );
+      if (records.length > 0) deliveries.push(this.deliver(tap, records, topic, partition, signal));
     }
     deliveries.push(this.withRetry('dead-letter topic', () => this.deadLetters.write(letters), signal));
     await Promise.all(deliveries);
@@ -93,78 +167,16 @@ export class RecordPipeline {
     return { records: records.length, deadLetters: letters.length };
   }
 
-  /** Groups the step's records by output id. */
-  private route(records: readonly OutgoingRecord[]): Map<string, readonly OutgoingRecord[]> {
-    const router = this.options.router;
-    const byOutput = new Map<string, OutgoingRecord[]>();
-    if (router.trivial) {
-      // No rules: every record has the same destinations, so the step's array is shared.
-      for (const id of router.defaults) byOutput.set(id, records as OutgoingRecord[]);
-      return byOutput;
-    }
-    for (const record of records) {
-      for (const id of router.route(record.record)) {
-        let list = byOutput.get(id);
-        if (list === undefined) byOutput.set(id, (list = []));
-        list.push(record);
-      }
-    }
-    return byOutput;
-  }
-
-  private decodeMessage(topic: string, partition: number, message: ConsumedMessage, records: OutgoingRecord[], letters: DeadLetter[]): void {
-    const origin = { sourceTopic: topic, sourcePartition: partition, sourceOffset: message.offset };
-    let frame: DecodedFrame;
-    try {
-      frame = decodeFrame(message.value, message.headers, this.options.maxFrameBytes);
-    } catch (error) {
-      const code = error instanceof TributaryError ? error.code : 'FRAME_INVALID';
-      // The header may name a schema even when the frame is unreadable; anything else is counted with logs, the first schema.
-      const declared = message.headers[FRAME_HEADER.schema]?.toString() === 'raw.metric.v1' ? 'raw.metric.v1' : 'raw.log.v1';
-      this.metrics[declared].error('decode');
-      this.logger.warn({ topic, partition, offset: message.offset, err: errorMessage(error) }, 'undecodable frame sent to the dead-letter topic');
-      letters.push({
-        ...origin,
-        reason: errorMessage(error),
-        errorCode: code,
-        key: message.key,
-        value: message.value ?? Buffer.alloc(0),
-        originalHeaders: message.headers,
-        eventCount: Number(message.headers['tributary.event-count']?.toString() ?? 1) || 1,
-        dropReason: code === 'FRAME_TOO_LARGE' ? 'frame_too_large' : 'frame_invalid',
-      });
-      return;
-    }
-    const metrics = this.metrics[frame.schema];
-    metrics.eventsIn.inc(frame.events.length);
-    const normalize = frame.schema === 'raw.metric.v1' ? (event: unknown) => this.normalizeMetric(event) : (event: unknown) => this.normalizeLog(event);
-    // One frame comes from one agent's source (a file, a scrape target), so its events share a resource: key it once.
-    const keysBySource = new Map<string, string>();
-    let redactions = 0;
-    for (const event of frame.events) {
-      try {
-        const { record, sourceIdentity } = normalize(event);
-        let key = keysBySource.get(sourceIdentity);
-        // A metric key is the target's resource before enrichment, which could move series labels into the resource and so
-        // spread one target over partitions; a log key includes what enrichment adds, as it always has.
-        if (key === undefined && record.schema === 'tributary.metric.v1') keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
-        redactions += this.options.enrich(record).redactions;
-        if (key === undefined) keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
-        records.push({ record, json: JSON.stringify(record), key, origin: { topic, partition, offset: message.offset } });
-      } catch (error) {
-        metrics.error('decode');
-        letters.push({
-          ...origin,
-          reason: errorMessage(error),
-          errorCode: error instanceof TributaryError ? error.code : 'FRAME_INVALID',
-          key: message.key,
-          value: JSON.stringify(event),
-          eventCount: 1,
-          dropReason: 'frame_invalid',
-        });
-      }
-    }
-    if (redactions > 0) this.options.enrichMetrics.redactions.inc(redactions);
+  /** One event to its record and partition key; throws whatever normalization, parsing or enrichment throws. */
+  private toRecord(stepEvent: StepEvent, keysBySource: Map<string, string>): { record: NormalizedRecord; key: string; redacted: number } {
+    const { record, sourceIdentity } = stepEvent.schema === 'raw.metric.v1' ? this.normalizeMetric(stepEvent.event) : this.normalizeLog(stepEvent.event);
+    let key = keysBySource.get(sourceIdentity);
+    // A metric key is the target's resource before enrichment, which could move series labels into the resource and so
+    // spread one target over partitions; a log key includes what enrichment adds, as it always has.
+    if (key === undefined && record.schema === 'tributary.metric.v1') keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
+    const redacted = this.options.enrich(record).redactions;
+    if (key === undefined) keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
+    return { record, key, redacted };
   }
 
   private normalizeLog(event: unknown): Normalized {
@@ -188,22 +200,34 @@ export class RecordPipeline {
   }
 
   /**
-   * Retriable failures are retried; a permanent rejection of the batch sends the step's records to the
-   * dead-letter topic, and so do single records the output reports rejected.
+   * Retriable failures are retried; a permanent rejection of the batch sends its records to the
+   * dead-letter topic, and so do single records the output reports rejected. An untyped error (a bug
+   * one record triggers in an output, e.g. a stack overflow) is isolated by halving the batch, so only
+   * the records that fail alone are dead-lettered and the rest are delivered.
    */
-  private async deliver(
+  private async deliver(output: RecordSink, records: readonly OutgoingRecord[], topic: string, partition: number, signal: AbortSignal): Promise<void> {
+    const letters: DeadLetter[] = [];
+    await this.writeIsolating(output, records, topic, partition, signal, letters);
+    if (letters.length === 0) return;
+    this.logger.error(
+      { output: output.id, records: letters.length, first_reason: letters[0]?.reason },
+      'output rejected records; sent to the dead-letter topic',
+    );
+    await this.withRetry('dead-letter topic', () => this.deadLetters.write(letters), signal);
+  }
+
+  private async writeIsolating(
     output: RecordSink,
     records: readonly OutgoingRecord[],
     topic: string,
     partition: number,
-    messages: readonly ConsumedMessage[],
     signal: AbortSignal,
+    letters: DeadLetter[],
   ): Promise<void> {
-    const firstOffset = messages[0]?.offset ?? '0';
     const letter = (record: OutgoingRecord, reason: string, errorCode: string): DeadLetter => ({
       sourceTopic: topic,
       sourcePartition: partition,
-      sourceOffset: firstOffset,
+      sourceOffset: record.origin.offset,
       reason: `output ${output.id}: ${reason}`,
       errorCode,
       key: record.key,
@@ -220,24 +244,27 @@ export class RecordPipeline {
         },
         signal,
       );
-      if (rejected.length === 0) return;
-      this.logger.error(
-        { output: output.id, records: rejected.length, first_reason: rejected[0]?.reason },
-        'output rejected records; sent to the dead-letter topic',
-      );
-      const letters = rejected.flatMap(({ index, reason }) => {
+      for (const { index, reason } of rejected) {
         const record = records[index];
-        return record === undefined ? [] : [letter(record, reason, 'SINK_REJECTED')];
-      });
-      await this.withRetry('dead-letter topic', () => this.deadLetters.write(letters), signal);
+        if (record !== undefined) letters.push(letter(record, reason, 'SINK_REJECTED'));
+      }
     } catch (error) {
-      if (!(error instanceof TributaryError) || error.retriable) throw error;
-      this.logger.error(
-        { output: output.id, records: records.length, err: errorMessage(error) },
-        'output rejected records permanently; sent to the dead-letter topic',
-      );
-      const letters = records.map((record) => letter(record, errorMessage(error), error.code));
-      await this.withRetry('dead-letter topic', () => this.deadLetters.write(letters), signal);
+      // At shutdown the step is abandoned, not dead-lettered: it stays uncommitted and is replayed.
+      if (signal.aborted) throw error;
+      if (error instanceof TributaryError) {
+        if (error.retriable) throw error;
+        for (const record of records) letters.push(letter(record, errorMessage(error), error.code));
+        return;
+      }
+      const only = records.length === 1 ? records[0] : undefined;
+      if (only !== undefined) {
+        letters.push(letter(only, errorMessage(error), 'OUTPUT_FAILED'));
+        return;
+      }
+      this.logger.warn({ output: output.id, records: records.length, err: errorMessage(error) }, 'output failed unexpectedly; isolating the record');
+      const middle = records.length >>> 1;
+      await this.writeIsolating(output, records.slice(0, middle), topic, partition, signal, letters);
+      await this.writeIsolating(output, records.slice(middle), topic, partition, signal, letters);
     }
   }
 

@@ -2,7 +2,7 @@ import { compress } from 'zstd-napi';
 import binding from 'zstd-napi/binding.js';
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../errors.js';
-import { FRAME_HEADER, decodeFrame, encodeEvents, encodeFrame } from './frame-codec.js';
+import { FRAME_HEADER, FrameReader, decodeFrame, encodeEvents, encodeFrame, type FrameLine } from './frame-codec.js';
 import { decompressCapped } from './zstd-capped.js';
 
 const { CCtx, EndDirective, CParameter, getFrameContentSize } = binding;
@@ -70,6 +70,38 @@ describe('frame codec', () => {
 
   it('names the line that is not JSON', () => {
     expect(() => decodeFrame(compress(Buffer.from('{"ok":1}\n{broken\n')), { [FRAME_HEADER.schema]: 'raw.log.v1' })).toThrow(/frame line 2 is not valid JSON/);
+  });
+});
+
+describe('incremental frame reader', () => {
+  it('13.9: reading stops at its deadline even across empty lines, and resumes without losing a line', () => {
+    const frame = encodeFrame('raw.log.v1', `${'\n'.repeat(200_000)}{"a":1}\n{"b":2}\n`, 2);
+    const reader = FrameReader.openSync(frame.value, frame.headers);
+    // A deadline already passed: each read gives back the event loop after at most 64 lines scanned.
+    expect(reader.read(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0)).toEqual([]);
+    const lines: FrameLine[] = [];
+    let reads = 1;
+    while (!reader.done) {
+      lines.push(...reader.read(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0));
+      reads++;
+    }
+    expect(lines.map((line) => [line.lineNumber, line.event])).toEqual([
+      [200_001, { a: 1 }],
+      [200_002, { b: 2 }],
+    ]);
+    expect(reads).toBeGreaterThan(200_000 / 64);
+  });
+
+  it('13.10: a line that is not JSON or nests too deep is returned with its typed error; the lines after it are read', () => {
+    const frame = encodeFrame('raw.log.v1', `{broken\n${'['.repeat(65)}${']'.repeat(65)}\n${'['.repeat(64)}${']'.repeat(64)}\n{"ok":1}\n`, 4);
+    const lines = FrameReader.openSync(frame.value, frame.headers).read(10, 1 << 20);
+    expect(lines.map((line) => [line.lineNumber, line.error?.message ?? 'ok'])).toEqual([
+      [1, 'frame line 1 is not valid JSON'],
+      [2, 'frame line 2 nests deeper than 64 levels'],
+      [3, 'ok'],
+      [4, 'ok'],
+    ]);
+    expect(lines[3]?.event).toEqual({ ok: 1 });
   });
 });
 
