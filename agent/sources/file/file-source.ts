@@ -160,6 +160,8 @@ export class FileSource implements Lifecycle {
       this.deps.checkpoints.markSeen(known.identity);
       const tailer = this.tailers.get(known.identity);
       if (tailer) {
+        // A tailer waiting for Kafka reads no size of its own: without this the lag gauge would stay low while it is behind.
+        tailer.observeSize(deviceInode, size);
         tailer.wake();
         return;
       }

@@ -151,8 +151,6 @@ export class FileTailer {
     const twoByteUnits = codecFor(this.context.config.encoding).newlineBytes === 2;
     let buffer: Buffer | undefined;
     let sinceYield = 0;
-    /** Set after waiting: the file may have been truncated and refilled past `readOffset` meanwhile. */
-    let mayBeRewritten = false;
     try {
       while (!this.stopped) {
         const handle = this.handle as FileHandle;
@@ -161,10 +159,14 @@ export class FileTailer {
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.readOffset);
         // An odd trailing byte of UTF-16 waits for its other half, so newline units never straddle reads.
         const usable = twoByteUnits ? bytesRead & ~1 : bytesRead;
-        // copytruncate followed by fast writes: bytes at our offset would be the middle of the new content. The first
-        // line is checked after the read, so when it still matches, the bytes just read belong to this file.
-        if (usable > 0 && mayBeRewritten && (await this.rewritten(handle))) return;
-        mayBeRewritten = false;
+        // Every read follows a wait (for Kafka's backpressure in consumeChunk, an idle poll, or just other work on
+        // the event loop), and copytruncate followed by writes past `readOffset` can land in any of them: the bytes
+        // just read would then be the middle of the new content. Verified after the read, so bytes are consumed
+        // (and a checkpoint advanced past them) only when they belonged to this file when they were read.
+        if (usable > 0 && !(await this.stillThisFile(handle))) {
+          await this.endReplaced('rewritten');
+          return;
+        }
         if (usable > 0) {
           this.lastGrowthAt = Date.now();
           await this.consumeChunk(buffer.subarray(0, usable));
@@ -193,7 +195,6 @@ export class FileTailer {
         // At end of file a descriptor is only worth keeping when no other file waits for one.
         if (this.context.limiter.hasWaiters) this.closeAndRelease();
         await this.idle();
-        mayBeRewritten = true;
         if (!this.handle && !this.isStopped() && !(await this.acquireAndOpen())) return;
       }
     } finally {
@@ -201,11 +202,21 @@ export class FileTailer {
     }
   }
 
-  /** Whether the file's first line is no longer this file's (ending the tailer if so); only `checksum` can tell. */
-  private async rewritten(handle: FileHandle): Promise<boolean> {
-    if (this.context.fingerprint.strategy !== 'checksum' || (await fingerprint(handle, this.context.fingerprint)) === this.identity) return false;
-    await this.endReplaced('rewritten');
-    return true;
+  /**
+   * Whether the file behind `handle` still starts with this identity's first line (only `checksum` can tell;
+   * `device_inode` cannot see a rewrite in place). Refreshes the file's size on the way, so the lag gauge is right
+   * while the tailer is behind, not only at end of file.
+   */
+  private async stillThisFile(handle: FileHandle): Promise<boolean> {
+    const checksum = this.context.fingerprint.strategy === 'checksum';
+    const [stats, seen] = await Promise.all([handle.stat(), checksum ? fingerprint(handle, this.context.fingerprint) : undefined]);
+    this.fileSize = stats.size;
+    return !checksum || seen === this.identity;
+  }
+
+  /** The size of the file at this tailer's path as discovery saw it: keeps the lag gauge current while a read waits for Kafka. */
+  observeSize(deviceInode: string, size: number): void {
+    if (deviceInode === this.deviceInode) this.fileSize = size;
   }
 
   /** What this file held is gone from its inode (copytruncate): emit what the stages hold; discovery reads the new content as a new file. */
