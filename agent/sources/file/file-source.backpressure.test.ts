@@ -98,6 +98,28 @@ describe('FileSource while its output applies backpressure', () => {
     expect(strays).toEqual([]);
   }, 20_000);
 
+  it('13.0: after copytruncate the new content is read even while the copy keeps the old identity alive at another path', async () => {
+    const path = join(logs, 'app.log');
+    const generations = 10;
+    const contentOf = (generation: number) => lines(`2026-12-07T06:0${generation % 10}:00Z generation ${generation} line`, 1, 3);
+    await writeFile(path, contentOf(1));
+    await startSource({ include: [join(logs, '*.log'), join(logs, '*.log.*')] });
+    for (let generation = 1; generation <= generations; generation++) {
+      await waitFor(`generation ${generation}`, () => consumer.events.length === 3 * generation);
+      if (generation === generations) break;
+      // Discovery may look at the copy (a tailer of the old identity) before the path: it must still see the path's new content.
+      await copyFile(path, `${path}.${generation}`);
+      await truncate(path, 0);
+      await writeFile(path, contentOf(generation + 1));
+    }
+    for (let generation = 1; generation <= generations; generation++) {
+      const content = contentOf(generation);
+      const fileId = await idOf(generation === generations ? path : `${path}.${generation}`);
+      expect(consumer.eventsOf(fileId).map((event) => event.body)).toEqual(content.split('\n').slice(0, -1));
+    }
+    expect(consumer.events).toHaveLength(3 * generations);
+  });
+
   it('13.0: tributary_file_lag_bytes counts bytes appended while the tailer waits on the output', async () => {
     const path = join(logs, 'app.log');
     const first = 'first line\n';

@@ -158,8 +158,10 @@ export class FileSource implements Lifecycle {
     const known = this.knownPaths.get(path);
     if (known?.deviceInode === deviceInode) {
       this.deps.checkpoints.markSeen(known.identity);
-      const tailer = this.tailers.get(known.identity);
-      if (tailer) {
+      // Only a tailer following this very path may answer for it: after copytruncate the old identity's tailer
+      // follows the copy (app.log.1) while this path, same inode, already holds new content to identify.
+      const tailer = this.tailerByPath.get(path);
+      if (tailer?.identity === known.identity) {
         // A tailer waiting for Kafka reads no size of its own: without this the lag gauge would stay low while it is behind.
         tailer.observeSize(deviceInode, size);
         tailer.wake();

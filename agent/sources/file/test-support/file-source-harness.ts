@@ -1,8 +1,17 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
 import type { BatchConsumer, EventBatch } from '../../../../shared/pipeline/types.js';
 import { eventId } from '../../../../shared/record/event-id.js';
 import type { RawLogEvent } from '../../../../shared/record/raw-event.js';
+import { silentLogger, type Logger } from '../../../../shared/telemetry/logger.js';
+import { testComponentMetrics } from '../../../../shared/telemetry/test-metrics.js';
+import { CheckpointStore } from '../../../checkpoint/checkpoint-store.js';
+import { fileSourceSchema } from '../config.js';
 import { fingerprintOfPath } from '../file-identity.js';
+import { FileSource } from '../file-source.js';
 
 /**
  * Pieces the file source's tests share: a consumer that records (and can
@@ -152,3 +161,60 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
 
 export const lines = (prefix: string, from: number, to: number): string =>
   Array.from({ length: to - from + 1 }, (_, index) => `${prefix} ${from + index}\n`).join('');
+
+/** Options of a file source under test: `include` defaults to `<logs>/*.log`. */
+export type FixtureSourceOptions = Omit<z.input<typeof fileSourceSchema>, 'type' | 'include'> & { include?: string[] };
+
+/**
+ * A temp dir with a `logs/` folder, a checkpoint store, a recording consumer and fresh metrics, and the file
+ * sources started on them; `close()` stops the sources and removes the dir.
+ */
+export class FileSourceFixture {
+  readonly logs: string;
+  readonly store: CheckpointStore;
+  readonly consumer = new RecordingConsumer();
+  readonly telemetry = testComponentMetrics('source');
+  private readonly running: FileSource[] = [];
+
+  private constructor(
+    readonly dir: string,
+    private readonly timings: { pollMs: number; rotateWaitMs: number },
+  ) {
+    this.logs = join(dir, 'logs');
+    this.store = CheckpointStore.forDataDir(join(dir, 'data'));
+  }
+
+  static async create(timings = { pollMs: 50, rotateWaitMs: 300 }): Promise<FileSourceFixture> {
+    const fixture = new FileSourceFixture(await mkdtemp(join(tmpdir(), 'tributary-file-source-')), timings);
+    await mkdir(fixture.logs);
+    return fixture;
+  }
+
+  async start(options: FixtureSourceOptions = {}, logger: Logger = silentLogger()): Promise<FileSource> {
+    const { include = [join(this.logs, '*.log')], ...rest } = options;
+    const config = fileSourceSchema.parse({
+      type: 'file',
+      include,
+      poll_interval: `${this.timings.pollMs}ms`,
+      rotate_wait: `${this.timings.rotateWaitMs}ms`,
+      ...rest,
+    });
+    const source = new FileSource(SOURCE, config, {
+      agentId: AGENT,
+      host: HOST,
+      consumer: this.consumer,
+      checkpoints: this.store,
+      metrics: this.telemetry.metrics,
+      logger,
+    });
+    this.running.push(source);
+    await source.start();
+    return source;
+  }
+
+  async close(): Promise<void> {
+    this.consumer.unblock();
+    await Promise.all(this.running.splice(0).map((source) => source.stop()));
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
