@@ -46,6 +46,9 @@ interface PendingBatch {
   resumeOffset: number;
 }
 
+/** On an event whose line had no newline when its file was finished (rotated away or deleted). */
+export const UNTERMINATED_ATTRIBUTE = 'tributary.unterminated';
+
 type FileState = 'growing' | 'truncated' | 'rewritten' | 'moved' | 'deleted';
 
 /**
@@ -68,6 +71,8 @@ export class FileTailer {
   private fileSize = 0;
   private acknowledgedOffset: number;
   private lastGrowthAt = Date.now();
+  /** When the path was first seen no longer holding this file (renamed or deleted), while it is so. */
+  private goneSince: number | undefined;
   private lastLineEnd: number;
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
@@ -187,8 +192,12 @@ export class FileTailer {
           await this.endReplaced(state);
           return;
         }
-        if ((state === 'moved' || state === 'deleted') && Date.now() - this.lastGrowthAt >= this.context.config.rotate_wait) {
-          await this.emitRecords(this.flushStages(true));
+        // rotate_wait counts from the later of the last growth and the moment the rotation or deletion was first
+        // seen: a writer may finish its last line just after the rename even when the file had been quiet for long.
+        if (state === 'growing') this.goneSince = undefined;
+        else this.goneSince ??= Date.now();
+        if (this.goneSince !== undefined && Date.now() - Math.max(this.lastGrowthAt, this.goneSince) >= this.context.config.rotate_wait) {
+          await this.emitRecords(this.flushStages(true, this.takeUnterminatedLine()));
           this.context.logger.info({ path: this.path, file_id: this.identity, state }, 'rotated or deleted file read to its end');
           return;
         }
@@ -327,8 +336,25 @@ export class FileTailer {
     return resume;
   }
 
-  private flushStages(everything: boolean): LineRecord[] {
-    let records: LineRecord[] = [];
+  /**
+   * A last line the file will never finish (it was rotated away or deleted and has not grown for `rotate_wait`):
+   * emitted rather than dropped with the tailer, flagged `truncated` (it may have been cut short: a writer that died
+   * mid-line) with the attribute `tributary.unterminated`, and counted as truncated. Not for copytruncate: the
+   * rotated copy holds the same bytes and its tailer finishes them.
+   */
+  private takeUnterminatedLine(): LineRecord | undefined {
+    const line = this.splitter.takePartial(this.readOffset);
+    if (!line) return undefined;
+    this.lastLineEnd = line.end;
+    this.context.metrics.truncated.inc();
+    if (line.invalid) this.context.metrics.invalidText.inc();
+    this.context.logger.info({ path: this.path, file_id: this.identity, offset: line.offset }, 'last line of a finished file had no newline; emitted flagged');
+    return { ...line, truncated: true, attributes: { [UNTERMINATED_ATTRIBUTE]: 'true' } };
+  }
+
+  /** `last`, a final record for the first stage, is flushed with everything the stages hold (`everything` only). */
+  private flushStages(everything: boolean, last?: LineRecord): LineRecord[] {
+    let records: LineRecord[] = last ? [last] : [];
     const now = Date.now();
     // Each stage's output feeds the next; what a stage flushes still passes through the later ones.
     for (const stage of this.stages) {
@@ -336,6 +362,10 @@ export class FileTailer {
       records = [...passed, ...(everything ? stage.flushAll() : stage.flushDue(now))];
     }
     this.countStageStats();
+    // Stages rebuild records (CRI envelopes, multiline joins): the record holding the unterminated bytes keeps the mark.
+    if (last) {
+      for (const record of records) if (record.end === last.end) record.attributes = { ...record.attributes, [UNTERMINATED_ATTRIBUTE]: 'true' };
+    }
     return records;
   }
 
