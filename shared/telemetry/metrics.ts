@@ -20,7 +20,17 @@ const COMPONENT_LABELS = ['component_id', 'component_type', 'component_kind'] as
 export type DropReason =
   'oversize' | 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full' | 'spool_corrupt' | 'sample_limit';
 export type ErrorReason =
-  'kafka_unavailable' | 'kafka_rejected' | 'decode' | 'parse' | 'sink_unavailable' | 'sink_rejected' | 'io' | 'checkpoint' | 'scrape' | 'exposition_line';
+  | 'kafka_unavailable'
+  | 'kafka_rejected'
+  | 'decode'
+  | 'parse'
+  | 'sink_unavailable'
+  | 'sink_rejected'
+  | 'io'
+  | 'checkpoint'
+  | 'scrape'
+  | 'exposition_line'
+  | 'symlink_refused';
 
 export class PipelineMetrics {
   readonly registry: Registry;

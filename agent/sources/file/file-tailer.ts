@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { EventIdScope } from '../../../shared/record/event-id.js';
 import type { RawLogEvent } from '../../../shared/record/raw-event.js';
@@ -94,7 +95,9 @@ export class FileTailer {
 
   constructor(
     readonly identity: string,
+    /** The path discovery found (events carry it), and the real path behind it, the only one opened (O_NOFOLLOW). */
     readonly path: string,
+    private readonly realPath: string,
     startOffset: number,
     private readonly context: TailerContext,
     private readonly labels: Record<string, string> | undefined,
@@ -242,7 +245,7 @@ export class FileTailer {
     await this.context.limiter.acquire();
     let handle: FileHandle | undefined;
     try {
-      handle = await open(this.path, 'r');
+      handle = await open(this.realPath, constants.O_RDONLY | constants.O_NOFOLLOW);
       const seen = await fingerprint(handle, this.context.fingerprint);
       if (seen !== this.identity) throw new Error('the path holds another file now');
       const stats = await handle.stat({ bigint: true });
@@ -274,7 +277,7 @@ export class FileTailer {
     // copytruncate followed by fast writes can leave the file longer than our offset: the first line tells.
     if (this.context.fingerprint.strategy === 'checksum' && (await fingerprint(handle, this.context.fingerprint)) !== this.identity) return 'rewritten';
     try {
-      const current = await stat(this.path, { bigint: true });
+      const current = await stat(this.realPath, { bigint: true });
       return `${current.dev}:${current.ino}` === this.deviceInode ? 'growing' : 'moved';
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'deleted';
