@@ -28,8 +28,11 @@ export const fileSourceSchema = z.strictObject({
    * create a file in a watched directory cannot make the agent ship any file it can read. `never`, `always`.
    */
   follow_symlinks: z.enum(['within_roots', 'never', 'always']).default('within_roots'),
-  /** Further directories symlink targets may lie in; the default keeps Kubernetes' /var/log/containers links into /var/log/pods working. */
-  symlink_roots: z.array(z.string().min(1)).default(['/var/log/pods']),
+  /**
+   * Further directories symlink targets may lie in. The default keeps Kubernetes working: /var/log/containers links
+   * into /var/log/pods, which with the Docker runtime links on into /var/lib/docker/containers.
+   */
+  symlink_roots: z.array(z.string().min(1)).default(['/var/log/pods', '/var/lib/docker/containers']),
   /** How files are told apart whatever their path (see file-identity.ts). */
   fingerprint: z
     .strictObject({
