@@ -44,7 +44,9 @@ export type ErrorReason =
   /** A supervised component (an agent source) threw outside its own error handling; it is restarted. */
   | 'component_failed'
   /** An uncaught exception or unhandled rejection no component owns; the process reports not ready. */
-  | 'uncaught';
+  | 'uncaught'
+  /** A path whose symlink target `follow_symlinks` refused. */
+  | 'symlink_refused';
 
 export class PipelineMetrics {
   readonly registry: Registry;

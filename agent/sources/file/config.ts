@@ -22,6 +22,17 @@ export const fileSourceSchema = z.strictObject({
   read_chunk_bytes: byteSize().default(256 * 1024),
   /** Safety net behind file-system events: how often files are re-checked for growth and new files searched. */
   poll_interval: duration().default(1_000),
+  /**
+   * Which symbolic links (a matched file, or a directory on its way) are followed. `within_roots`: only when the
+   * resolved file lies under an include pattern's base directory or under one of `symlink_roots`, so someone who can
+   * create a file in a watched directory cannot make the agent ship any file it can read. `never`, `always`.
+   */
+  follow_symlinks: z.enum(['within_roots', 'never', 'always']).default('within_roots'),
+  /**
+   * Further directories symlink targets may lie in. The default keeps Kubernetes working: /var/log/containers links
+   * into /var/log/pods, which with the Docker runtime links on into /var/lib/docker/containers.
+   */
+  symlink_roots: z.array(z.string().min(1)).default(['/var/log/pods', '/var/lib/docker/containers']),
   /** How files are told apart whatever their path (see file-identity.ts). */
   fingerprint: z
     .strictObject({

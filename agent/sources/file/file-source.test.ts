@@ -6,15 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import type { BatchConsumer, EventBatch } from '../../../shared/pipeline/types.js';
 import { eventId } from '../../../shared/record/event-id.js';
-import type { RawLogEvent } from '../../../shared/record/raw-event.js';
 import { silentLogger } from '../../../shared/telemetry/logger.js';
 import { sampleValue, testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
 import { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
 import { fileSourceSchema } from './config.js';
 import { fingerprintOfPath } from './file-identity.js';
 import { FileSource } from './file-source.js';
+import { AGENT, type Event, expectedEvents, HOST, idOf, lines, project, RecordingConsumer, SOURCE, waitFor } from './test-support/file-source-harness.js';
 
 /**
  * Behaviour of the whole file source (discovery, tailers, rotation handling,
@@ -23,121 +22,11 @@ import { FileSource } from './file-source.js';
  * only to show that nothing more arrives.
  */
 
-const AGENT = 'agent-under-test';
-const HOST = 'host-under-test';
-const SOURCE = 'files';
 const POLL_MS = 50;
 const ROTATE_WAIT_MS = 300;
 
-type Event = RawLogEvent & { truncated?: true; time?: string; attributes?: Record<string, string> };
-
-interface ReceivedBatch {
-  key: string;
-  events: Event[];
-  receivedAt: number;
-  delivered: boolean;
-  deliver: () => void;
-  /** Reports the batch refused for good (what the Kafka output does for an event too large for the topic). */
-  fail: () => void;
-}
-
-/** Records every batch; acknowledges at once (`autoAck`) or when the test says so. */
-class RecordingConsumer implements BatchConsumer {
-  readonly batches: ReceivedBatch[] = [];
-  /** Contract violations seen in `consume`; asserted empty after each test (throwing here would only kill a tailer). */
-  readonly problems: string[] = [];
-  autoAck = true;
-
-  consume(batch: EventBatch): Promise<void> {
-    if (batch.schema !== 'raw.log.v1') this.problems.push(`schema ${batch.schema}`);
-    if (!batch.ndjson.endsWith('\n')) this.problems.push('ndjson does not end with a newline');
-    const events = batch.ndjson
-      .slice(0, -1)
-      .split('\n')
-      .map((line) => JSON.parse(line) as Event);
-    if (events.length !== batch.eventCount) this.problems.push(`eventCount ${batch.eventCount} but ${events.length} lines`);
-    const received: ReceivedBatch = {
-      key: batch.key,
-      events,
-      receivedAt: Date.now(),
-      delivered: false,
-      deliver: () => {
-        if (received.delivered) return;
-        received.delivered = true;
-        batch.onDelivered({ status: 'delivered' });
-      },
-      fail: () => {
-        if (received.delivered) return;
-        received.delivered = true;
-        batch.onDelivered({ status: 'failed', reason: 'frame_too_large' });
-      },
-    };
-    this.batches.push(received);
-    if (this.autoAck) received.deliver();
-    return Promise.resolve();
-  }
-
-  get events(): Event[] {
-    return this.batches.flatMap((batch) => batch.events);
-  }
-
-  /** Acknowledges every batch not acknowledged yet, in the order received. */
-  deliverAll(): void {
-    for (const batch of this.batches) batch.deliver();
-  }
-
-  eventsOf(fileId: string): Event[] {
-    return this.events.filter((event) => event.source.file_id === fileId);
-  }
-
-  receivedAt(event: Event): number {
-    const batch = this.batches.find((candidate) => candidate.events.includes(event));
-    if (!batch) throw new Error('event not received');
-    return batch.receivedAt;
-  }
-}
-
-interface Projected {
-  id: string;
-  body: string;
-  path: string;
-  file_id: string;
-  offset: number;
-}
-
-function project(event: Event): Projected {
-  return { id: event.id, body: event.body, path: event.source.path, file_id: event.source.file_id, offset: event.source.offset };
-}
-
-/** The events the complete lines of `content` (UTF-8), starting at file offset `base`, must become. */
-function expectedEvents(path: string, fileId: string, content: string, base = 0): Projected[] {
-  const result: Projected[] = [];
-  let offset = base;
-  for (const body of content.split('\n').slice(0, -1)) {
-    result.push({ id: eventId(AGENT, fileId, offset), body, path, file_id: fileId, offset });
-    offset += Buffer.byteLength(body) + 1;
-  }
-  return result;
-}
-
-async function idOf(path: string): Promise<string> {
-  const id = await fingerprintOfPath(path);
-  if (id === undefined) throw new Error(`${path} has no complete first line`);
-  return id;
-}
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 /** Long enough for several polls and rescans: used only to show that nothing MORE arrives. */
 const settle = (ms = 6 * POLL_MS) => sleep(ms);
-
-const lines = (prefix: string, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => `${prefix} ${from + index}\n`).join('');
 
 type SourceOptions = Omit<z.input<typeof fileSourceSchema>, 'type' | 'include'> & { include?: string[] };
 

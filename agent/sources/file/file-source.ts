@@ -1,5 +1,6 @@
-import { open, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
@@ -35,6 +36,10 @@ export class FileSource implements Lifecycle {
   private readonly tailerByPath = new Map<string, FileTailer>();
   /** Device and inode last seen at each path with the identity it had, to skip re-fingerprinting unchanged paths. */
   private readonly knownPaths = new Map<string, { deviceInode: string; identity: string }>();
+  /** Paths refused by `follow_symlinks`, with the target they resolved to: counted and logged once per target. */
+  private readonly refusedPaths = new Map<string, string>();
+  /** Real paths of the directories symlink targets may lie in (`within_roots`); set by start(). */
+  private allowedRoots: string[] = [];
   private readonly isIncluded: (path: string) => boolean;
   private readonly include: string[];
   private readonly exclude: string[];
@@ -69,12 +74,17 @@ export class FileSource implements Lifecycle {
   }
 
   async start(): Promise<void> {
-    await this.scan(true);
     const roots = [...new Set(this.include.map((pattern) => picomatch.scan(pattern).base || '/'))];
+    // Real paths: a root that is itself a symlink (/var/log -> /data/log) must still contain its own files.
+    this.allowedRoots = await Promise.all(
+      [...roots, ...this.config.symlink_roots.map((root) => resolve(root))].map((root) => realpath(root).catch(() => root)),
+    );
+    await this.scan(true);
     this.watcher = watch(roots, {
       ignoreInitial: true,
       persistent: true,
-      followSymlinks: true,
+      // Events only trigger rescans, which apply follow_symlinks to every path before reading it.
+      followSymlinks: this.config.follow_symlinks !== 'never',
       // Only files we would tail are interesting; directories must pass so new ones are watched.
       ignored: (path, stats) => stats?.isFile() === true && !this.isIncluded(path),
     });
@@ -142,14 +152,17 @@ export class FileSource implements Lifecycle {
       await this.consider(path, atStartup);
     }
     for (const path of this.knownPaths.keys()) if (!present.has(path)) this.knownPaths.delete(path);
+    for (const path of this.refusedPaths.keys()) if (!present.has(path)) this.refusedPaths.delete(path);
     for (const tailer of this.tailers.values()) this.deps.metrics.fileLag(tailer.path, tailer.lagBytes);
   }
 
   private async consider(path: string, atStartup: boolean): Promise<void> {
+    const realPath = await this.allowedRealPath(path);
+    if (realPath === undefined) return;
     let deviceInode: string;
     let size: number;
     try {
-      const stats = await stat(path, { bigint: true });
+      const stats = await stat(realPath, { bigint: true });
       deviceInode = `${stats.dev}:${stats.ino}`;
       size = Number(stats.size);
     } catch {
@@ -158,14 +171,18 @@ export class FileSource implements Lifecycle {
     const known = this.knownPaths.get(path);
     if (known?.deviceInode === deviceInode) {
       this.deps.checkpoints.markSeen(known.identity);
-      const tailer = this.tailers.get(known.identity);
-      if (tailer) {
+      // Only a tailer following this very path may answer for it: after copytruncate the old identity's tailer
+      // follows the copy (app.log.1) while this path, same inode, already holds new content to identify.
+      const tailer = this.tailerByPath.get(path);
+      if (tailer?.identity === known.identity) {
+        // A tailer waiting for Kafka reads no size of its own: without this the lag gauge would stay low while it is behind.
+        tailer.observeSize(deviceInode, size);
         tailer.wake();
         return;
       }
       // Same inode, but its identity may have changed in place (copytruncate), so look again below.
     }
-    const identity = await this.identify(path);
+    const identity = await this.identify(path, realPath);
     if (identity === undefined) return; // first line not complete yet: no event could be read anyway
     this.knownPaths.set(path, { deviceInode, identity });
     this.deps.checkpoints.markSeen(identity);
@@ -177,12 +194,44 @@ export class FileSource implements Lifecycle {
     else if (checkpoint)
       offset = 0; // shorter than what was acknowledged: truncated while we were away
     else offset = atStartup && this.config.start_at === 'end' ? size : 0;
-    this.startTailer(identity, path, offset, checkpoint !== undefined);
+    this.startTailer(identity, path, realPath, offset, checkpoint !== undefined);
   }
 
-  private async identify(path: string): Promise<string | undefined> {
+  /**
+   * The real path to read `path` from, or undefined when `follow_symlinks` refuses it (counted and logged once per
+   * target) or it vanished. Reading then opens the real path with O_NOFOLLOW, so a link planted in its place after
+   * this check is not followed either.
+   */
+  private async allowedRealPath(path: string): Promise<string | undefined> {
+    let realPath: string;
     try {
-      const handle = await open(path, 'r');
+      realPath = await realpath(path);
+    } catch {
+      return undefined; // vanished, or a dangling link
+    }
+    const policy = this.config.follow_symlinks;
+    const allowed =
+      realPath === path ||
+      policy === 'always' ||
+      (policy === 'within_roots' && this.allowedRoots.some((root) => realPath === root || realPath.startsWith(root.endsWith(sep) ? root : root + sep)));
+    if (allowed) {
+      this.refusedPaths.delete(path);
+      return realPath;
+    }
+    if (this.refusedPaths.get(path) !== realPath) {
+      this.refusedPaths.set(path, realPath);
+      this.deps.metrics.error('symlink_refused');
+      this.deps.logger.warn(
+        { source: this.name, path, target: realPath, follow_symlinks: policy },
+        policy === 'never' ? 'not following a symlink (follow_symlinks: never)' : 'symlink target outside the include roots and symlink_roots; not read',
+      );
+    }
+    return undefined;
+  }
+
+  private async identify(path: string, realPath: string): Promise<string | undefined> {
+    try {
+      const handle = await open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
         return await fingerprint(handle, this.fingerprint);
       } finally {
@@ -195,10 +244,10 @@ export class FileSource implements Lifecycle {
     }
   }
 
-  private startTailer(identity: string, path: string, offset: number, resumed: boolean): void {
+  private startTailer(identity: string, path: string, realPath: string, offset: number, resumed: boolean): void {
     const kubernetes = this.config.kubernetes_metadata ? kubernetesMetadataFromPath(path) : undefined;
     const labels = kubernetes || Object.keys(this.config.labels).length > 0 ? { ...kubernetes, ...this.config.labels } : undefined;
-    const tailer = new FileTailer(identity, path, offset, this.context, labels);
+    const tailer = new FileTailer(identity, path, realPath, offset, this.context, labels);
     this.tailers.set(identity, tailer);
     this.tailerByPath.set(path, tailer);
     this.deps.logger.info({ source: this.name, path, file_id: identity, offset, resumed }, 'tailing file');

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { EventIdScope } from '../../../shared/record/event-id.js';
 import type { RawLogEvent } from '../../../shared/record/raw-event.js';
@@ -46,6 +47,9 @@ interface PendingBatch {
   resumeOffset: number;
 }
 
+/** On an event whose line had no newline when its file was finished (rotated away or deleted). */
+export const UNTERMINATED_ATTRIBUTE = 'tributary.unterminated';
+
 type FileState = 'growing' | 'truncated' | 'rewritten' | 'moved' | 'deleted';
 
 /**
@@ -70,6 +74,8 @@ export class FileTailer {
   /** Set when Kafka refused a batch for good: the checkpoint then stays before it, so a restart re-reads it. */
   private deliveryFailed = false;
   private lastGrowthAt = Date.now();
+  /** When the path was first seen no longer holding this file (renamed or deleted), while it is so. */
+  private goneSince: number | undefined;
   private lastLineEnd: number;
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
@@ -91,7 +97,9 @@ export class FileTailer {
 
   constructor(
     readonly identity: string,
+    /** The path discovery found (events carry it), and the real path behind it, the only one opened (O_NOFOLLOW). */
     readonly path: string,
+    private readonly realPath: string,
     startOffset: number,
     private readonly context: TailerContext,
     private readonly labels: Record<string, string> | undefined,
@@ -153,8 +161,6 @@ export class FileTailer {
     const twoByteUnits = codecFor(this.context.config.encoding).newlineBytes === 2;
     let buffer: Buffer | undefined;
     let sinceYield = 0;
-    /** Set after waiting: the file may have been truncated and refilled past `readOffset` meanwhile. */
-    let mayBeRewritten = false;
     try {
       while (!this.stopped) {
         const handle = this.handle as FileHandle;
@@ -163,10 +169,14 @@ export class FileTailer {
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.readOffset);
         // An odd trailing byte of UTF-16 waits for its other half, so newline units never straddle reads.
         const usable = twoByteUnits ? bytesRead & ~1 : bytesRead;
-        // copytruncate followed by fast writes: bytes at our offset would be the middle of the new content. The first
-        // line is checked after the read, so when it still matches, the bytes just read belong to this file.
-        if (usable > 0 && mayBeRewritten && (await this.rewritten(handle))) return;
-        mayBeRewritten = false;
+        // Every read follows a wait (for Kafka's backpressure in consumeChunk, an idle poll, or just other work on
+        // the event loop), and copytruncate followed by writes past `readOffset` can land in any of them: the bytes
+        // just read would then be the middle of the new content. Verified after the read, so bytes are consumed
+        // (and a checkpoint advanced past them) only when they belonged to this file when they were read.
+        if (usable > 0 && !(await this.stillThisFile(handle))) {
+          await this.endReplaced('rewritten');
+          return;
+        }
         if (usable > 0) {
           this.lastGrowthAt = Date.now();
           await this.consumeChunk(buffer.subarray(0, usable));
@@ -187,15 +197,18 @@ export class FileTailer {
           await this.endReplaced(state);
           return;
         }
-        if ((state === 'moved' || state === 'deleted') && Date.now() - this.lastGrowthAt >= this.context.config.rotate_wait) {
-          await this.emitRecords(this.flushStages(true));
+        // rotate_wait counts from the later of the last growth and the moment the rotation or deletion was first
+        // seen: a writer may finish its last line just after the rename even when the file had been quiet for long.
+        if (state === 'growing') this.goneSince = undefined;
+        else this.goneSince ??= Date.now();
+        if (this.goneSince !== undefined && Date.now() - Math.max(this.lastGrowthAt, this.goneSince) >= this.context.config.rotate_wait) {
+          await this.emitRecords(this.flushStages(true, this.takeUnterminatedLine()));
           this.context.logger.info({ path: this.path, file_id: this.identity, state }, 'rotated or deleted file read to its end');
           return;
         }
         // At end of file a descriptor is only worth keeping when no other file waits for one.
         if (this.context.limiter.hasWaiters) this.closeAndRelease();
         await this.idle();
-        mayBeRewritten = true;
         if (!this.handle && !this.isStopped() && !(await this.acquireAndOpen())) return;
       }
     } finally {
@@ -203,11 +216,21 @@ export class FileTailer {
     }
   }
 
-  /** Whether the file's first line is no longer this file's (ending the tailer if so); only `checksum` can tell. */
-  private async rewritten(handle: FileHandle): Promise<boolean> {
-    if (this.context.fingerprint.strategy !== 'checksum' || (await fingerprint(handle, this.context.fingerprint)) === this.identity) return false;
-    await this.endReplaced('rewritten');
-    return true;
+  /**
+   * Whether the file behind `handle` still starts with this identity's first line (only `checksum` can tell;
+   * `device_inode` cannot see a rewrite in place). Refreshes the file's size on the way, so the lag gauge is right
+   * while the tailer is behind, not only at end of file.
+   */
+  private async stillThisFile(handle: FileHandle): Promise<boolean> {
+    const checksum = this.context.fingerprint.strategy === 'checksum';
+    const [stats, seen] = await Promise.all([handle.stat(), checksum ? fingerprint(handle, this.context.fingerprint) : undefined]);
+    this.fileSize = stats.size;
+    return !checksum || seen === this.identity;
+  }
+
+  /** The size of the file at this tailer's path as discovery saw it: keeps the lag gauge current while a read waits for Kafka. */
+  observeSize(deviceInode: string, size: number): void {
+    if (deviceInode === this.deviceInode) this.fileSize = size;
   }
 
   /** What this file held is gone from its inode (copytruncate): emit what the stages hold; discovery reads the new content as a new file. */
@@ -224,7 +247,7 @@ export class FileTailer {
     await this.context.limiter.acquire();
     let handle: FileHandle | undefined;
     try {
-      handle = await open(this.path, 'r');
+      handle = await open(this.realPath, constants.O_RDONLY | constants.O_NOFOLLOW);
       const seen = await fingerprint(handle, this.context.fingerprint);
       if (seen !== this.identity) throw new Error('the path holds another file now');
       const stats = await handle.stat({ bigint: true });
@@ -256,7 +279,7 @@ export class FileTailer {
     // copytruncate followed by fast writes can leave the file longer than our offset: the first line tells.
     if (this.context.fingerprint.strategy === 'checksum' && (await fingerprint(handle, this.context.fingerprint)) !== this.identity) return 'rewritten';
     try {
-      const current = await stat(this.path, { bigint: true });
+      const current = await stat(this.realPath, { bigint: true });
       return `${current.dev}:${current.ino}` === this.deviceInode ? 'growing' : 'moved';
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'deleted';
@@ -318,8 +341,25 @@ export class FileTailer {
     return resume;
   }
 
-  private flushStages(everything: boolean): LineRecord[] {
-    let records: LineRecord[] = [];
+  /**
+   * A last line the file will never finish (it was rotated away or deleted and has not grown for `rotate_wait`):
+   * emitted rather than dropped with the tailer, flagged `truncated` (it may have been cut short: a writer that died
+   * mid-line) with the attribute `tributary.unterminated`, and counted as truncated. Not for copytruncate: the
+   * rotated copy holds the same bytes and its tailer finishes them.
+   */
+  private takeUnterminatedLine(): LineRecord | undefined {
+    const line = this.splitter.takePartial(this.readOffset);
+    if (!line) return undefined;
+    this.lastLineEnd = line.end;
+    this.context.metrics.truncated.inc();
+    if (line.invalid) this.context.metrics.invalidText.inc();
+    this.context.logger.info({ path: this.path, file_id: this.identity, offset: line.offset }, 'last line of a finished file had no newline; emitted flagged');
+    return { ...line, truncated: true, attributes: { [UNTERMINATED_ATTRIBUTE]: 'true' } };
+  }
+
+  /** `last`, a final record for the first stage, is flushed with everything the stages hold (`everything` only). */
+  private flushStages(everything: boolean, last?: LineRecord): LineRecord[] {
+    let records: LineRecord[] = last ? [last] : [];
     const now = Date.now();
     // Each stage's output feeds the next; what a stage flushes still passes through the later ones.
     for (const stage of this.stages) {
@@ -327,6 +367,10 @@ export class FileTailer {
       records = [...passed, ...(everything ? stage.flushAll() : stage.flushDue(now))];
     }
     this.countStageStats();
+    // Stages rebuild records (CRI envelopes, multiline joins): the record holding the unterminated bytes keeps the mark.
+    if (last) {
+      for (const record of records) if (record.end === last.end) record.attributes = { ...record.attributes, [UNTERMINATED_ATTRIBUTE]: 'true' };
+    }
     return records;
   }
 

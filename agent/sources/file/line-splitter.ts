@@ -80,6 +80,25 @@ export class LineSplitter {
     }
   }
 
+  /**
+   * The unfinished line as a line of its own, or undefined when there is none: for a file that ended without a
+   * final newline for good (rotated away or deleted and not grown for `rotate_wait`). `end` is the file offset just
+   * past its last byte read, where reading would resume.
+   */
+  takePartial(end: number): SplitLine | undefined {
+    if (!this.hasPartial) return undefined;
+    const bytes = Buffer.concat(this.partial, this.partialBytes);
+    const offset = this.partialStart;
+    const overflowed = this.overflowed;
+    this.reset();
+    let line: SplitLine | undefined;
+    this.emit(bytes, 0, bytes.length, offset, end, overflowed, (held, start, contentEnd, lineOffset, lineEnd, truncated) => {
+      const { text, invalid } = this.codec.decode(held.subarray(start, contentEnd), lineOffset);
+      line = invalid ? { text, offset: lineOffset, end: lineEnd, truncated, invalid } : { text, offset: lineOffset, end: lineEnd, truncated };
+    });
+    return line;
+  }
+
   /** Bytes of an unfinished line are waiting for their newline. */
   get hasPartial(): boolean {
     return this.partialBytes > 0 || this.overflowed;

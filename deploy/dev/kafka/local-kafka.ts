@@ -18,7 +18,13 @@ import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { packageRoot } from '../../../shared/paths.js';
 import { JvmStartError, awaitReady, describeProbeError, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
-import { DEFAULT_START_TIMEOUT_MS, manageLocalServer, startInOwnedTempDir, type LocalServerControls, type LocalServerOptions } from '../jvm/local-server.js';
+import {
+  DEFAULT_START_TIMEOUT_MS,
+  manageLocalServer,
+  startInOwnedTempDir,
+  type LocalServerOptions,
+  type RestartableServerControls,
+} from '../jvm/local-server.js';
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
 import { pickFreePort, releasePorts } from '../jvm/ports.js';
 import { jdkTool, runProcess } from '../jvm/run-process.js';
@@ -33,7 +39,7 @@ export interface LocalKafkaOptions extends LocalServerOptions {
   heapMb?: number;
 }
 
-export interface LocalKafka extends LocalServerControls {
+export interface LocalKafka extends RestartableServerControls {
   readonly brokers: string[];
   readonly version: string;
   readonly port: number;
@@ -114,13 +120,7 @@ async function launchBroker(spec: LaunchSpec): Promise<LocalKafka> {
   await fs.writeFile(propertiesFile, serverProperties(spec.version, port, controllerPort, logDirs));
 
   const clusterId = newClusterId();
-  const jvmCommon = [
-    '-cp',
-    spec.classpath,
-    `-Dlog4j2.configurationFile=${path.join(spec.kafkaDir, 'log4j2.properties')}`,
-    `-Dkafka.logs.dir=${dataDir}`,
-    '-Djava.awt.headless=true',
-  ];
+  const jvmCommon = jvmCommonArgs(spec);
 
   const format = await runProcess(
     jdkTool('java'),
@@ -132,21 +132,45 @@ async function launchBroker(spec: LaunchSpec): Promise<LocalKafka> {
     throw new JvmStartError(`kafka.tools.StorageTool format exited with ${format.code}:\n${format.output}`, false);
   }
 
+  const jvm = await spawnReady(spec, clusterId, spec.deadline);
+  return makeHandle(jvm, spec, clusterId);
+}
+
+function jvmCommonArgs(spec: LaunchSpec): string[] {
+  return [
+    '-cp',
+    spec.classpath,
+    `-Dlog4j2.configurationFile=${path.join(spec.kafkaDir, 'log4j2.properties')}`,
+    `-Dkafka.logs.dir=${spec.dataDir}`,
+    '-Djava.awt.headless=true',
+  ];
+}
+
+/** Starts the broker JVM on storage already formatted with `clusterId` and waits until it serves. */
+async function spawnReady(spec: LaunchSpec, clusterId: string, deadline: number): Promise<JvmProcess> {
+  const { dataDir, port, controllerPort } = spec;
   const jvm = await spawnJvm({
     dir: dataDir,
-    args: [`-Xmx${spec.heapMb}m`, `-Xms${spec.heapMb}m`, '-XX:+ExitOnOutOfMemoryError', ...jvmCommon, 'kafka.Kafka', propertiesFile],
+    args: [
+      `-Xmx${spec.heapMb}m`,
+      `-Xms${spec.heapMb}m`,
+      '-XX:+ExitOnOutOfMemoryError',
+      ...jvmCommonArgs(spec),
+      'kafka.Kafka',
+      path.join(dataDir, 'server.properties'),
+    ],
     onLog: spec.onLog,
   });
   const brokers = [`127.0.0.1:${port}`];
   const probeState: ProbeState = { controllerServing: false };
   await awaitReady(jvm, {
     name: `Kafka ${spec.version} on ${brokers.join(',')} (controller port ${controllerPort})`,
-    deadline: spec.deadline,
+    deadline,
     probe: () => probeBroker(brokers, clusterId, probeState),
-    logFile,
+    logFile: path.join(dataDir, 'server.log'),
     portInUse: (output, logTail) => /Address already in use|BindException/.test(output + logTail),
   });
-  return makeHandle(jvm, spec, brokers);
+  return jvm;
 }
 
 /** What the readiness probe has proven so far; each poll only checks what is still open. */
@@ -192,23 +216,17 @@ async function probeBroker(brokers: string[], clusterId: string, state: ProbeSta
   }
 }
 
-function makeHandle(jvm: JvmProcess, spec: LaunchSpec, brokers: string[]): LocalKafka {
+function makeHandle(jvm: JvmProcess, spec: LaunchSpec, clusterId: string): LocalKafka {
+  const brokers = [`127.0.0.1:${spec.port}`];
   const { controls } = manageLocalServer({
     name: `Kafka on ${brokers.join(',')}`,
     dataDir: spec.dataDir,
     first: { jvm },
+    // kill() keeps kraft-logs/, so a restart serves the same topics and offsets on the same ports (chaos tests).
+    restart: { launch: async (deadline) => ({ jvm: await spawnReady(spec, clusterId, deadline) }), timeoutMs: DEFAULT_START_TIMEOUT_MS },
     afterStop: () => releasePorts(spec.reserved),
   });
-  // Not all of controls: without a restart launch, kill() would leave a broker that restart() cannot bring back.
-  return {
-    brokers,
-    version: spec.version,
-    port: spec.port,
-    dataDir: spec.dataDir,
-    stop: () => controls.stop(),
-    pause: () => controls.pause(),
-    resume: () => controls.resume(),
-  };
+  return { brokers, version: spec.version, port: spec.port, dataDir: spec.dataDir, ...controls };
 }
 
 function serverProperties(version: string, port: number, controllerPort: number, logDirs: string): string {
