@@ -1,4 +1,3 @@
-import { watchFile, unwatchFile } from 'node:fs';
 import { errorMessage } from '../../shared/errors.js';
 import type { KafkaClient } from '../../shared/kafka/client.js';
 import { GroupConsumer, type PartitionBatch } from '../../shared/kafka/consumer.js';
@@ -17,6 +16,7 @@ import type { AlertNotifier } from './notifiers/notifier.js';
 import { buildPartials, stateKey, type AlertPartial } from './partials.js';
 import { RuleSet } from './rules/alert-rule.js';
 import { loadRulesFiles } from './rules/config.js';
+import { RuleFilesPoller } from './rules/rule-files-poller.js';
 import { AlertStateStore } from './state-store.js';
 
 export interface AlertingDependencies {
@@ -34,6 +34,8 @@ export interface AlertingDependencies {
 }
 
 const TICK_MS = 1000;
+/** How often the rule files are stat-ed for changes (`reload: true`); they are re-read only when one changed. */
+const RULES_POLL_MS = 5000;
 
 /** Serializes the evaluator's users (partials arriving, ticks, rule reloads): its state is one structure. */
 class Mutex {
@@ -81,6 +83,9 @@ export class AlertingService {
   private outbox: AlertRecord[] = [];
   private lastRepeatAt = Date.now();
   private tickTimer: NodeJS.Timeout | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+  private readonly rulesPoller: RuleFilesPoller;
   private ticking: Promise<void> | undefined;
   private stopped = false;
 
@@ -92,6 +97,7 @@ export class AlertingService {
     // Empty until loadRules(), which the collector calls first thing at start-up.
     const rules = new RuleSet({ groups: [] });
     this.rules = rules;
+    this.rulesPoller = new RuleFilesPoller(config.rules_files);
     this.partialsTopic = config.partials_topic ?? `${groupId}.alerting.partials`;
     this.stateTopic = config.state_topic ?? `${groupId}.alerting.state`;
     this.evaluator = new AlertEvaluator(rules, { generator: dependencies.instanceName, evaluationDelayMs: config.evaluation_delay });
@@ -115,6 +121,8 @@ export class AlertingService {
 
   /** Reads and validates the rule files; a mistake fails the collector's start with the file, key path and rule. */
   async loadRules(): Promise<void> {
+    // Stat before reading: a change landing during the read is seen again by the next poll.
+    await this.rulesPoller.changed();
     this.rules = new RuleSet(await loadRulesFiles(this.config.rules_files));
     this.evaluator.replaceRules(this.rules, Date.now());
   }
@@ -142,7 +150,12 @@ export class AlertingService {
       if (this.ticking !== undefined) return;
       this.ticking = this.tick().finally(() => (this.ticking = undefined));
     }, TICK_MS);
-    if (this.config.reload) for (const file of this.config.rules_files) watchFile(file, { interval: 5000 }, () => void this.reload());
+    if (this.config.reload) {
+      this.reloadTimer = setInterval(() => {
+        if (this.reloading !== undefined) return;
+        this.reloading = this.reloadIfChanged().finally(() => (this.reloading = undefined));
+      }, RULES_POLL_MS);
+    }
     this.dependencies.logger.info(
       {
         rules: this.rules.rules.length,
@@ -158,7 +171,8 @@ export class AlertingService {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.tickTimer);
-    for (const file of this.config.rules_files) unwatchFile(file);
+    clearInterval(this.reloadTimer);
+    await this.reloading;
     await this.ticking;
     await this.consumer.stop();
     // A last checkpoint so the next owner starts where this one stopped, not at the previous checkpoint.
@@ -278,6 +292,11 @@ export class AlertingService {
     } catch (error) {
       logger.warn({ err: errorMessage(error), unpublished: this.outbox.length }, 'alert evaluation round failed; retrying next round');
     }
+  }
+
+  /** Re-reads the rule files only when a stat says one of them changed. */
+  private async reloadIfChanged(): Promise<void> {
+    if (await this.rulesPoller.changed()) await this.reload();
   }
 
   private async reload(): Promise<void> {
