@@ -17,7 +17,7 @@ export const alertingSchema = z.strictObject({
    */
   evaluation_delay: duration().default(15_000),
   /** How often firing alerts are sent again to the notifiers (Alertmanager forgets alerts that are not repeated). */
-  repeat_interval: duration().default(60_000),
+  repeat_interval: duration({ min: 1 }).default(60_000),
   /** Re-read the rule files when they change (checked every 5 s); a file that fails validation keeps the old rules. */
   reload: z.boolean().default(true),
   /** Internal topic of partial aggregates, keyed by rule and group. Default: `<group_id>.alerting.partials`. */

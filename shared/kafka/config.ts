@@ -28,8 +28,8 @@ export const kafkaConnectionSchema = z.strictObject({
   client_id: z.string().min(1).optional(),
   tls: tlsSchema.optional(),
   sasl: saslSchema.optional(),
-  connection_timeout: duration().default(10_000),
-  request_timeout: duration().default(30_000),
+  connection_timeout: duration({ min: 1 }).default(10_000),
+  request_timeout: duration({ min: 1 }).default(30_000),
 });
 
 export type KafkaConnectionConfig = z.output<typeof kafkaConnectionSchema>;

@@ -4,7 +4,8 @@ import { packageRoot } from '../../shared/paths.js';
 import { runCli } from '../helpers/processes.js';
 
 const fixture = (name: string) => join('test', 'fixtures', 'config', name);
-const RULE_PROBLEM = 'groups[0].rules[1].for (alert "DiskFull" in group "node"): expected a duration such as "500ms", "5s" or "1m", got "a while"';
+const RULE_PROBLEM =
+  'groups[0].rules[1].for (alert "DiskFull" in group "node"): expected a duration such as "500ms", "5s" or "1m", from 0ms to 24d20h31m23s647ms';
 
 describe('tributary rules and alerting configuration (the compiled CLI)', () => {
   it('runs rule unit tests and says SUCCESS', async () => {
