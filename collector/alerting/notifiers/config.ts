@@ -97,6 +97,9 @@ export const alertmanagerNotifierSchema = z
       }
       if (URL.canParse(value) && new URL(value).search !== '') ctx.addIssue({ code: 'custom', path: ['urls', position], message: 'a base URL has no query' });
     });
+    // TLS settings that no request would use are a mistake, not a silent plaintext connection.
+    if (config.tls !== undefined && !config.urls.some((value) => value.startsWith('https:')))
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but no URL uses https' });
   });
 
 /** Header names are tokens (RFC 9110); `authorization` comes from basic_auth/bearer_token, `content-type` is always JSON. */
@@ -124,6 +127,8 @@ export const webhookNotifierSchema = z
     if (credentialsInUrl(config.url) && hasAuth(config)) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'credentials in the URL and basic_auth/bearer_token are mutually exclusive' });
     }
+    if (config.tls !== undefined && !config.url.startsWith('https:'))
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but the URL is not https' });
   });
 
 export const alertNotifierSchema = z.discriminatedUnion('type', [alertmanagerNotifierSchema, webhookNotifierSchema]);
