@@ -198,7 +198,8 @@ function checkYamlShape(text: string, file: string): void {
   let offset = 0;
   for (const token of new Lexer().lex(text)) {
     const start = offset;
-    offset += token.length;
+    // The lexer's control tokens (document, scalar and flow-end markers) are not source text.
+    if (token !== CST.DOCUMENT && token !== CST.SCALAR && token !== CST.FLOW_END) offset += token.length;
     if (nextIsScalarSource) {
       nextIsScalarSource = false;
       // A block scalar's source runs to the end of its last line.
