@@ -6,10 +6,10 @@ import type { TopicSpec } from '../../shared/kafka/topics.js';
 import type { OutgoingRecord, RecordSink } from '../../shared/pipeline/record-sink.js';
 import type { AlertRecord } from '../../shared/record/alert-record.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
-import type { ComponentMetrics } from '../../shared/telemetry/metrics.js';
+import type { ComponentMetrics, DropReason } from '../../shared/telemetry/metrics.js';
 import type { AlertingMetrics } from './alerting-metrics.js';
 import type { AlertingConfig } from './config.js';
-import { AlertEvaluator } from './evaluator.js';
+import { AlertEvaluator, type RefusedSampleReason } from './evaluator.js';
 import { createAlertNotifier } from './notifiers/create-notifier.js';
 import { KafkaAlertPublisher } from './notifiers/kafka-alert-publisher.js';
 import type { AlertNotifier } from './notifiers/notifier.js';
@@ -36,6 +36,11 @@ export interface AlertingDependencies {
 const TICK_MS = 1000;
 /** How often the rule files are stat-ed for changes (`reload: true`); they are re-read only when one changed. */
 const RULES_POLL_MS = 5000;
+const REFUSED_SAMPLE_DROPS: ReadonlyArray<[RefusedSampleReason, DropReason]> = [
+  ['future', 'alert_future'],
+  ['slice_limit', 'alert_slice_limit'],
+  ['alert_limit', 'alert_group_limit'],
+];
 
 /** Serializes the evaluator's users (partials arriving, ticks, rule reloads): its state is one structure. */
 class Mutex {
@@ -84,6 +89,7 @@ export class AlertingService {
   private lastRepeatAt = Date.now();
   private tickTimer: NodeJS.Timeout | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
+  private readonly refusedCounted: Record<RefusedSampleReason, number> = { future: 0, slice_limit: 0, alert_limit: 0 };
   private reloading: Promise<void> | undefined;
   private readonly rulesPoller: RuleFilesPoller;
   private ticking: Promise<void> | undefined;
@@ -100,7 +106,13 @@ export class AlertingService {
     this.rulesPoller = new RuleFilesPoller(config.rules_files);
     this.partialsTopic = config.partials_topic ?? `${groupId}.alerting.partials`;
     this.stateTopic = config.state_topic ?? `${groupId}.alerting.state`;
-    this.evaluator = new AlertEvaluator(rules, { generator: dependencies.instanceName, evaluationDelayMs: config.evaluation_delay });
+    this.evaluator = new AlertEvaluator(rules, {
+      generator: dependencies.instanceName,
+      evaluationDelayMs: config.evaluation_delay,
+      maxFutureSkewMs: config.max_future_skew,
+      maxSlicesPerAlert: config.max_slices_per_alert,
+      maxAlertsPerRule: config.max_alerts_per_rule,
+    });
     this.store = new AlertStateStore(client, this.stateTopic, producer, `${groupId}.alerting`, logger);
     this.publisher = new KafkaAlertPublisher(config.alerts_topic, producer, metrics.notifier('kafka'));
     this.notifiers = Object.entries(config.notifiers).map(([id, notifier]) =>
@@ -288,9 +300,21 @@ export class AlertingService {
         metrics.alerts.set({ state: 'pending' }, counts.pending);
         metrics.alerts.set({ state: 'firing' }, counts.firing);
         metrics.lateSamples.set(this.evaluator.stats.lateSamples);
+        this.countRefusedSamples();
       });
     } catch (error) {
       logger.warn({ err: errorMessage(error), unpublished: this.outbox.length }, 'alert evaluation round failed; retrying next round');
+    }
+  }
+
+  /** Samples the evaluator refused since the last round, on the one discarded-events family. */
+  private countRefusedSamples(): void {
+    const refused = this.evaluator.stats.refusedSamples;
+    const metrics = this.dependencies.partialsMetrics;
+    for (const [reason, dropReason] of REFUSED_SAMPLE_DROPS) {
+      const delta = refused[reason] - this.refusedCounted[reason];
+      if (delta > 0) metrics.drop(dropReason, delta);
+      this.refusedCounted[reason] = refused[reason];
     }
   }
 

@@ -18,7 +18,18 @@ const COMPONENT_LABELS = ['component_id', 'component_type', 'component_kind'] as
 
 /** Reasons an event can be dropped or altered; a closed set keeps label cardinality bounded. */
 export type DropReason =
-  'oversize' | 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full' | 'spool_corrupt' | 'sample_limit';
+  | 'oversize'
+  | 'kafka_rejected'
+  | 'frame_invalid'
+  | 'frame_too_large'
+  | 'sink_rejected'
+  | 'shutdown'
+  | 'spool_full'
+  | 'spool_corrupt'
+  | 'sample_limit'
+  | 'alert_future'
+  | 'alert_slice_limit'
+  | 'alert_group_limit';
 export type ErrorReason =
   'kafka_unavailable' | 'kafka_rejected' | 'decode' | 'parse' | 'sink_unavailable' | 'sink_rejected' | 'io' | 'checkpoint' | 'scrape' | 'exposition_line';
 
