@@ -87,7 +87,9 @@ describe('YAML', () => {
   });
 
   it('rejects duplicate keys', () => {
-    expect(() => parseYaml('a: 1\na: 2\n', 'dup.yaml')).toThrow(/dup\.yaml.*YAML syntax error/);
+    expect(() => parseYaml('a: 1\na: 2\n', 'dup.yaml')).toThrow('dup.yaml: (top level): YAML line 2, column 1: duplicate key (map keys must be unique)');
+    // As object keys 1 and "1" are one key.
+    expect(() => parseYaml('1: a\n"1": b\n', 'dup.yaml')).toThrow(/duplicate key/);
   });
 });
 

@@ -266,6 +266,18 @@ function checkKeys(document: Document.Parsed, file: string, lines: LineCounter):
     return `YAML line ${line}, column ${col}`;
   };
   visit(document, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = pair.key as Node | null;
+        if (key === null || !isScalar(key)) continue;
+        // As object keys, 1 and "1" are the same key.
+        const name = String(key.value);
+        if (seen.has(name)) problems.push({ path: '', message: `${where(key)}: duplicate key (map keys must be unique)` });
+        seen.add(name);
+      }
+      return undefined;
+    },
     Pair(_, pair) {
       const key = pair.key as Node | null;
       if (key === null || isScalar(key)) {
@@ -295,7 +307,8 @@ export function parseYaml(text: string, file: string): unknown {
   const lines = new LineCounter();
   try {
     checkYamlShape(text, file);
-    const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines });
+    // uniqueKeys compares every key with every other key of its map (quadratic): checkKeys does it with a set.
+    const document = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter: lines });
     if (document.errors.length > 0) {
       throw new ConfigError(
         file,
