@@ -19,9 +19,9 @@ export const agentConfigSchema = z.strictObject({
       host_name: z.string().min(1).default(hostname()),
       /** Where checkpoints live; must survive restarts (a host path, or a volume for a sidecar). */
       data_dir: z.string().min(1).default('/var/lib/tributary'),
-      checkpoint_interval: duration().default(1_000),
+      checkpoint_interval: duration({ min: 1 }).default(1_000),
       /** Checkpoints of files not seen by any source for this long are forgotten. */
-      checkpoint_expire_after: duration().default(24 * 3_600_000),
+      checkpoint_expire_after: duration({ min: 1, max: 3650 * 86_400_000 }).default(24 * 3_600_000),
       /** How long SIGTERM may take before the process exits anyway. */
       shutdown_timeout: duration().default(30_000),
     })

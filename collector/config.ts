@@ -41,17 +41,17 @@ export const collectorConfigSchema = z
         /** Where a new consumer group starts: `earliest` reads what agents sent before the collector first ran. */
         start_offset: z.enum(['earliest', 'latest']).default('earliest'),
         /** A frame that decompresses past this goes to the dead-letter topic instead of exhausting memory. */
-        max_frame_bytes: byteSize().default(64 * 1024 * 1024),
+        max_frame_bytes: byteSize({ min: 1, max: 1024 ** 3 }).default(64 * 1024 * 1024),
         /** Decoded bytes of events handled per step before outputs must acknowledge (counted as frames are decoded; a large frame spans steps). */
-        max_step_bytes: byteSize().default(4 * 1024 * 1024),
+        max_step_bytes: byteSize({ min: 1, max: 1024 ** 3 }).default(4 * 1024 * 1024),
         /** Events decoded per step; frames compress ~10-20×, so bytes alone would let a step hold hundreds of thousands. */
         // 10,000 measured best: at 20,000 a JSON worker peaked at 361 MiB RSS, at 10,000 at 260 MiB with equal throughput (bench:collector).
         max_step_events: z.number().int().min(1).default(10_000),
         partitions_concurrently: z.number().int().min(1).default(2),
-        commit_interval: duration().default(1_000),
+        commit_interval: duration({ min: 1 }).default(1_000),
         /** How long the group waits for a silent member (a crashed collector) before moving its partitions. */
-        session_timeout: duration().default(30_000),
-        heartbeat_interval: duration().default(3_000),
+        session_timeout: duration({ min: 1 }).default(30_000),
+        heartbeat_interval: duration({ min: 1 }).default(3_000),
       })
       .prefault({}),
     /** Parsers chosen per record by source, file glob, container or resource; the first matching rule wins. */
@@ -73,8 +73,8 @@ export const collectorConfigSchema = z
       .prefault({}),
     retry: z
       .strictObject({
-        initial_backoff: duration().default(250),
-        max_backoff: duration().default(30_000),
+        initial_backoff: duration({ min: 1 }).default(250),
+        max_backoff: duration({ min: 1 }).default(30_000),
       })
       .prefault({}),
     /** Threshold alerting on metric and log records; off when absent. */

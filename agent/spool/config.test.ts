@@ -39,7 +39,7 @@ describe('spoolSchema', () => {
 
   it('names what is wrong', () => {
     expect(problemsOf({ segment_bytes: 100 })).toEqual(['spool.segment_bytes: must be at least 1KiB']);
-    expect(problemsOf({ max_bytes: 'lots' })).toEqual(['spool.max_bytes: expected a size such as "512KiB", "1MiB" or a number of bytes, got "lots"']);
+    expect(problemsOf({ max_bytes: 'lots' })).toEqual(['spool.max_bytes: expected a size such as "512KiB", "1MiB" or a number of bytes, from 1B to 1TiB']);
     expect(problemsOf({ dir: '' })).toHaveLength(1);
     expect(problemsOf({ fsync: 'yes' })).toHaveLength(1);
     expect(problemsOf({ max_size: '1GiB' })).toHaveLength(1);

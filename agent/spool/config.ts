@@ -11,9 +11,9 @@ export const spoolSchema = z
     /** Defaults to `<agent.data_dir>/spool/<output name>`; must survive restarts, and belong to one agent. */
     dir: z.string().min(1).optional(),
     /** Disk the spool may use; past it the oldest frames are dropped and counted. */
-    max_bytes: byteSize().default(256 * 1024 * 1024),
+    max_bytes: byteSize({ min: 1 }).default(256 * 1024 * 1024),
     /** Size at which a segment file is rolled; the unit of deletion, and of dropping when the spool is full. */
-    segment_bytes: byteSize()
+    segment_bytes: byteSize({ min: 1 })
       .refine((bytes) => bytes >= MIN_SEGMENT_BYTES, { message: `must be at least ${MIN_SEGMENT_BYTES / 1024}KiB` })
       .default(4 * 1024 * 1024),
     /** Sync each append and acknowledgement to disk. Off: a power loss (not a process crash) may lose the latest frames uncounted. */

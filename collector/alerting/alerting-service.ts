@@ -1,4 +1,3 @@
-import { watchFile, unwatchFile } from 'node:fs';
 import { errorMessage } from '../../shared/errors.js';
 import type { KafkaClient } from '../../shared/kafka/client.js';
 import { GroupConsumer, type PartitionBatch } from '../../shared/kafka/consumer.js';
@@ -7,16 +6,17 @@ import type { TopicSpec } from '../../shared/kafka/topics.js';
 import type { OutgoingRecord, RecordSink } from '../../shared/pipeline/record-sink.js';
 import type { AlertRecord } from '../../shared/record/alert-record.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
-import type { ComponentMetrics } from '../../shared/telemetry/metrics.js';
+import type { ComponentMetrics, DropReason } from '../../shared/telemetry/metrics.js';
 import type { AlertingMetrics } from './alerting-metrics.js';
 import type { AlertingConfig } from './config.js';
-import { AlertEvaluator } from './evaluator.js';
+import { AlertEvaluator, type RefusedSampleReason } from './evaluator.js';
 import { createAlertNotifier } from './notifiers/create-notifier.js';
 import { KafkaAlertPublisher } from './notifiers/kafka-alert-publisher.js';
 import type { AlertNotifier } from './notifiers/notifier.js';
 import { buildPartials, stateKey, type AlertPartial } from './partials.js';
 import { RuleSet } from './rules/alert-rule.js';
 import { loadRulesFiles } from './rules/config.js';
+import { RuleFilesPoller } from './rules/rule-files-poller.js';
 import { AlertStateStore } from './state-store.js';
 
 export interface AlertingDependencies {
@@ -34,6 +34,13 @@ export interface AlertingDependencies {
 }
 
 const TICK_MS = 1000;
+/** How often the rule files are stat-ed for changes (`reload: true`); they are re-read only when one changed. */
+const RULES_POLL_MS = 5000;
+const REFUSED_SAMPLE_DROPS: ReadonlyArray<[RefusedSampleReason, DropReason]> = [
+  ['future', 'alert_future'],
+  ['slice_limit', 'alert_slice_limit'],
+  ['alert_limit', 'alert_group_limit'],
+];
 
 /** Serializes the evaluator's users (partials arriving, ticks, rule reloads): its state is one structure. */
 class Mutex {
@@ -81,6 +88,10 @@ export class AlertingService {
   private outbox: AlertRecord[] = [];
   private lastRepeatAt = Date.now();
   private tickTimer: NodeJS.Timeout | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private readonly refusedCounted: Record<RefusedSampleReason, number> = { future: 0, slice_limit: 0, alert_limit: 0 };
+  private reloading: Promise<void> | undefined;
+  private readonly rulesPoller: RuleFilesPoller;
   private ticking: Promise<void> | undefined;
   private stopped = false;
 
@@ -92,9 +103,16 @@ export class AlertingService {
     // Empty until loadRules(), which the collector calls first thing at start-up.
     const rules = new RuleSet({ groups: [] });
     this.rules = rules;
+    this.rulesPoller = new RuleFilesPoller(config.rules_files);
     this.partialsTopic = config.partials_topic ?? `${groupId}.alerting.partials`;
     this.stateTopic = config.state_topic ?? `${groupId}.alerting.state`;
-    this.evaluator = new AlertEvaluator(rules, { generator: dependencies.instanceName, evaluationDelayMs: config.evaluation_delay });
+    this.evaluator = new AlertEvaluator(rules, {
+      generator: dependencies.instanceName,
+      evaluationDelayMs: config.evaluation_delay,
+      maxFutureSkewMs: config.max_future_skew,
+      maxSlicesPerAlert: config.max_slices_per_alert,
+      maxAlertsPerRule: config.max_alerts_per_rule,
+    });
     this.store = new AlertStateStore(client, this.stateTopic, producer, `${groupId}.alerting`, logger);
     this.publisher = new KafkaAlertPublisher(config.alerts_topic, producer, metrics.notifier('kafka'));
     this.notifiers = Object.entries(config.notifiers).map(([id, notifier]) =>
@@ -115,6 +133,8 @@ export class AlertingService {
 
   /** Reads and validates the rule files; a mistake fails the collector's start with the file, key path and rule. */
   async loadRules(): Promise<void> {
+    // Stat before reading: a change landing during the read is seen again by the next poll.
+    await this.rulesPoller.changed();
     this.rules = new RuleSet(await loadRulesFiles(this.config.rules_files));
     this.evaluator.replaceRules(this.rules, Date.now());
   }
@@ -142,7 +162,12 @@ export class AlertingService {
       if (this.ticking !== undefined) return;
       this.ticking = this.tick().finally(() => (this.ticking = undefined));
     }, TICK_MS);
-    if (this.config.reload) for (const file of this.config.rules_files) watchFile(file, { interval: 5000 }, () => void this.reload());
+    if (this.config.reload) {
+      this.reloadTimer = setInterval(() => {
+        if (this.reloading !== undefined) return;
+        this.reloading = this.reloadIfChanged().finally(() => (this.reloading = undefined));
+      }, RULES_POLL_MS);
+    }
     this.dependencies.logger.info(
       {
         rules: this.rules.rules.length,
@@ -158,7 +183,8 @@ export class AlertingService {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.tickTimer);
-    for (const file of this.config.rules_files) unwatchFile(file);
+    clearInterval(this.reloadTimer);
+    await this.reloading;
     await this.ticking;
     await this.consumer.stop();
     // A last checkpoint so the next owner starts where this one stopped, not at the previous checkpoint.
@@ -274,10 +300,27 @@ export class AlertingService {
         metrics.alerts.set({ state: 'pending' }, counts.pending);
         metrics.alerts.set({ state: 'firing' }, counts.firing);
         metrics.lateSamples.set(this.evaluator.stats.lateSamples);
+        this.countRefusedSamples();
       });
     } catch (error) {
       logger.warn({ err: errorMessage(error), unpublished: this.outbox.length }, 'alert evaluation round failed; retrying next round');
     }
+  }
+
+  /** Samples the evaluator refused since the last round, on the one discarded-events family. */
+  private countRefusedSamples(): void {
+    const refused = this.evaluator.stats.refusedSamples;
+    const metrics = this.dependencies.partialsMetrics;
+    for (const [reason, dropReason] of REFUSED_SAMPLE_DROPS) {
+      const delta = refused[reason] - this.refusedCounted[reason];
+      if (delta > 0) metrics.drop(dropReason, delta);
+      this.refusedCounted[reason] = refused[reason];
+    }
+  }
+
+  /** Re-reads the rule files only when a stat says one of them changed. */
+  private async reloadIfChanged(): Promise<void> {
+    if (await this.rulesPoller.changed()) await this.reload();
   }
 
   private async reload(): Promise<void> {

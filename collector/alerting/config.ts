@@ -16,8 +16,17 @@ export const alertingSchema = z.strictObject({
    * failover (the input's session_timeout plus a few seconds) if crashes must not change alerts.
    */
   evaluation_delay: duration().default(15_000),
+  /**
+   * Samples dated further than this past the clock are refused and counted (reason `alert_future`): each would
+   * hold a slice until its time comes. Allow for clock skew between hosts.
+   */
+  max_future_skew: duration().default(5 * 60_000),
+  /** Slices (intervals with data) one alert may hold; more are refused and counted (`alert_slice_limit`). */
+  max_slices_per_alert: z.number().int().min(1).default(10_000),
+  /** Alerts (group keys) one rule may hold; samples for more are refused and counted (`alert_group_limit`). */
+  max_alerts_per_rule: z.number().int().min(1).default(10_000),
   /** How often firing alerts are sent again to the notifiers (Alertmanager forgets alerts that are not repeated). */
-  repeat_interval: duration().default(60_000),
+  repeat_interval: duration({ min: 1 }).default(60_000),
   /** Re-read the rule files when they change (checked every 5 s); a file that fails validation keeps the old rules. */
   reload: z.boolean().default(true),
   /** Internal topic of partial aggregates, keyed by rule and group. Default: `<group_id>.alerting.partials`. */

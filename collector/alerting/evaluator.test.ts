@@ -197,3 +197,101 @@ describe('AlertEvaluator', () => {
     expect(evaluator.stats.lateSamples).toBe(1);
   });
 });
+
+// 400k samples take seconds just to build (slice maps keyed by epoch milliseconds are dictionary-mode objects).
+describe('13.15: bounded alert state', { timeout: 120_000 }, () => {
+  const errorsRule = rules.rules.find((rule) => rule.id.endsWith('Errors'));
+  if (errorsRule === undefined) throw new Error('the Errors rule is missing');
+  const errors = errorsRule;
+  const SAMPLES = 400_000;
+
+  /** `count` one-sample slices, `perPartial` to a partial, at `startOf(i)`, for `keyOf(i)`. */
+  function partialsOf(count: number, perPartial: number, startOf: (index: number) => number, keyOf: (index: number) => string): AlertPartial[] {
+    const partials: AlertPartial[] = [];
+    for (let first = 0; first < count; first += perPartial) {
+      const slicesByKey = new Map<string, Record<string, { count: number }>>();
+      for (let index = first; index < Math.min(count, first + perPartial); index++) {
+        const key = keyOf(index);
+        let slices = slicesByKey.get(key);
+        if (slices === undefined) slicesByKey.set(key, (slices = {}));
+        slices[String(startOf(index))] = { count: 1 };
+      }
+      for (const [key, slices] of slicesByKey) {
+        partials.push({ rule: errors.id, key, labels: { service_name: key }, source: 'raw/0', frames: [{ offset: String(first), slices }] });
+      }
+    }
+    return partials;
+  }
+
+  it('13.15: 400k future-dated samples are refused and counted, and leave no state', () => {
+    const evaluator = new AlertEvaluator(rules, { generator: 'test', evaluationDelayMs: 0, clock: () => BASE });
+    // One second apart, from an hour ahead: each used to hold its own slice until its time came.
+    for (const partial of partialsOf(
+      SAMPLES,
+      1000,
+      (index) => BASE + 3_600_000 + index * 1000,
+      () => 'checkout',
+    ))
+      evaluator.apply(partial);
+    expect(evaluator.stats.refusedSamples).toEqual({ future: SAMPLES, slice_limit: 0, alert_limit: 0 });
+    expect(evaluator.size).toBe(0);
+    // Within the allowed skew (5 minutes by default) a sample is kept.
+    evaluator.apply(
+      partialsOf(
+        1,
+        1,
+        () => BASE + 299_000,
+        () => 'checkout',
+      )[0] as AlertPartial,
+    );
+    expect(evaluator.size).toBe(1);
+    expect(evaluator.stats.refusedSamples.future).toBe(SAMPLES);
+  });
+
+  it('13.15: slices per alert are capped, the rest refused and counted', () => {
+    const evaluator = new AlertEvaluator(rules, {
+      generator: 'test',
+      evaluationDelayMs: 0,
+      clock: () => BASE,
+      maxFutureSkewMs: 30 * 86_400_000,
+      maxSlicesPerAlert: 1000,
+    });
+    for (const partial of partialsOf(
+      SAMPLES,
+      1000,
+      (index) => BASE + index * 1000,
+      () => 'checkout',
+    ))
+      evaluator.apply(partial);
+    expect(evaluator.size).toBe(1);
+    const id = evaluator.takeDirty()[0]?.[0] as string;
+    expect(evaluator.slicesOf(id)).toBe(1000);
+    expect(evaluator.stats.refusedSamples).toEqual({ future: 0, slice_limit: SAMPLES - 1000, alert_limit: 0 });
+  });
+
+  it('13.15: alerts (group keys) per rule are capped, the rest refused and counted; forgotten alerts free their place', () => {
+    const evaluator = new AlertEvaluator(rules, { generator: 'test', evaluationDelayMs: 0, clock: () => BASE, maxAlertsPerRule: 100 });
+    for (const partial of partialsOf(
+      SAMPLES,
+      1000,
+      () => BASE,
+      (index) => `service-${index}`,
+    ))
+      evaluator.apply(partial);
+    expect(evaluator.size).toBe(100);
+    expect(evaluator.alertsOf(errors.id)).toBe(100);
+    expect(evaluator.stats.refusedSamples).toEqual({ future: 0, slice_limit: 0, alert_limit: SAMPLES - 100 });
+    // Past every window the inactive alerts are forgotten, and new group keys are accepted again.
+    evaluator.evaluate(BASE + 60_000);
+    expect(evaluator.alertsOf(errors.id)).toBe(0);
+    evaluator.apply(
+      partialsOf(
+        1,
+        1,
+        () => BASE + 60_000,
+        () => 'new',
+      )[0] as AlertPartial,
+    );
+    expect(evaluator.alertsOf(errors.id)).toBe(1);
+  });
+});

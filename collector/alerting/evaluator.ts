@@ -44,7 +44,25 @@ export interface EvaluatorOptions {
    * before the window that holds them is evaluated.
    */
   evaluationDelayMs: number;
+  /**
+   * Samples dated later than the clock plus this are refused: a future-dated record would otherwise hold a slice
+   * (memory) until its time comes, and enough of them exhaust the collector. Default 5 minutes.
+   */
+  maxFutureSkewMs?: number;
+  /** Slices one alert may hold; a sample needing one more is refused. Default 10,000. */
+  maxSlicesPerAlert?: number;
+  /** Alerts (group keys) one rule may hold; a sample for one more is refused. Default 10,000. */
+  maxAlertsPerRule?: number;
+  /** The clock the future bound is measured against (tests pin it). */
+  clock?: () => number;
 }
+
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
+export const DEFAULT_MAX_SLICES_PER_ALERT = 10_000;
+export const DEFAULT_MAX_ALERTS_PER_RULE = 10_000;
+
+/** Why a sample was refused instead of kept in an alert's state. */
+export type RefusedSampleReason = 'future' | 'slice_limit' | 'alert_limit';
 
 export interface EvaluatorStats {
   /** Evaluations run, by rule id (one per alert per grid time). */
@@ -53,6 +71,8 @@ export interface EvaluatorStats {
   lateSamples: number;
   /** Partial frames skipped as replays. */
   replayedFrames: number;
+  /** Samples refused to keep state bounded, by reason (since start). */
+  refusedSamples: Record<RefusedSampleReason, number>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -81,10 +101,26 @@ export function fingerprintOf(labels: Readonly<Record<string, string>>): string 
  * records and the rules only, not on which or how many collectors ran them.
  */
 export class AlertEvaluator {
-  readonly stats: EvaluatorStats = { evaluations: new Map(), lateSamples: 0, replayedFrames: 0 };
+  readonly stats: EvaluatorStats = {
+    evaluations: new Map(),
+    lateSamples: 0,
+    replayedFrames: 0,
+    refusedSamples: { future: 0, slice_limit: 0, alert_limit: 0 },
+  };
   private rules: RuleSet;
   private readonly states = new Map<string, AlertKeyState>();
   private readonly dirty = new Set<string>();
+  /** Alerts held per rule id, so the per-rule cap is O(1) to check. */
+  private readonly alertsPerRule = new Map<string, number>();
+  /**
+   * Slice counts by slices object: counting keys per sample would be quadratic, and `prune` replaces the object,
+   * which drops its entry here and recounts once.
+   */
+  private readonly sliceCounts = new WeakMap<Record<string, Slice>, number>();
+  private readonly maxFutureSkewMs: number;
+  private readonly maxSlicesPerAlert: number;
+  private readonly maxAlertsPerRule: number;
+  private readonly clock: () => number;
   /** The latest evaluation horizon (clock minus delay) reached. */
   private horizon = Number.NEGATIVE_INFINITY;
 
@@ -93,6 +129,10 @@ export class AlertEvaluator {
     private readonly options: EvaluatorOptions,
   ) {
     this.rules = rules;
+    this.maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+    this.maxSlicesPerAlert = options.maxSlicesPerAlert ?? DEFAULT_MAX_SLICES_PER_ALERT;
+    this.maxAlertsPerRule = options.maxAlertsPerRule ?? DEFAULT_MAX_ALERTS_PER_RULE;
+    this.clock = options.clock ?? Date.now;
   }
 
   get size(): number {
@@ -107,6 +147,7 @@ export class AlertEvaluator {
     let state = this.states.get(id);
     const applied = state?.applied[partial.source];
     let changed = false;
+    const latestAccepted = this.clock() + this.maxFutureSkewMs;
     for (const frame of partial.frames) {
       if (applied !== undefined && BigInt(frame.offset) <= BigInt(applied)) {
         this.stats.replayedFrames++;
@@ -115,7 +156,18 @@ export class AlertEvaluator {
       for (const [start, slice] of Object.entries(frame.slices)) {
         const startMs = Number(start);
         const step = rule.tumbling ? rule.windowMs : rule.intervalMs;
-        state ??= this.create(id, rule, partial, startMs);
+        // Negated so that a start that is not a number is refused too.
+        if (!(startMs <= latestAccepted)) {
+          this.stats.refusedSamples.future += slice.count;
+          continue;
+        }
+        if (state === undefined) {
+          if ((this.alertsPerRule.get(rule.id) ?? 0) >= this.maxAlertsPerRule) {
+            this.stats.refusedSamples.alert_limit += slice.count;
+            continue;
+          }
+          state = this.create(id, rule, partial, startMs);
+        }
         // Until its first evaluation an alert starts at its earliest slice, whichever source delivered it first.
         if (!state.evaluated && startMs < state.evaluatedUntil) state.evaluatedUntil = this.firstEvaluationBase(startMs, step);
         // A slice no future window holds: its window was evaluated already.
@@ -124,8 +176,15 @@ export class AlertEvaluator {
           continue;
         }
         const existing = state.slices[start];
-        if (existing === undefined) state.slices[start] = structuredClone(slice);
-        else mergeSlice(existing, slice);
+        if (existing === undefined) {
+          const slices = this.sliceCount(state);
+          if (slices >= this.maxSlicesPerAlert) {
+            this.stats.refusedSamples.slice_limit += slice.count;
+            continue;
+          }
+          state.slices[start] = structuredClone(slice);
+          this.sliceCounts.set(state.slices, slices + 1);
+        } else mergeSlice(existing, slice);
         if (startMs > state.lastSeen) state.lastSeen = startMs;
       }
       if (state !== undefined) state.applied[partial.source] = frame.offset;
@@ -150,8 +209,45 @@ export class AlertEvaluator {
       value: null,
       annotations: {},
     };
-    this.states.set(id, state);
+    this.hold(id, state);
     return state;
+  }
+
+  private sliceCount(state: AlertKeyState): number {
+    let count = this.sliceCounts.get(state.slices);
+    if (count === undefined) {
+      count = Object.keys(state.slices).length;
+      this.sliceCounts.set(state.slices, count);
+    }
+    return count;
+  }
+
+  /** Adds or replaces a state, keeping the per-rule count. */
+  private hold(id: string, state: AlertKeyState): void {
+    const previous = this.states.get(id);
+    if (previous !== undefined) this.alertsPerRule.set(previous.rule, (this.alertsPerRule.get(previous.rule) ?? 1) - 1);
+    this.states.set(id, state);
+    this.alertsPerRule.set(state.rule, (this.alertsPerRule.get(state.rule) ?? 0) + 1);
+  }
+
+  private forget(id: string): void {
+    const state = this.states.get(id);
+    if (state === undefined) return;
+    this.states.delete(id);
+    const remaining = (this.alertsPerRule.get(state.rule) ?? 1) - 1;
+    if (remaining > 0) this.alertsPerRule.set(state.rule, remaining);
+    else this.alertsPerRule.delete(state.rule);
+  }
+
+  /** Alerts held for one rule (tests and the cap). */
+  alertsOf(ruleId: string): number {
+    return this.alertsPerRule.get(ruleId) ?? 0;
+  }
+
+  /** Slices held by one alert (tests and the cap). */
+  slicesOf(id: string): number {
+    const state = this.states.get(id);
+    return state === undefined ? 0 : this.sliceCount(state);
   }
 
   /**
@@ -189,7 +285,7 @@ export class AlertEvaluator {
       }
       if (!evaluated) continue;
       this.dirty.add(id);
-      if (this.finished(rule, state)) this.states.delete(id);
+      if (this.finished(rule, state)) this.forget(id);
     }
     return changes;
   }
@@ -322,7 +418,7 @@ export class AlertEvaluator {
 
   /** Puts a checkpointed state back (on taking over a partition). */
   restore(id: string, state: AlertKeyState): void {
-    this.states.set(id, state);
+    this.hold(id, state);
   }
 
   /** Forgets the keys `owned` says no longer belong here (their partition moved to another collector). */
@@ -330,7 +426,7 @@ export class AlertEvaluator {
     let evicted = 0;
     for (const id of [...this.states.keys()]) {
       if (owned(id)) continue;
-      this.states.delete(id);
+      this.forget(id);
       this.dirty.delete(id);
       evicted++;
     }
@@ -344,7 +440,7 @@ export class AlertEvaluator {
     for (const [id, state] of this.states) {
       if (rules.get(state.rule) !== undefined) continue;
       if (state.state !== 'inactive') changes.push(this.recordOf(state, 'resolved', nowMs, state.state));
-      this.states.delete(id);
+      this.forget(id);
       this.dirty.add(id);
     }
     return changes;

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { agentConfigSchema } from '../../agent/config.js';
 import { loadRulesFiles } from '../../collector/alerting/rules/config.js';
 import { collectorConfigSchema } from '../../collector/config.js';
-import { ConfigError, parseYaml, validateConfig } from '../config/load.js';
-import { TributaryError, errorMessage } from '../errors.js';
+import { ConfigError, parseYaml, readConfigText, validateConfig } from '../config/load.js';
+import { TributaryError } from '../errors.js';
 
 export type ConfigKind = 'agent' | 'collector';
 
@@ -22,13 +21,7 @@ export function detectKind(document: unknown, file: string): ConfigKind {
 /** Returns the error text to print, or undefined when the file is valid. */
 export async function validateFile(file: string, kind?: ConfigKind): Promise<{ ok: true; kind: ConfigKind } | { ok: false; message: string }> {
   try {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new TributaryError('CONFIG_UNREADABLE', `cannot read configuration file ${file}: ${errorMessage(error)}`, { cause: error });
-    }
-    const document = parseYaml(text, file);
+    const document = parseYaml(await readConfigText(file), file);
     const resolvedKind = kind ?? detectKind(document, file);
     if (resolvedKind === 'agent') validateConfig(agentConfigSchema, document, file);
     else {

@@ -1,28 +1,85 @@
 import { z } from 'zod';
 import { parseByteSize, parseDuration } from './units.js';
 
-/** A duration written as "500ms", "5s", "1m30s" or a number of milliseconds; parsed to ms. */
-export function duration() {
+/**
+ * Node runs a timer of 2^31 ms or more after 1 ms (with only a warning): `request_timeout: 30d` failed every
+ * request after 5 ms. Every duration is bounded by this unless its key says otherwise, and a key that is not
+ * used as a timer (an age, a window) states its own larger `max`.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Sizes are byte counts held in memory or on disk; 1 TiB is more than any key here needs. */
+export const MAX_BYTE_SIZE = 2 ** 40;
+
+export interface UnitBounds {
+  /** Smallest accepted value (ms or bytes); default 0. Set 1 (or more) where zero would break the component. */
+  readonly min?: number;
+  /** Largest accepted value; default MAX_TIMER_MS for durations, MAX_BYTE_SIZE for sizes. */
+  readonly max?: number;
+}
+
+const DURATION_NAMES: ReadonlyArray<[number, string]> = [
+  [86_400_000, 'd'],
+  [3_600_000, 'h'],
+  [60_000, 'm'],
+  [1000, 's'],
+  [1, 'ms'],
+];
+const SIZE_NAMES: ReadonlyArray<[number, string]> = [
+  [1024 ** 4, 'TiB'],
+  [1024 ** 3, 'GiB'],
+  [1024 ** 2, 'MiB'],
+  [1024, 'KiB'],
+  [1, 'B'],
+];
+
+/** A bound as a person writes it: 2147483647 ms → "24d20h31m23s647ms". */
+function human(value: number, names: ReadonlyArray<[number, string]>): string {
+  if (value === 0) return `0${names[names.length - 1]?.[1] ?? ''}`;
+  let rest = value;
+  let out = '';
+  for (const [size, name] of names) {
+    const count = Math.floor(rest / size);
+    if (count > 0) out += `${count}${name}`;
+    rest -= count * size;
+  }
+  return out;
+}
+
+/**
+ * One bounded unit value. Messages name the expected form and range, never the value written: a brace or
+ * indentation mistake can move a secret into any key.
+ */
+function boundedUnit(
+  what: string,
+  example: string,
+  parse: (value: string | number) => number | undefined,
+  names: ReadonlyArray<[number, string]>,
+  min: number,
+  max: number,
+) {
+  const range = `from ${human(min, names)} to ${human(max, names)}`;
   return z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as "500ms", "5s" or "1m", got ${JSON.stringify(value)}` });
+    const parsed = parse(value);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what} such as ${example}, ${range}` });
       return z.NEVER;
     }
-    return ms;
+    if (parsed < min || parsed > max) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what} ${range}` });
+      return z.NEVER;
+    }
+    return parsed;
   });
 }
 
-/** A size written as "64KiB", "1MB" or a number of bytes; parsed to bytes. */
-export function byteSize() {
-  return z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const bytes = parseByteSize(value);
-    if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a size such as "512KiB", "1MiB" or a number of bytes, got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+/** A duration written as "500ms", "5s", "1m30s" or a number of milliseconds; parsed to ms and bounded. */
+export function duration(bounds: UnitBounds = {}) {
+  return boundedUnit('a duration', '"500ms", "5s" or "1m"', parseDuration, DURATION_NAMES, bounds.min ?? 0, bounds.max ?? MAX_TIMER_MS);
+}
+
+/** A size written as "64KiB", "1MB" or a number of bytes; parsed to bytes and bounded. */
+export function byteSize(bounds: UnitBounds = {}) {
+  return boundedUnit('a size', '"512KiB", "1MiB" or a number of bytes', parseByteSize, SIZE_NAMES, bounds.min ?? 0, bounds.max ?? MAX_BYTE_SIZE);
 }
 
 /** Telemetry endpoint every process serves: /metrics, /healthz, /readyz. */
@@ -43,7 +100,11 @@ export type TelemetryConfig = z.output<typeof telemetrySchema>;
 export function retrySchema<const Extra extends z.core.$ZodLooseShape>(defaults: { initial_backoff: number; max_backoff: number }, extra: Extra) {
   return (
     z
-      .strictObject({ initial_backoff: duration().default(defaults.initial_backoff), max_backoff: duration().default(defaults.max_backoff), ...extra })
+      .strictObject({
+        initial_backoff: duration({ min: 1 }).default(defaults.initial_backoff),
+        max_backoff: duration({ min: 1 }).default(defaults.max_backoff),
+        ...extra,
+      })
       // `{}` is a valid input (every key has a default or is optional), which zod cannot see through the generic shape.
       .prefault({} as never)
       .refine(

@@ -64,7 +64,7 @@ export function checkEndpointsAuthTls(config: { endpoints: readonly string[]; au
 export function requestBatchSchema(defaultMaxEvents: number) {
   return z
     .strictObject({
-      max_bytes: byteSize()
+      max_bytes: byteSize({ min: 1 })
         .default(5 * 1024 * 1024)
         .pipe(z.number().int().min(1024, 'at least 1KiB')),
       max_events: z.number().int().min(1).default(defaultMaxEvents),

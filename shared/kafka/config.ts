@@ -1,15 +1,26 @@
 import { z } from 'zod';
 import { duration } from '../config/schema.js';
 
-const tlsSchema = z.strictObject({
-  enabled: z.boolean().default(false),
-  ca_file: z.string().optional(),
-  cert_file: z.string().optional(),
-  key_file: z.string().optional(),
-  /** Only for test clusters with self-signed certificates; never in production. */
-  insecure_skip_verify: z.boolean().default(false),
-  server_name: z.string().optional(),
-});
+const tlsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    ca_file: z.string().optional(),
+    cert_file: z.string().optional(),
+    key_file: z.string().optional(),
+    /** Only for test clusters with self-signed certificates; never in production. */
+    insecure_skip_verify: z.boolean().default(false),
+    server_name: z.string().optional(),
+  })
+  // Files without `enabled: true` used to connect in plaintext, SASL password included: TLS settings without TLS are a mistake.
+  .superRefine((tls, ctx) => {
+    if (tls.enabled) return;
+    for (const key of ['ca_file', 'cert_file', 'key_file', 'server_name'] as const) {
+      if (tls[key] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `${key} is set but tls.enabled is not true: set enabled: true (or remove the TLS settings)` });
+    }
+    if (tls.insecure_skip_verify)
+      ctx.addIssue({ code: 'custom', path: ['insecure_skip_verify'], message: 'insecure_skip_verify is set but tls.enabled is not true' });
+  });
 
 const saslSchema = z
   .strictObject({
@@ -28,8 +39,8 @@ export const kafkaConnectionSchema = z.strictObject({
   client_id: z.string().min(1).optional(),
   tls: tlsSchema.optional(),
   sasl: saslSchema.optional(),
-  connection_timeout: duration().default(10_000),
-  request_timeout: duration().default(30_000),
+  connection_timeout: duration({ min: 1 }).default(10_000),
+  request_timeout: duration({ min: 1 }).default(30_000),
 });
 
 export type KafkaConnectionConfig = z.output<typeof kafkaConnectionSchema>;

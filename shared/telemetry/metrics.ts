@@ -29,7 +29,18 @@ const EVENT_LOOP_QUANTILES: ReadonlyArray<readonly [string, number]> = [
 
 /** Reasons an event can be dropped or altered; a closed set keeps label cardinality bounded. */
 export type DropReason =
-  'oversize' | 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full' | 'spool_corrupt' | 'sample_limit';
+  | 'oversize'
+  | 'kafka_rejected'
+  | 'frame_invalid'
+  | 'frame_too_large'
+  | 'sink_rejected'
+  | 'shutdown'
+  | 'spool_full'
+  | 'spool_corrupt'
+  | 'sample_limit'
+  | 'alert_future'
+  | 'alert_slice_limit'
+  | 'alert_group_limit';
 export type ErrorReason =
   | 'kafka_unavailable'
   | 'kafka_rejected'

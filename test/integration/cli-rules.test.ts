@@ -1,10 +1,13 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../shared/paths.js';
 import { runCli } from '../helpers/processes.js';
 
 const fixture = (name: string) => join('test', 'fixtures', 'config', name);
-const RULE_PROBLEM = 'groups[0].rules[1].for (alert "DiskFull" in group "node"): expected a duration such as "500ms", "5s" or "1m", got "a while"';
+const RULE_PROBLEM =
+  'groups[0].rules[1].for (alert "DiskFull" in group "node"): expected a duration such as "500ms", "5s" or "1m", from 0ms to 24d20h31m23s647ms';
 
 describe('tributary rules and alerting configuration (the compiled CLI)', () => {
   it('runs rule unit tests and says SUCCESS', async () => {
@@ -30,5 +33,29 @@ describe('tributary rules and alerting configuration (the compiled CLI)', () => 
     const start = await runCli(['collector', '--config', fixture('collector-bad-rules.yaml')]);
     expect(start.code).toBe(1);
     expect(start.stderr).toContain(RULE_PROBLEM);
+  });
+});
+
+describe('tributary rules check on hostile rule files', () => {
+  it('13.17: YAML the library would throw on (unresolved alias, deep nesting, explicit keys) is a configuration error naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tributary-rules-'));
+    try {
+      const cases: Array<[string, RegExp]> = [
+        ['groups: *nowhere\n', /\(top level\): YAML (could not be read|syntax error): .*alias/i],
+        [`groups: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, /\(top level\): YAML line 1, column \d+: nested deeper than 64 levels/],
+        ['? groups\n: []\n', /\(top level\): YAML line 1, column 1: explicit \(`\?`\) mapping keys are not supported/],
+      ];
+      for (const [index, [text, expected]] of cases.entries()) {
+        const file = join(dir, `rules-${index}.yaml`);
+        await writeFile(file, text);
+        const result = await runCli(['rules', 'check', file]);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(`${file}: (top level): YAML`);
+        expect(result.stderr).toMatch(expected);
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../shared/paths.js';
 import { runCli } from '../helpers/processes.js';
 
@@ -49,5 +51,74 @@ describe('shipped example configurations', () => {
     const result = await runCli(['validate', '--config', file]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
+  });
+});
+
+describe('tributary validate never prints a secret, and fails fast on hostile files', () => {
+  const secret = 'Tr0ub4dor-and-3';
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tributary-validate-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function validate(name: string, text: string) {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    return { file, result: await runCli(['validate', '--config', file]) };
+  }
+
+  it('13.18: a brace typo that turns the SASL password into a key is reported without the password', async () => {
+    // `password:` lost to a typo inside the braces: the password is parsed as a mapping key with no value.
+    const text = [
+      'kafka:',
+      "  brokers: ['127.0.0.1:9092']",
+      `  sasl: {mechanism: plain, username: bob, ${secret}}`,
+      'outputs:',
+      '  local: {type: file, path: /tmp/out.jsonl}',
+      '',
+    ].join('\n');
+    const { file, result } = await validate('brace-typo.yaml', text);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}: kafka.sasl.<redacted>: unknown key (its name is not shown`);
+    expect(result.stdout + result.stderr).not.toContain(secret);
+  });
+
+  it('13.18: a password moved into braces, a typo beside it, and a YAML syntax error never show it either', async () => {
+    const base = "kafka:\n  brokers: ['127.0.0.1:9092']\n";
+    for (const sasl of [
+      `{mechanism: plain, username: bob, password: {${secret}}}`,
+      `{mechanism: plian, username: bob, password: ${secret}}`,
+      `{password: ${secret}}}`,
+    ]) {
+      const { result } = await validate('sasl.yaml', `${base}  sasl: ${sasl}\noutputs: {}\n`);
+      expect(result.code).toBe(1);
+      expect(result.stdout + result.stderr).not.toContain(secret);
+    }
+  });
+
+  it('13.16: a timeout too long for a Node timer is refused with the allowed range', async () => {
+    const { file, result } = await validate('timeout.yaml', "kafka:\n  brokers: ['127.0.0.1:9092']\n  request_timeout: 30d\noutputs: {}\n");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}: kafka.request_timeout: expected a duration from 1ms to 24d20h31m23s647ms`);
+  });
+
+  it('13.17: nested complex keys fail fast as a configuration error, not a stack trace', async () => {
+    let nested = 'a';
+    for (let depth = 0; depth < 40; depth++) nested = `{${nested}: 1}`;
+    const started = Date.now();
+    const { file, result } = await validate('complex.yaml', `${nested}: 1\n`);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}: (top level): YAML line 1, column 1: mapping keys must be plain names`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('13.13: kafka.tls files without enabled: true are refused', async () => {
+    const { file, result } = await validate('tls.yaml', "kafka:\n  brokers: ['127.0.0.1:9092']\n  tls: {ca_file: /etc/ca.pem}\noutputs: {}\n");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}: kafka.tls.ca_file: ca_file is set but tls.enabled is not true`);
   });
 });

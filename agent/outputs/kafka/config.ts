@@ -4,8 +4,8 @@ import { spoolSchema } from '../../spool/config.js';
 
 const retrySchema = z
   .strictObject({
-    initial_backoff: duration().default(200),
-    max_backoff: duration().default(10_000),
+    initial_backoff: duration({ min: 1 }).default(200),
+    max_backoff: duration({ min: 1 }).default(10_000),
   })
   .prefault({});
 
@@ -17,7 +17,7 @@ function kafkaOutputShape(defaultTopic: string) {
     create_topic: z.boolean().default(true),
     partitions: z.number().int().min(1).default(6),
     /** Bytes per produce request; one request is in flight at a time, which keeps frames ordered per key. */
-    request_max_bytes: byteSize().default(4 * 1024 * 1024),
+    request_max_bytes: byteSize({ min: 1024, max: 1024 ** 3 }).default(4 * 1024 * 1024),
     retry: retrySchema,
     /** How long shutdown waits for Kafka to acknowledge what is buffered (for metrics: to empty the spool; the rest stays spooled). */
     drain_timeout: duration().default(30_000),
@@ -29,7 +29,7 @@ export const kafkaOutputSchema = z
   .strictObject({
     ...kafkaOutputShape('tributary.raw.logs'),
     /** Compressed frame bytes held in memory waiting for Kafka; sources stop reading above it. */
-    buffer_max_bytes: byteSize().default(16 * 1024 * 1024),
+    buffer_max_bytes: byteSize({ min: 1 }).default(16 * 1024 * 1024),
   })
   .prefault({});
 

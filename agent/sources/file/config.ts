@@ -14,14 +14,14 @@ export const fileSourceSchema = z.strictObject({
   /** Where to start in a file found at start-up that has no checkpoint. Files appearing later are read from the beginning. */
   start_at: z.enum(['beginning', 'end']).default('beginning'),
   /** Lines longer than this are cut, flagged `truncated` and counted. */
-  max_line_bytes: byteSize().default(256 * 1024),
+  max_line_bytes: byteSize({ min: 1, max: 1024 ** 3 }).default(256 * 1024),
   /**
    * Bytes per read while catching up; held only while a file has unread data. Larger reads cost fewer
    * round trips through the thread pool: 256 KiB read about 10% more lines per CPU-second than 64 KiB.
    */
-  read_chunk_bytes: byteSize().default(256 * 1024),
+  read_chunk_bytes: byteSize({ min: 1, max: 64 * 1024 ** 2 }).default(256 * 1024),
   /** Safety net behind file-system events: how often files are re-checked for growth and new files searched. */
-  poll_interval: duration().default(1_000),
+  poll_interval: duration({ min: 1 }).default(1_000),
   /**
    * Which symbolic links (a matched file, or a directory on its way) are followed. `within_roots`: only when the
    * resolved file lies under an include pattern's base directory or under one of `symlink_roots`, so someone who can
@@ -37,7 +37,7 @@ export const fileSourceSchema = z.strictObject({
   fingerprint: z
     .strictObject({
       strategy: z.enum(['checksum', 'device_inode']).default('checksum'),
-      max_bytes: byteSize().default(1024),
+      max_bytes: byteSize({ min: 1, max: 1024 ** 2 }).default(1024),
       ignored_header_bytes: byteSize().default(0),
     })
     .prefault({}),

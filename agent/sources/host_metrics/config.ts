@@ -42,7 +42,7 @@ function pattern(defaultPattern: string) {
       try {
         compileDevicePattern(value);
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `invalid regular expression ${JSON.stringify(value)}: ${regexProblem(error)}` });
+        ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${regexProblem(error)}` });
       }
     })
     .default(defaultPattern);

@@ -57,9 +57,9 @@ export const scrapeJobSchema = z
   .strictObject({
     /** The `job` label of every series from this job. */
     job_name: z.string().min(1),
-    scrape_interval: duration().default(15_000),
+    scrape_interval: duration({ min: 1 }).default(15_000),
     /** Defaults to 10s, or the interval when that is shorter (as Prometheus does). */
-    scrape_timeout: duration().optional(),
+    scrape_timeout: duration({ min: 1 }).optional(),
     scheme: z.enum(['http', 'https']).default('http'),
     metrics_path: z.string().startsWith('/').default('/metrics'),
     params: z.record(z.string(), z.array(z.string())).default({}),
@@ -105,7 +105,7 @@ export const scrapeJobSchema = z
       .array(
         z.strictObject({
           files: z.array(z.string().min(1)).min(1),
-          refresh_interval: duration().default(300_000),
+          refresh_interval: duration({ min: 1 }).default(300_000),
         }),
       )
       .default([]),

@@ -63,7 +63,7 @@ describe('alert notifier config', () => {
     expect(issues({ type: 'webhook', url: 'http://h/x', retry: { initial_backoff: '1m', max_backoff: '1s' } })).toEqual([
       'retry.initial_backoff: initial_backoff must not exceed max_backoff',
     ]);
-    expect(issues({ type: 'webhook', url: 'http://h/x', tls: { cert_file: '/c' } })).toEqual(['tls.cert_file: cert_file and key_file go together']);
+    expect(issues({ type: 'webhook', url: 'https://h/x', tls: { cert_file: '/c' } })).toEqual(['tls.cert_file: cert_file and key_file go together']);
     expect(issues({ type: 'alertmanager', urls: ['http://am'], resolve_timeout: '10ms' })).toEqual(['resolve_timeout: at least 1s']);
     expect(issues({ type: 'pagerduty' })).toHaveLength(1);
   });

@@ -37,7 +37,7 @@ const deliveryRetrySchema = retrySchema(
 /** Settings both HTTP notifiers share. */
 const deliveryFields = {
   /** Whole-request deadline (connect, send, response); also the most `stop()` waits for the queue to drain. */
-  timeout: duration().default(10_000),
+  timeout: duration({ min: 1 }).default(10_000),
   /** Alerts waiting for delivery; when full, the oldest is dropped and counted (`outcome="dropped"`). */
   queue_capacity: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Alerts per request; Prometheus sends at most 64 per request too. */
@@ -82,7 +82,7 @@ export const alertmanagerNotifierSchema = z
      * collector that died). It must be several times the evaluator's resend
      * interval, as Prometheus' 4 × resend delay (4 × 1m) is.
      */
-    resolve_timeout: duration()
+    resolve_timeout: duration({ min: 1 })
       .default(4 * 60_000)
       .pipe(z.number().min(1_000, 'at least 1s')),
     /** Sent as every alert's `generatorURL` (the link in Alertmanager's UI and notifications); `{rule}` becomes the rule's name. */
@@ -97,6 +97,9 @@ export const alertmanagerNotifierSchema = z
       }
       if (URL.canParse(value) && new URL(value).search !== '') ctx.addIssue({ code: 'custom', path: ['urls', position], message: 'a base URL has no query' });
     });
+    // TLS settings that no request would use are a mistake, not a silent plaintext connection.
+    if (config.tls !== undefined && !config.urls.some((value) => value.startsWith('https:')))
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but no URL uses https' });
   });
 
 /** Header names are tokens (RFC 9110); `authorization` comes from basic_auth/bearer_token, `content-type` is always JSON. */
@@ -124,6 +127,8 @@ export const webhookNotifierSchema = z
     if (credentialsInUrl(config.url) && hasAuth(config)) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'credentials in the URL and basic_auth/bearer_token are mutually exclusive' });
     }
+    if (config.tls !== undefined && !config.url.startsWith('https:'))
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but the URL is not https' });
   });
 
 export const alertNotifierSchema = z.discriminatedUnion('type', [alertmanagerNotifierSchema, webhookNotifierSchema]);

@@ -40,7 +40,7 @@ describe('rules file validation', () => {
       ]),
     );
     expect(message).toContain('groups[0].rules[0].condition (alert "Errors" in group "node"): expected a comparison and a number such as "> 90"');
-    expect(message).toMatch(/groups\[0\]\.rules\[0\]\.logs\.body_regex \(alert "Errors" in group "node"\): Invalid regular expression/);
+    expect(message).toMatch(/groups\[0\]\.rules\[0\]\.logs\.body_regex \(alert "Errors" in group "node"\): invalid regular expression: /);
     expect(message).toContain('groups[0].rules[0].logs.severity_at_least (alert "Errors" in group "node")');
     expect(message).toContain('groups[0].rules[0].annotations.summary (alert "Errors" in group "node"): unknown template expression {{ $value.nope }}');
     expect(message).toContain('groups[0].rules[0].thresold (alert "Errors" in group "node"): unknown key');

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { duration } from '../../../shared/config/schema.js';
-import { ConfigError, formatPath, parseYaml, validateConfig, type ConfigProblem } from '../../../shared/config/load.js';
-import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import { ConfigError, formatPath, parseYaml, readConfigText, validateConfig, type ConfigProblem } from '../../../shared/config/load.js';
+import { errorMessage } from '../../../shared/errors.js';
 import { SEVERITY_LEVELS } from '../../processors/route/config.js';
 import { parseMatcher, parseSelector } from './selector.js';
 import { compileTemplate } from './template.js';
@@ -21,7 +20,8 @@ function checked(check: (text: string) => unknown) {
       try {
         check(text);
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: errorMessage(error) });
+        // The engine's message quotes the pattern (`/…/u: Unterminated group`); keep only the reason.
+        ctx.addIssue({ code: 'custom', message: errorMessage(error).replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, 'invalid regular expression: ') });
       }
     });
 }
@@ -30,7 +30,7 @@ const CONDITION = /^\s*(>=|<=|==|!=|>|<)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]
 
 export function parseCondition(text: string): { op: Comparison; threshold: number } {
   const match = CONDITION.exec(text);
-  if (!match) throw new Error(`expected a comparison and a number such as "> 90" or "<= 0.5", got ${JSON.stringify(text)}`);
+  if (!match) throw new Error('expected a comparison and a number such as "> 90" or "<= 0.5"');
   return { op: match[1] as Comparison, threshold: Number(match[2]) };
 }
 
@@ -58,7 +58,7 @@ export const alertRuleSchema = z
     /** How samples in the window become one value. Default: `last` for metrics, `count` for logs. */
     aggregate: z.enum(AGGREGATES).optional(),
     /** The window the aggregate covers; a multiple of the group's interval. Default: the interval. */
-    window: duration().optional(),
+    window: duration({ min: 1 }).optional(),
     /** `sliding`: evaluated every interval over the last window; `tumbling`: once per window, windows not overlapping. */
     window_type: z.enum(['sliding', 'tumbling']).default('sliding'),
     /** Attributes whose values make one alert each; metrics default to every label of the series, logs to one alert. */
@@ -87,7 +87,7 @@ export const alertRuleSchema = z
 export const ruleGroupSchema = z.strictObject({
   name: z.string().min(1),
   /** How often rules are evaluated, and the time resolution of their windows. */
-  interval: duration().default(10_000),
+  interval: duration({ min: 1 }).default(10_000),
   rules: z.array(alertRuleSchema).min(1),
 });
 
@@ -144,13 +144,7 @@ export function validateRules(document: unknown, file: string): RulesFile {
 }
 
 export async function loadRulesFile(file: string): Promise<RulesFile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new TributaryError('CONFIG_UNREADABLE', `cannot read rules file ${file}: ${errorMessage(error)}`, { cause: error });
-  }
-  return validateRules(parseYaml(text, file), file);
+  return validateRules(parseYaml(await readConfigText(file, 'rules file'), file), file);
 }
 
 /** Several files make one rule set; a group name may appear only once across them. */

@@ -65,7 +65,7 @@ export const elasticsearchOutputSchema = z
     /** Bulk requests in flight at once, across every partition the collector processes. */
     max_concurrent_requests: z.number().int().min(1).max(64).default(2),
     compression: z.enum(['gzip', 'none']).default('gzip'),
-    request_timeout: duration().default(30_000),
+    request_timeout: duration({ min: 1 }).default(30_000),
     retry: retrySchema(
       { initial_backoff: 1_000, max_backoff: 30_000 },
       {

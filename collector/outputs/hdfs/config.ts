@@ -57,15 +57,15 @@ export const hdfsOutputSchema = z
     roll: z
       .strictObject({
         /** A file is finished once it holds this many (compressed) bytes. */
-        max_bytes: byteSize()
+        max_bytes: byteSize({ min: 1 })
           .default(128 * 1024 * 1024)
           .pipe(z.number().int().min(1024, 'at least 1KiB')),
         /** … or this many records. */
         max_records: z.number().int().min(1).default(1_000_000),
         /** … or it was opened this long ago. */
-        interval: duration().default(10 * 60_000),
+        interval: duration({ min: 1 }).default(10 * 60_000),
         /** … or nothing was appended to it for this long. */
-        idle_timeout: duration().default(60_000),
+        idle_timeout: duration({ min: 1 }).default(60_000),
         /** Files open at once; past it the least recently written one is finished. */
         max_open_files: z.number().int().min(1).default(256),
       })
@@ -83,7 +83,7 @@ export const hdfsOutputSchema = z
       .refine((auth) => auth.delegation_token === undefined || auth.delegation_token_file === undefined, {
         message: 'set at most one of delegation_token and delegation_token_file',
       }),
-    request_timeout: duration().default(30_000),
+    request_timeout: duration({ min: 1 }).default(30_000),
     retry: retrySchema(
       { initial_backoff: 500, max_backoff: 30_000 },
       {

@@ -30,7 +30,7 @@ export const solrOutputSchema = z
     batch: requestBatchSchema(2_000),
     /** Update requests in flight at once, across every partition the collector processes. */
     max_concurrent_requests: z.number().int().min(1).max(64).default(2),
-    request_timeout: duration().default(30_000),
+    request_timeout: duration({ min: 1 }).default(30_000),
     retry: retrySchema(
       { initial_backoff: 1_000, max_backoff: 30_000 },
       {

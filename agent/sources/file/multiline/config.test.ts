@@ -70,7 +70,7 @@ describe('multilineSchema', () => {
     expect(problemsOf({ preset: 'java', max_bytes: 0 })).toEqual(['multiline.max_bytes: must be at least 1 byte']);
     expect(problemsOf({ preset: 'java', max_lines: 0 })).toEqual([expect.stringMatching(/^multiline\.max_lines: /)]);
     expect(problemsOf({ preset: 'java', flush_timeout: 'soon' })).toEqual([
-      'multiline.flush_timeout: expected a duration such as "500ms", "5s" or "1m", got "soon"',
+      'multiline.flush_timeout: expected a duration such as "500ms", "5s" or "1m", from 0ms to 24d20h31m23s647ms',
     ]);
   });
 });
