@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { validateConfig } from '../../../shared/config/load.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
 import type { MetricRecord } from '../../../shared/record/metric-record.js';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { enrichOperationSchema } from './config.js';
 import { createEnricher } from './enrich.js';
 import { configProblems, logRecord, metricRecord } from '../../../test/helpers/records.js';
@@ -167,5 +168,28 @@ describe('enrich config', () => {
     expect(problemsOf([{ drop: ['attributes.a', 'body'] }]).map((problem) => problem.path)).toContain('enrich[0].drop[1]');
     expect(problemsOf([{ rename: { from: 'attributes', to: 'resource.x' } }]).map((problem) => problem.path)).toContain('enrich[0].rename.from');
     expect(problemsOf([{ upsert: { a: 'b' } }])).not.toEqual([]);
+  });
+
+  it('13.1: rename/add/drop/redact paths with a __proto__, constructor or prototype segment are config errors on their key', () => {
+    const paths = (operations: unknown[]) => problemsOf(operations).map((problem) => problem.path);
+    expect(paths([{ rename: { from: 'attributes.x.__proto__.time', to: 'attributes.t' } }])).toContain('enrich[0].rename.from');
+    expect(paths([{ rename: { from: 'attributes.t', to: 'resource.constructor.prototype.x' } }])).toContain('enrich[0].rename.to');
+    expect(paths([{ drop: ['attributes.prototype'] }])).toContain('enrich[0].drop[0]');
+    expect(paths([{ redact: { patterns: ['email'], fields: ['attributes.a.__proto__'] } }])).toContain('enrich[0].redact.fields[0]');
+    // zod's record leaves a literal `__proto__` key out of its output: it never reaches a record.
+    const added = expectPrototypesUntouched(() => parse([{ add: { attributes: JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string> } }]));
+    expect(added).toEqual([{ add: { attributes: { a: 'b' } }, overwrite: false }]);
+    expect(problemsOf([{ add: { resource: { 'a.constructor': 'x' } } }])).not.toEqual([]);
+  });
+
+  it('13.1: add and rename see own keys only and never touch a prototype', () => {
+    const { record: out } = expectPrototypesUntouched(() =>
+      enrich(
+        [{ add: { attributes: { toString: 'kept', valueOf: 'v' } } }, { rename: { from: 'attributes.valueOf', to: 'attributes.hasOwnProperty' } }],
+        record({ attributes: {} }),
+      ),
+    );
+    // `'toString' in {}` is true: an add guarded by `in` would have skipped it.
+    expect(out.attributes).toEqual({ toString: 'kept', hasOwnProperty: 'v' });
   });
 });

@@ -1,4 +1,5 @@
 import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
+import { hasDataKey, setDataKey } from '../data-keys.js';
 import { compileCustomPattern, isBuiltInPattern, type BuiltInPattern, type EnrichConfig, type EnrichOperationConfig } from './config.js';
 
 export interface EnrichResult {
@@ -117,7 +118,7 @@ function compileRedact(config: Extract<EnrichOperationConfig, { redact: unknown 
         continue;
       }
       const target = record[field.scope] as Record<string, unknown>;
-      const value = target[field.key];
+      const value = hasDataKey(target, field.key) ? target[field.key] : undefined;
       if (typeof value !== 'string') continue;
       const result = redactText(value);
       target[field.key] = result.text;
@@ -134,8 +135,9 @@ function compileOperation(operation: EnrichOperationConfig): Operation {
     const overwrite = operation.overwrite;
     return (record) => {
       const target = attributesOf(record);
-      for (const [key, value] of attributes) if (overwrite || !(key in target)) target[key] = value;
-      for (const [key, value] of resource) if (overwrite || !(key in record.resource)) record.resource[key] = value;
+      // Own keys only: `'constructor' in {}` is true, which would skip adding a `constructor` attribute.
+      for (const [key, value] of attributes) if (overwrite || !hasDataKey(target, key)) setDataKey(target, key, value);
+      for (const [key, value] of resource) if (overwrite || !hasDataKey(record.resource, key)) setDataKey(record.resource, key, value);
       return 0;
     };
   }
@@ -148,8 +150,8 @@ function compileOperation(operation: EnrichOperationConfig): Operation {
       const value = source[from.key] as string | number | boolean;
       Reflect.deleteProperty(source, from.key);
       // Resource values are strings; an attribute moved there is stringified.
-      if (to.scope === 'resource') record.resource[to.key] = String(value);
-      else attributesOf(record)[to.key] = value;
+      if (to.scope === 'resource') setDataKey(record.resource, to.key, String(value));
+      else setDataKey(attributesOf(record), to.key, value);
       return 0;
     };
   }

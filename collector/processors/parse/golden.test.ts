@@ -1,7 +1,8 @@
 /**
  * Golden samples: realistic lines → the exact ParsedFields. `toStrictEqual`
  * so a field that should be absent (a `-` value, a missing PRI) must really be
- * absent, not present as undefined.
+ * absent, not present as undefined. Attributes are prototype-free data
+ * objects; structuredClone turns them into plain ones so only content counts.
  */
 import { describe, expect, it } from 'vitest';
 
@@ -10,7 +11,7 @@ import { createSyslogParser } from './syslog.js';
 import type { LineParser, ParsedFields } from './types.js';
 
 function expectFields(parser: LineParser, line: string, fields: ParsedFields): void {
-  expect(parser.parse(line)).toStrictEqual({ ok: true, fields });
+  expect(structuredClone(parser.parse(line))).toStrictEqual({ ok: true, fields });
 }
 
 function expectError(parser: LineParser, line: string, error: RegExp): void {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { ParserConfigError } from './field-mapping.js';
 import { createJsonParser } from './json.js';
 import type { ParsedFields, ParseResult } from './types.js';
@@ -117,10 +118,23 @@ describe('createJsonParser', () => {
     expect(fields.attributes).toEqual({ stream: 'stdout' });
   });
 
-  it('treats __proto__ as an ordinary key', () => {
-    const fields = fieldsOf(createJsonParser().parse('{"__proto__":{"polluted":1},"a":1}'));
-    expect(Object.keys(fields.attributes).sort()).toEqual(['__proto__.polluted', 'a']);
+  it('13.1: {"__proto__":{"polluted":1}} keeps its data under a safe key and leaves Object.prototype alone', () => {
+    const fields = expectPrototypesUntouched(() => fieldsOf(createJsonParser().parse('{"__proto__":{"polluted":1},"a":1}')));
+    expect(Object.keys(fields.attributes).sort()).toEqual(['___proto__.polluted', 'a']);
+    expect(fields.attributes['___proto__.polluted']).toBe(1);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('13.1: a dotted key with a __proto__ segment, flat or nested, never becomes a prototype path', () => {
+    for (const line of ['{"x.__proto__.time":"2099-01-01T00:00:00Z"}', '{"x":{"__proto__":{"time":"2099-01-01T00:00:00Z"}}}']) {
+      const fields = expectPrototypesUntouched(() => fieldsOf(createJsonParser().parse(line)));
+      expect(fields.attributes).toEqual({ 'x.___proto__.time': '2099-01-01T00:00:00Z' });
+      expect(fields.timestamp).toBeUndefined();
+    }
+    const unflattened = fieldsOf(createJsonParser({ flatten: false }).parse('{"__proto__":{"time":1},"constructor":"c"}'));
+    expect(unflattened.attributes).toEqual({ ___proto__: '{"time":1}', _constructor: 'c' });
+    expect(Object.getPrototypeOf(unflattened.attributes)).toBeNull();
+    expect(({} as Record<string, unknown>).time).toBeUndefined();
   });
 
   it.each(['[1,2]', '"text"', '42', 'null', 'plain text', '{"unterminated": ', ''])('returns an error for %j', (line) => {

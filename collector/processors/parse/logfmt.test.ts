@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { createLogfmtParser } from './logfmt.js';
 import type { ParsedFields, ParseResult } from './types.js';
 
@@ -68,5 +69,14 @@ describe('createLogfmtParser', () => {
 
   it('names the column in errors', () => {
     expect(createLogfmtParser().parse('a=1 b="x"y')).toEqual({ ok: false, error: 'unexpected "y" after closing quote at column 10' });
+  });
+
+  it('13.1: constructor.prototype.x=1 and __proto__ keys stay data under safe keys', () => {
+    const fields = expectPrototypesUntouched(() =>
+      fieldsOf(createLogfmtParser().parse('constructor.prototype.x=1 __proto__.polluted=yes x.__proto__.time=2099-01-01T00:00:00Z')),
+    );
+    expect(fields.attributes).toEqual({ '_constructor._prototype.x': '1', '___proto__.polluted': 'yes', 'x.___proto__.time': '2099-01-01T00:00:00Z' });
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { LogRecord } from '../../../shared/record/log-record.js';
+import { copyDataKeys, hasDataKey } from '../data-keys.js';
 import { parserSchema } from './config.js';
 import { createParser } from './create-parser.js';
 import type { LineParser, ParsedFields } from './types.js';
@@ -42,7 +43,7 @@ function compile(rule: ParseRuleConfig): CompiledRule {
       (source === undefined || record.attributes['tributary.source.name'] === source) &&
       (pathMatches === undefined || pathMatches(String(record.attributes['log.file.path'] ?? ''))) &&
       (container === undefined || record.resource['k8s.container.name'] === container) &&
-      (resource === undefined || Object.entries(resource).every(([key, value]) => record.resource[key] === value)),
+      (resource === undefined || Object.entries(resource).every(([key, value]) => hasDataKey(record.resource, key) && record.resource[key] === value)),
   };
 }
 
@@ -89,6 +90,7 @@ function mergeParsed(record: LogRecord, fields: ParsedFields): void {
   if (fields.body !== undefined) record.body = fields.body;
   if (fields.traceId !== undefined) record.trace_id = fields.traceId;
   if (fields.spanId !== undefined) record.span_id = fields.spanId;
-  Object.assign(record.attributes, fields.attributes);
-  if (fields.resource) Object.assign(record.resource, fields.resource);
+  // Not Object.assign: a `__proto__` key would call the setter and swap the record's prototype.
+  copyDataKeys(record.attributes, fields.attributes);
+  if (fields.resource) copyDataKeys(record.resource, fields.resource);
 }
