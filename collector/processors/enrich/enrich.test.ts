@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { validateConfig } from '../../../shared/config/load.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
 import type { MetricRecord } from '../../../shared/record/metric-record.js';
-import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
-import { enrichOperationSchema } from './config.js';
+import { expectLinearTime, expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
+import { BUILT_IN_PATTERNS, enrichOperationSchema } from './config.js';
+import { adversarialLine, LINEAR_CHECK, slowestUnit } from '../adversarial-lines.js';
 import { createEnricher } from './enrich.js';
 import { configProblems, logRecord, metricRecord } from '../../../test/helpers/records.js';
 
@@ -108,6 +109,39 @@ describe('enrich: redact', () => {
       expect(enricher(input).redactions).toBe(1);
       expect(input.body).toBe('to [REDACTED]');
     }
+  });
+});
+
+describe('enrich: redact in linear time', () => {
+  // Every built-in, so a slow pattern added later fails here without a new test.
+  it.each([...BUILT_IN_PATTERNS])('13.8: the %s redactor runs in linear time on its most adversarial line', (pattern) => {
+    const redact = createEnricher(parse([{ redact: { patterns: [pattern], fields: ['body'] } }]));
+    const run = (line: string) => redact(record({ body: line }));
+    const unit = slowestUnit(run);
+    expectLinearTime((count) => adversarialLine(unit, count), run, LINEAR_CHECK(unit));
+  });
+
+  it('13.8: a 256 KiB line of e-mail or bearer-token bait is redacted in well under a second', () => {
+    for (const [pattern, unit] of [
+      ['email', 'a'],
+      ['bearer_token', ' '],
+      ['email', 'a.a@'],
+    ] as const) {
+      const redact = createEnricher(parse([{ redact: { patterns: [pattern] } }]));
+      const line = (pattern === 'bearer_token' ? 'Bearer' : '') + adversarialLine(unit, Math.floor((256 * 1024) / unit.length));
+      const started = performance.now();
+      redact(record({ body: line }));
+      expect(performance.now() - started, `${pattern} on ${JSON.stringify(unit)}`).toBeLessThan(1000);
+    }
+  });
+
+  it('still redacts e-mail addresses and bearer tokens, keeping the word Bearer', () => {
+    const { record: out, redactions } = enrich(
+      [{ redact: { patterns: ['email', 'bearer_token'] } }],
+      record({ body: 'mail a.b+c@example.co.uk, Authorization: Bearer abc.DEF-123_x/y+z== done' }),
+    );
+    expect(out.body).toBe('mail [REDACTED], Authorization: Bearer [REDACTED] done');
+    expect(redactions).toBe(2);
   });
 });
 
