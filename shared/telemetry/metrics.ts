@@ -18,7 +18,17 @@ const COMPONENT_LABELS = ['component_id', 'component_type', 'component_kind'] as
 
 /** Reasons an event can be dropped or altered; a closed set keeps label cardinality bounded. */
 export type DropReason =
-  'oversize' | 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full' | 'spool_corrupt' | 'sample_limit';
+  | 'oversize'
+  | 'kafka_rejected'
+  | 'frame_invalid'
+  | 'frame_too_large'
+  | 'sink_rejected'
+  | 'shutdown'
+  | 'spool_full'
+  | 'spool_corrupt'
+  | 'sample_limit'
+  /** Altered, not dropped: a time field did not parse and the record kept its observed time (flagged `tributary.timestamp_fallback`). */
+  | 'timestamp_fallback';
 export type ErrorReason =
   'kafka_unavailable' | 'kafka_rejected' | 'decode' | 'parse' | 'sink_unavailable' | 'sink_rejected' | 'io' | 'checkpoint' | 'scrape' | 'exposition_line';
 

@@ -44,10 +44,13 @@ export function normalizeLogEvent(raw: RawLogEvent, staticResource: Readonly<Rec
   resource['host.name'] = raw.host;
   resource['tributary.agent.id'] = raw.agent_id;
   if (raw.labels) copyDataKeys(resource, raw.labels);
+  const runtimeTime = typeof raw.time === 'string' && !Number.isNaN(Date.parse(raw.time)) ? raw.time : undefined;
+  // A container runtime time that does not parse is flagged, not silently replaced (same attribute as the parsers').
+  if (raw.time !== undefined && runtimeTime === undefined) attributes['tributary.timestamp_fallback'] = 'normalize:time';
   return {
     schema: 'tributary.log.v1',
     id: raw.id,
-    timestamp: typeof raw.time === 'string' && !Number.isNaN(Date.parse(raw.time)) ? raw.time : raw.observed_at,
+    timestamp: runtimeTime ?? raw.observed_at,
     observed_timestamp: raw.observed_at,
     severity_number: 0,
     body: raw.body,

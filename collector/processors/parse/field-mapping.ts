@@ -101,6 +101,14 @@ export function applyFieldMapping(values: ExtractedValues, mapping: FieldMapping
     return parseTimestamp(value, mapping.timestampOptions);
   });
   if (timestamp !== undefined) fields.timestamp = timestamp;
+  else {
+    // A time that is there but does not parse must not pass silently as the observed time.
+    const unparsed = mapping.timestampFields.find((name) => {
+      const value = lookup(values, name)?.value;
+      return typeof value === 'string' || typeof value === 'number';
+    });
+    if (unparsed !== undefined) fields.timestampFallback = unparsed;
+  }
 
   const severity = takeFirst(values, mapping.severityFields, (value) =>
     typeof value === 'string' || typeof value === 'number' ? normalizeSeverity(value) : undefined,

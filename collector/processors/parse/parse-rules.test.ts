@@ -3,7 +3,7 @@ import { expectPrototypesUntouched } from '../../../shared/test-support/boundary
 import { asRawLogEvent, normalizeLogEvent } from '../normalize/normalize-log.js';
 import { createJsonParser } from './json.js';
 import { createLogfmtParser } from './logfmt.js';
-import { applyParser } from './parse-rules.js';
+import { applyParser, TIMESTAMP_FALLBACK_ATTRIBUTE } from './parse-rules.js';
 import { createSyslogParser } from './syslog.js';
 
 const rawEvent = (body: string, extra: Record<string, unknown> = {}) =>
@@ -69,5 +69,32 @@ describe('applyParser', () => {
     expect(record.resource['___proto__']).toBe('c');
     expect(Object.getPrototypeOf(record.attributes)).toBeNull();
     expect(Object.getPrototypeOf(record.resource)).toBeNull();
+  });
+
+  it('13.20: a time field that does not parse is flagged <parser>:<field> and the record keeps its observed time', () => {
+    const json = normalizeLogEvent(rawEvent('{"time":"yesterday at noon","msg":"hi"}'));
+    expect(applyParser(json, createJsonParser())).toBe(true);
+    expect(json.timestamp).toBe('2026-11-23T12:00:00.000Z');
+    expect(json.attributes[TIMESTAMP_FALLBACK_ATTRIBUTE]).toBe('json:time');
+    expect(json.attributes['time']).toBe('yesterday at noon');
+
+    const logfmt = normalizeLogEvent(rawEvent('at=13:99 msg=x'));
+    applyParser(logfmt, createLogfmtParser({ timestamp_field: 'at', timestamp_format: 'HH:mm' }));
+    expect(logfmt.attributes[TIMESTAMP_FALLBACK_ATTRIBUTE]).toBe('logfmt:at');
+
+    const parsed = normalizeLogEvent(rawEvent('{"time":"2026-11-23T11:00:00Z"}'));
+    applyParser(parsed, createJsonParser());
+    expect(parsed.timestamp).toBe('2026-11-23T11:00:00.000Z');
+    expect(TIMESTAMP_FALLBACK_ATTRIBUTE in parsed.attributes).toBe(false);
+
+    const noTime = normalizeLogEvent(rawEvent('{"msg":"no time at all"}'));
+    applyParser(noTime, createJsonParser());
+    expect(TIMESTAMP_FALLBACK_ATTRIBUTE in noTime.attributes).toBe(false);
+  });
+
+  it('13.20: a container runtime time that does not parse is flagged normalize:time', () => {
+    const record = normalizeLogEvent(rawEvent('x', { time: 'not a time' }));
+    expect(record.timestamp).toBe('2026-11-23T12:00:00.000Z');
+    expect(record.attributes[TIMESTAMP_FALLBACK_ATTRIBUTE]).toBe('normalize:time');
   });
 });

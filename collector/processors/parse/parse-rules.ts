@@ -72,6 +72,9 @@ export class ParserSelector {
 /**
  * Parses the record's body and merges what was found. A line that does not
  * parse keeps its raw body and gains `tributary.parse_error`; it is never dropped.
+ * A time field that does not parse leaves the record's time as it was and sets
+ * {@link TIMESTAMP_FALLBACK_ATTRIBUTE}; the pipeline counts such records
+ * (discarded-events family, reason `timestamp_fallback`).
  */
 export function applyParser(record: LogRecord, parser: LineParser): boolean {
   const result = parser.parse(record.body);
@@ -79,11 +82,18 @@ export function applyParser(record: LogRecord, parser: LineParser): boolean {
     record.attributes['tributary.parse_error'] = `${parser.name}: ${result.error}`;
     return false;
   }
-  mergeParsed(record, result.fields);
+  mergeParsed(record, parser.name, result.fields);
   return true;
 }
 
-function mergeParsed(record: LogRecord, fields: ParsedFields): void {
+/**
+ * Set when a time string was found but did not parse, so the record kept its
+ * observed (or container runtime) time: `<parser>:<field>`, e.g. `json:time`.
+ */
+export const TIMESTAMP_FALLBACK_ATTRIBUTE = 'tributary.timestamp_fallback';
+
+function mergeParsed(record: LogRecord, parserName: string, fields: ParsedFields): void {
+  if (fields.timestampFallback !== undefined) record.attributes[TIMESTAMP_FALLBACK_ATTRIBUTE] = `${parserName}:${fields.timestampFallback}`;
   if (fields.timestamp !== undefined) record.timestamp = fields.timestamp;
   if (fields.severityNumber !== undefined) record.severity_number = fields.severityNumber;
   if (fields.severityText !== undefined) record.severity_text = fields.severityText;
