@@ -110,9 +110,12 @@ export function applyFieldMapping(values: ExtractedValues, mapping: FieldMapping
     if (unparsed !== undefined) fields.timestampFallback = unparsed;
   }
 
-  const severity = takeFirst(values, mapping.severityFields, (value) =>
-    typeof value === 'string' || typeof value === 'number' ? normalizeSeverity(value) : undefined,
-  );
+  const severity = takeFirst(values, mapping.severityFields, (value) => {
+    if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+    const normalized = normalizeSeverity(value);
+    // The OpenTelemetry data model: SeverityText is the level as the source wrote it; only the number is normalized.
+    return normalized === undefined ? undefined : { number: normalized.number, text: String(value) };
+  });
   if (severity !== undefined) {
     fields.severityText = severity.text;
     fields.severityNumber = severity.number;

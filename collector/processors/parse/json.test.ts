@@ -17,7 +17,7 @@ describe('createJsonParser', () => {
     );
     expect(fields).toEqual({
       timestamp: '2024-05-01T12:00:00.123Z',
-      severityText: 'WARN',
+      severityText: 'warn',
       severityNumber: 13,
       body: 'disk almost full',
       attributes: { host: 'db1', pct: 93.5, ok: false },
@@ -47,7 +47,7 @@ describe('createJsonParser', () => {
       ),
     );
     expect(fields.timestamp).toBe('2024-05-01T12:00:00.000Z');
-    expect(fields.severityText).toBe('ERROR');
+    expect(fields.severityText).toBe('error');
     expect(fields.body).toBe('boom');
     expect(fields.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     // The extracted leaves are removed; parents left empty disappear.
@@ -69,7 +69,7 @@ describe('createJsonParser', () => {
 
   it('reads pino numeric levels', () => {
     const fields = fieldsOf(createJsonParser().parse('{"level":30,"time":1714564800123,"pid":42,"hostname":"h","msg":"hello"}'));
-    expect(fields).toMatchObject({ severityText: 'INFO', severityNumber: 9, body: 'hello', attributes: { pid: 42, hostname: 'h' } });
+    expect(fields).toMatchObject({ severityText: '30', severityNumber: 9, body: 'hello', attributes: { pid: 42, hostname: 'h' } });
   });
 
   it('validates and lowercases trace and span ids', () => {
@@ -104,7 +104,7 @@ describe('createJsonParser', () => {
     const fields = fieldsOf(parser.parse('{"when":"01.05.2024 14:00:00","prio":"E","text":"t","msg":"stays","time":"2020-01-01T00:00:00Z"}'));
     expect(fields).toEqual({
       timestamp: '2024-05-01T12:00:00.000Z',
-      severityText: 'ERROR',
+      severityText: 'E',
       severityNumber: 17,
       body: 't',
       attributes: { msg: 'stays', time: '2020-01-01T00:00:00Z' },

@@ -14,7 +14,7 @@ describe('createLogfmtParser', () => {
       'ts=2024-05-01T12:00:00.5Z level=info msg="said \\"hi\\" to\\tyou" user=ada cached path=/a?b=c empty= trace_id=4bf92f3577b34da6a3ce929d0e0e4736';
     expect(fieldsOf(createLogfmtParser().parse(line))).toEqual({
       timestamp: '2024-05-01T12:00:00.500Z',
-      severityText: 'INFO',
+      severityText: 'info',
       severityNumber: 9,
       body: 'said "hi" to\tyou',
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
@@ -29,7 +29,7 @@ describe('createLogfmtParser', () => {
 
   it('reads an epoch string timestamp and \\u escapes', () => {
     const fields = fieldsOf(createLogfmtParser().parse('time=1714564800 msg="caf\\u00e9" lvl=WARNING'));
-    expect(fields).toMatchObject({ timestamp: '2024-05-01T12:00:00.000Z', body: 'café', severityText: 'WARN' });
+    expect(fields).toMatchObject({ timestamp: '2024-05-01T12:00:00.000Z', body: 'café', severityText: 'WARNING', severityNumber: 13 });
   });
 
   it('honours overrides', () => {
@@ -41,7 +41,7 @@ describe('createLogfmtParser', () => {
       message_field: 'm',
     });
     const fields = fieldsOf(parser.parse('t="2024/01/15 13:00:00" s=debug m=hello msg=other'));
-    expect(fields).toEqual({ timestamp: '2024-01-15T12:00:00.000Z', severityText: 'DEBUG', severityNumber: 5, body: 'hello', attributes: { msg: 'other' } });
+    expect(fields).toEqual({ timestamp: '2024-01-15T12:00:00.000Z', severityText: 'debug', severityNumber: 5, body: 'hello', attributes: { msg: 'other' } });
   });
 
   it('tolerates extra whitespace and a trailing CR', () => {

@@ -65,10 +65,17 @@ function readPri(text: string): { priority: number; rest: string } | undefined |
   return { priority, rest: text.slice(m[0].length) };
 }
 
+/**
+ * Syslog carries its severity as a number only; the text "as known at the
+ * source" is the RFC 5424 §6.2.1 keyword syslog itself uses for it (syslog.h,
+ * rsyslog's `syslogseverity-text`).
+ */
+const SYSLOG_SEVERITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+
 function priorityFields(priority: number, fields: ParsedFields): void {
   const severity = severityFromSyslogPriority(priority);
   fields.severityNumber = severity.number;
-  fields.severityText = severity.text;
+  fields.severityText = SYSLOG_SEVERITY_NAMES[priority & 7] ?? 'info';
   fields.attributes['log.syslog.facility.code'] = priority >> 3;
   fields.attributes['log.syslog.severity.code'] = priority & 7;
 }
