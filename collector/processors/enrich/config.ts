@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hasUnsafeKeySegment } from '../../../shared/record/key-path.js';
+import { catastrophicBacktrackingProblem } from '../regex-safety.js';
 
 /**
  * Keys written by enrich are walked as dotted paths downstream (documents,
@@ -38,11 +39,16 @@ export function isBuiltInPattern(pattern: string): pattern is BuiltInPattern {
 
 /** Compiles a custom pattern as the enricher will (global); throws a message naming the problem. */
 export function compileCustomPattern(pattern: string): RegExp {
+  let regex: RegExp;
   try {
-    return new RegExp(pattern, 'g');
+    regex = new RegExp(pattern, 'g');
   } catch (error) {
     throw new Error(`invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`);
   }
+  // It runs on every untrusted line (13.8).
+  const backtracking = catastrophicBacktrackingProblem(pattern);
+  if (backtracking !== undefined) throw new Error(backtracking);
+  return regex;
 }
 
 export const addOperationSchema = z.strictObject({
