@@ -42,7 +42,24 @@ export function expectParserContract(parser: LineParser, line: string): void {
 /** Lines built from the adversarial units and from fragments of the parser's own syntax. */
 export function hostileLine(fragments: readonly string[]): fc.Arbitrary<string> {
   const pieces = fc.oneof(
-    fc.constantFrom(...fragments, ...ADVERSARIAL_UNITS, '__proto__', 'constructor', 'prototype', '.', '=', '"', '\\', '{', '}', '[', ']', '\u0000', '\uFFFD', '\uD800'),
+    fc.constantFrom(
+      ...fragments,
+      ...ADVERSARIAL_UNITS,
+      '__proto__',
+      'constructor',
+      'prototype',
+      '.',
+      '=',
+      '"',
+      '\\',
+      '{',
+      '}',
+      '[',
+      ']',
+      '\u0000',
+      '\uFFFD',
+      '\uD800',
+    ),
     fc.string({ maxLength: 8 }),
   );
   return fc.array(pieces, { maxLength: 40 }).map((parts) => parts.join(''));

@@ -119,7 +119,12 @@ const ASCTIME_RE = new RegExp(`^${DAY_NAME_RE} (${MONTH_RE}) +(\\d{1,2}) (\\d{2}
 const RFC2822_RE = new RegExp(`^(?:${DAY_NAME_RE}, ?)?(\\d{1,2}) (${MONTH_RE}) (\\d{4}) (\\d{2}):(\\d{2})(?::(\\d{2}))? (${OFFSET_RE}|UTC|GMT|UT)$`, 'i');
 /** Two-digit-year dates as log4j's `yy/MM/dd HH:mm:ss` default in Spark writes them. */
 const YY_SLASH_RE = /^(\d{2})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?$/;
-const EPOCH_RE = /^(\d+)(?:\.(\d+))?$/;
+/**
+ * At most 21 integer digits: the largest usable epoch (9999-12-31 in
+ * nanoseconds) has 21, and BigInt() of a longer digit run is quadratic in its
+ * length (a 128 K-digit "time" took seconds).
+ */
+const EPOCH_RE = /^(\d{1,21})(?:\.(\d+))?$/;
 
 const matchIso: Matcher = (text) => {
   const m = ISO_RE.exec(text);
