@@ -10,7 +10,7 @@ import type { DeadLetter, DeadLetterWriter } from './outputs/dead_letter/dead-le
 import type { Enricher } from './processors/enrich/enrich.js';
 import { asRawLogEvent, normalizeLogEvent, resourceKey } from './processors/normalize/normalize-log.js';
 import { asRawMetricEvent, normalizeMetricEvent } from './processors/normalize/normalize-metric.js';
-import { applyParser, type ParserSelector } from './processors/parse/parse-rules.js';
+import { applyParser, TIMESTAMP_FALLBACK_ATTRIBUTE, type ParserSelector } from './processors/parse/parse-rules.js';
 import type { Router } from './processors/route/route.js';
 import { StepReader, type DecodedStep, type StepEvent } from './step-reader.js';
 
@@ -184,6 +184,7 @@ export class RecordPipeline {
     const record = normalizeLogEvent(raw, this.options.staticResource);
     const parser = this.options.parsers.select(record);
     if (parser && !applyParser(record, parser)) this.metrics['raw.log.v1'].error('parse');
+    if (TIMESTAMP_FALLBACK_ATTRIBUTE in record.attributes) this.metrics['raw.log.v1'].drop('timestamp_fallback');
     return { record, sourceIdentity: `${raw.agent_id}\u0000${raw.host}\u0000${raw.source.name}` };
   }
 

@@ -40,7 +40,9 @@ export type DropReason =
   | 'sample_limit'
   | 'alert_future'
   | 'alert_slice_limit'
-  | 'alert_group_limit';
+  | 'alert_group_limit'
+  /** Altered, not dropped: a time field did not parse and the record kept its observed time (flagged `tributary.timestamp_fallback`). */
+  | 'timestamp_fallback';
 export type ErrorReason =
   | 'kafka_unavailable'
   | 'kafka_rejected'

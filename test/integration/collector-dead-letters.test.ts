@@ -65,7 +65,12 @@ describe('collector dead letters (real broker)', () => {
       .map((line) => JSON.parse(line) as LogRecord);
     expect(records.map((record) => record.body)).toEqual(['good 1', 'disk almost full', 'good 3', 'good 4', 'good 5', 'good 6']);
     // The JSON line is parsed: event time, severity and the remaining fields as attributes.
-    expect(records[1]).toMatchObject({ timestamp: '2026-11-23T11:00:00.250Z', severity_number: 13, severity_text: 'WARN', attributes: { 'disk.free_mb': 12 } });
+    expect(records[1]).toMatchObject({
+      timestamp: '2026-11-23T11:00:00.250Z',
+      severity_number: 13,
+      severity_text: 'warning',
+      attributes: { 'disk.free_mb': 12 },
+    });
     // A line the parser rejects keeps its raw body and says why; it is not dropped.
     expect(records[0]?.attributes['tributary.parse_error']).toMatch(/^json: /);
 

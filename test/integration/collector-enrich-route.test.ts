@@ -74,10 +74,10 @@ describe('collector enrich and route (real broker)', () => {
       attributes: { 'tributary.source.name': 'app', 'log.file.path': '/x.log', 'log.file.name': 'x.log', 'log.record.offset': index, 'user.name': user },
       resource: { 'host.name': 'h', 'tributary.agent.id': 'a', 'deployment.environment': 'test' },
     });
-    expect(await lines(errorsFile)).toEqual([record(2, '2026-11-23T11:00:01.000Z', [17, 'ERROR'], 'payment failed for [REDACTED]', 'eve')]);
+    expect(await lines(errorsFile)).toEqual([record(2, '2026-11-23T11:00:01.000Z', [17, 'error'], 'payment failed for [REDACTED]', 'eve')]);
     expect(await lines(restFile)).toEqual([
-      record(1, '2026-11-23T11:00:00.000Z', [9, 'INFO'], 'login by [REDACTED]', 'bob'),
-      record(3, '2026-11-23T11:00:02.000Z', [13, 'WARN'], 'slow query', 'bob'),
+      record(1, '2026-11-23T11:00:00.000Z', [9, 'info'], 'login by [REDACTED]', 'bob'),
+      record(3, '2026-11-23T11:00:02.000Z', [13, 'warn'], 'slow query', 'bob'),
     ]);
 
     const exposition = await collector.metrics.registry.metrics();

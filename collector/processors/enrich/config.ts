@@ -1,10 +1,26 @@
 import { z } from 'zod';
+import { hasUnsafeKeySegment } from '../../../shared/record/key-path.js';
+import { catastrophicBacktrackingProblem } from '../regex-safety.js';
+
+/**
+ * Keys written by enrich are walked as dotted paths downstream (documents,
+ * templates): a `__proto__`, `constructor` or `prototype` segment would reach a
+ * prototype there, so it is a configuration error here.
+ */
+const UNSAFE_KEY_MESSAGE = 'a key segment may not be "__proto__", "constructor" or "prototype"';
+const safeKey = z.string().refine((key) => !hasUnsafeKeySegment(key), UNSAFE_KEY_MESSAGE);
 
 /** `attributes.<key>` or `resource.<key>`; only the first dot separates, so keys may contain dots. */
-const fieldPath = z.string().regex(/^(attributes|resource)\..+$/s, 'expected "attributes.<key>" or "resource.<key>"');
+const fieldPath = z
+  .string()
+  .regex(/^(attributes|resource)\..+$/s, 'expected "attributes.<key>" or "resource.<key>"')
+  .refine((path) => !hasUnsafeKeySegment(path), UNSAFE_KEY_MESSAGE);
 
 /** A redactable field: the body, or an attribute or resource value. */
-const redactField = z.string().regex(/^(body|(attributes|resource)\..+)$/s, 'expected "body", "attributes.<key>" or "resource.<key>"');
+const redactField = z
+  .string()
+  .regex(/^(body|(attributes|resource)\..+)$/s, 'expected "body", "attributes.<key>" or "resource.<key>"')
+  .refine((path) => !hasUnsafeKeySegment(path), UNSAFE_KEY_MESSAGE);
 
 /**
  * Built-in redaction patterns, by name. A pattern that is not one of these
@@ -23,17 +39,22 @@ export function isBuiltInPattern(pattern: string): pattern is BuiltInPattern {
 
 /** Compiles a custom pattern as the enricher will (global); throws a message naming the problem. */
 export function compileCustomPattern(pattern: string): RegExp {
+  let regex: RegExp;
   try {
-    return new RegExp(pattern, 'g');
+    regex = new RegExp(pattern, 'g');
   } catch (error) {
     throw new Error(`invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`);
   }
+  // It runs on every untrusted line (13.8).
+  const backtracking = catastrophicBacktrackingProblem(pattern);
+  if (backtracking !== undefined) throw new Error(backtracking);
+  return regex;
 }
 
 export const addOperationSchema = z.strictObject({
   add: z.strictObject({
-    attributes: z.record(z.string(), z.string()).optional(),
-    resource: z.record(z.string(), z.string()).optional(),
+    attributes: z.record(safeKey, z.string()).optional(),
+    resource: z.record(safeKey, z.string()).optional(),
   }),
   /** Replace values already present; by default an existing value is kept. */
   overwrite: z.boolean().default(false),

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { validateConfig } from '../../../shared/config/load.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
 import type { MetricRecord } from '../../../shared/record/metric-record.js';
-import { enrichOperationSchema } from './config.js';
+import { expectLinearTime, expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
+import { BUILT_IN_PATTERNS, enrichOperationSchema } from './config.js';
+import { adversarialLine, LINEAR_CHECK, slowestUnit } from '../adversarial-lines.js';
 import { createEnricher } from './enrich.js';
 import { configProblems, logRecord, metricRecord } from '../../../test/helpers/records.js';
 
@@ -110,6 +112,39 @@ describe('enrich: redact', () => {
   });
 });
 
+describe('enrich: redact in linear time', () => {
+  // Every built-in, so a slow pattern added later fails here without a new test.
+  it.each([...BUILT_IN_PATTERNS])('13.8: the %s redactor runs in linear time on its most adversarial line', (pattern) => {
+    const redact = createEnricher(parse([{ redact: { patterns: [pattern], fields: ['body'] } }]));
+    const run = (line: string) => redact(record({ body: line }));
+    const unit = slowestUnit(run);
+    expectLinearTime((count) => adversarialLine(unit, count), run, LINEAR_CHECK(unit));
+  });
+
+  it('13.8: a 256 KiB line of e-mail or bearer-token bait is redacted in well under a second', () => {
+    for (const [pattern, unit] of [
+      ['email', 'a'],
+      ['bearer_token', ' '],
+      ['email', 'a.a@'],
+    ] as const) {
+      const redact = createEnricher(parse([{ redact: { patterns: [pattern] } }]));
+      const line = (pattern === 'bearer_token' ? 'Bearer' : '') + adversarialLine(unit, Math.floor((256 * 1024) / unit.length));
+      const started = performance.now();
+      redact(record({ body: line }));
+      expect(performance.now() - started, `${pattern} on ${JSON.stringify(unit)}`).toBeLessThan(1000);
+    }
+  });
+
+  it('still redacts e-mail addresses and bearer tokens, keeping the word Bearer', () => {
+    const { record: out, redactions } = enrich(
+      [{ redact: { patterns: ['email', 'bearer_token'] } }],
+      record({ body: 'mail a.b+c@example.co.uk, Authorization: Bearer abc.DEF-123_x/y+z== done' }),
+    );
+    expect(out.body).toBe('mail [REDACTED], Authorization: Bearer [REDACTED] done');
+    expect(redactions).toBe(2);
+  });
+});
+
 describe('enrich on metric records', () => {
   const metric = () => metricRecord({ attributes: { method: 'GET', pod: 'api-7f9', user: 'ops@example.com' }, resource: { job: 'api' } });
 
@@ -167,5 +202,28 @@ describe('enrich config', () => {
     expect(problemsOf([{ drop: ['attributes.a', 'body'] }]).map((problem) => problem.path)).toContain('enrich[0].drop[1]');
     expect(problemsOf([{ rename: { from: 'attributes', to: 'resource.x' } }]).map((problem) => problem.path)).toContain('enrich[0].rename.from');
     expect(problemsOf([{ upsert: { a: 'b' } }])).not.toEqual([]);
+  });
+
+  it('13.1: rename/add/drop/redact paths with a __proto__, constructor or prototype segment are config errors on their key', () => {
+    const paths = (operations: unknown[]) => problemsOf(operations).map((problem) => problem.path);
+    expect(paths([{ rename: { from: 'attributes.x.__proto__.time', to: 'attributes.t' } }])).toContain('enrich[0].rename.from');
+    expect(paths([{ rename: { from: 'attributes.t', to: 'resource.constructor.prototype.x' } }])).toContain('enrich[0].rename.to');
+    expect(paths([{ drop: ['attributes.prototype'] }])).toContain('enrich[0].drop[0]');
+    expect(paths([{ redact: { patterns: ['email'], fields: ['attributes.a.__proto__'] } }])).toContain('enrich[0].redact.fields[0]');
+    // zod's record leaves a literal `__proto__` key out of its output: it never reaches a record.
+    const added = expectPrototypesUntouched(() => parse([{ add: { attributes: JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string> } }]));
+    expect(added).toEqual([{ add: { attributes: { a: 'b' } }, overwrite: false }]);
+    expect(problemsOf([{ add: { resource: { 'a.constructor': 'x' } } }])).not.toEqual([]);
+  });
+
+  it('13.1: add and rename see own keys only and never touch a prototype', () => {
+    const { record: out } = expectPrototypesUntouched(() =>
+      enrich(
+        [{ add: { attributes: { toString: 'kept', valueOf: 'v' } } }, { rename: { from: 'attributes.valueOf', to: 'attributes.hasOwnProperty' } }],
+        record({ attributes: {} }),
+      ),
+    );
+    // `'toString' in {}` is true: an add guarded by `in` would have skipped it.
+    expect(out.attributes).toEqual({ toString: 'kept', hasOwnProperty: 'v' });
   });
 });

@@ -1,7 +1,9 @@
 import { basename } from 'node:path';
 import { TributaryError } from '../../../shared/errors.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
+import { dataObject } from '../../../shared/record/key-path.js';
 import type { RawLogEvent } from '../../../shared/record/raw-event.js';
+import { copyDataKeys, dataCopy } from '../data-keys.js';
 
 function isRecordOf(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -30,19 +32,25 @@ export function asRawLogEvent(value: unknown): RawLogEvent {
  * parsers extract them.
  */
 export function normalizeLogEvent(raw: RawLogEvent, staticResource: Readonly<Record<string, string>> = {}): LogRecord {
-  const attributes: LogRecord['attributes'] = {
-    'log.file.path': raw.source.path,
-    'log.file.name': basename(raw.source.path),
-    'log.record.offset': raw.source.offset,
-    'tributary.source.name': raw.source.name,
-  };
-  if (raw.attributes) Object.assign(attributes, raw.attributes);
+  // Raw events come from Kafka, where any producer may write keys such as `__proto__`: data-keyed objects without a prototype, safe keys.
+  const attributes: LogRecord['attributes'] = dataObject();
+  attributes['log.file.path'] = raw.source.path;
+  attributes['log.file.name'] = basename(raw.source.path);
+  attributes['log.record.offset'] = raw.source.offset;
+  attributes['tributary.source.name'] = raw.source.name;
+  if (raw.attributes) copyDataKeys(attributes, raw.attributes);
   if (raw.truncated) attributes['tributary.truncated'] = true;
-  const resource: Record<string, string> = { ...staticResource, 'host.name': raw.host, 'tributary.agent.id': raw.agent_id, ...raw.labels };
+  const resource: Record<string, string> = dataCopy(staticResource);
+  resource['host.name'] = raw.host;
+  resource['tributary.agent.id'] = raw.agent_id;
+  if (raw.labels) copyDataKeys(resource, raw.labels);
+  const runtimeTime = typeof raw.time === 'string' && !Number.isNaN(Date.parse(raw.time)) ? raw.time : undefined;
+  // A container runtime time that does not parse is flagged, not silently replaced (same attribute as the parsers').
+  if (raw.time !== undefined && runtimeTime === undefined) attributes['tributary.timestamp_fallback'] = 'normalize:time';
   return {
     schema: 'tributary.log.v1',
     id: raw.id,
-    timestamp: typeof raw.time === 'string' && !Number.isNaN(Date.parse(raw.time)) ? raw.time : raw.observed_at,
+    timestamp: runtimeTime ?? raw.observed_at,
     observed_timestamp: raw.observed_at,
     severity_number: 0,
     body: raw.body,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RawMetricEvent } from '../../../shared/record/raw-event.js';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { metricRecordErrors } from '../../../test/helpers/schemas.js';
 import { asRawMetricEvent, normalizeMetricEvent, toExplicitBuckets } from './normalize-metric.js';
 
@@ -56,6 +57,14 @@ describe('normalizeMetricEvent', () => {
         'tributary.agent.id': 'agent-7',
       },
     });
+  });
+
+  it('13.1: __proto__, constructor and prototype labels (valid Prometheus names) stay data under safe keys', () => {
+    const labels = JSON.parse('{"job":"api","instance":"i","__proto__":"a","constructor":"b","prototype":"c"}') as Record<string, string>;
+    const record = expectPrototypesUntouched(() => normalize({ labels }));
+    expect(record.attributes).toEqual({ ___proto__: 'a', _constructor: 'b', _prototype: 'c' });
+    expect(Object.getPrototypeOf(record.attributes)).toBeNull();
+    expect(Object.getPrototypeOf(record.resource)).toBeNull();
   });
 
   it('maps a gauge, timed at the scrape when the sample has no timestamp', () => {

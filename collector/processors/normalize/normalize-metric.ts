@@ -1,3 +1,4 @@
+import { dataCopy } from '../data-keys.js';
 import { TributaryError } from '../../../shared/errors.js';
 import type { MetricRecord } from '../../../shared/record/metric-record.js';
 import type { JsonNumber, RawMetricEvent } from '../../../shared/record/raw-event.js';
@@ -173,7 +174,9 @@ export function toExplicitBuckets(
  * win over the source's job/instance because they are what relabelling kept.
  */
 export function normalizeMetricEvent(raw: RawMetricEvent, staticResource: Readonly<Record<string, string>> = {}): MetricRecord {
-  const { job: labelJob, instance: labelInstance, ...attributes } = raw.labels;
+  const { job: labelJob, instance: labelInstance, ...labels } = raw.labels;
+  // `__proto__`, `constructor` and `prototype` are valid Prometheus label names: kept as data, under safe keys.
+  const attributes = dataCopy(labels);
   const job = labelJob ?? raw.source.job;
   const instance = labelInstance ?? raw.source.instance;
   const type = RECORD_TYPE[raw.type];
@@ -186,15 +189,14 @@ export function normalizeMetricEvent(raw: RawMetricEvent, staticResource: Readon
     timestamp: raw.time ?? raw.observed_at,
     observed_timestamp: raw.observed_at,
     attributes,
-    resource: {
-      ...staticResource,
+    resource: Object.assign(dataCopy(staticResource), {
       job,
       instance,
       'service.name': job,
       'service.instance.id': instance,
       'host.name': raw.host,
       'tributary.agent.id': raw.agent_id,
-    },
+    }),
   };
   if (raw.help !== undefined && raw.help !== '') record.description = raw.help;
   if (raw.unit !== undefined && raw.unit !== '') record.unit = raw.unit;

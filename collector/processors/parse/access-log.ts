@@ -6,7 +6,8 @@
  *
  * Access logs: `body` stays the whole line (the line is the event); the
  * fields become OpenTelemetry HTTP semconv attributes, and since access logs
- * carry no level the status class stands in for one (severityFromHttpStatus).
+ * carry no level the status class stands in for one (severityFromHttpStatus)
+ * in severity_number; severity_text stays absent, as there is no text to keep.
  * Values written as `-` are absent, not the string "-".
  *
  * Error log: `body` is the message after the bracketed prefix blocks.
@@ -64,10 +65,10 @@ function parseAccess(line: string, combined: boolean): ParseResult {
 
   const status = Number(statusAndSize[1]);
   const severity = severityFromHttpStatus(status);
+  // No severityText: an access log has no level to quote (OpenTelemetry: the text as known at the source, else absent).
   const fields: ParsedFields = {
     timestamp,
     severityNumber: severity.number,
-    severityText: severity.text,
     body: line,
     attributes: {},
   };
@@ -192,7 +193,7 @@ function parseApacheError(line: string, timezone: string | undefined): ParseResu
   const severity = normalizeSeverity(level);
   if (severity === undefined) return { ok: false, error: `unknown Apache log level "${level}"` };
 
-  const fields: ParsedFields = { timestamp, severityNumber: severity.number, severityText: severity.text, attributes: {} };
+  const fields: ParsedFields = { timestamp, severityNumber: severity.number, severityText: level, attributes: {} };
   const attributes = fields.attributes;
   if (module !== undefined && module !== '') attributes['apache.module'] = module;
   const v24 = module !== undefined;

@@ -71,7 +71,7 @@ describe('createParser', () => {
 
   it('parses end to end', () => {
     const parser = createParser(parserSchema.parse({ type: 'logfmt' }));
-    expect(parser.parse('level=error msg=boom')).toEqual({ ok: true, fields: { severityText: 'ERROR', severityNumber: 17, body: 'boom', attributes: {} } });
+    expect(parser.parse('level=error msg=boom')).toEqual({ ok: true, fields: { severityText: 'error', severityNumber: 17, body: 'boom', attributes: {} } });
   });
 });
 

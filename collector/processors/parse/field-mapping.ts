@@ -1,4 +1,6 @@
 import { TributaryError } from '../../../shared/errors.js';
+import { dataObject } from '../../../shared/record/key-path.js';
+import { setDataKey } from '../data-keys.js';
 import { normalizeSeverity } from './severity.js';
 import { parseTimestamp, type TimestampOptions } from './timestamp.js';
 import type { ParsedFields } from './types.js';
@@ -90,7 +92,7 @@ export type ExtractedValues = Map<string, unknown>;
  * `values` is consumed (mutated); callers pass a fresh map per line.
  */
 export function applyFieldMapping(values: ExtractedValues, mapping: FieldMapping): ParsedFields {
-  const fields: ParsedFields = { attributes: {} };
+  const fields: ParsedFields = { attributes: dataObject() };
 
   const timestamp = takeFirst(values, mapping.timestampFields, (value) => {
     if (typeof value !== 'string' && typeof value !== 'number') return undefined;
@@ -99,10 +101,21 @@ export function applyFieldMapping(values: ExtractedValues, mapping: FieldMapping
     return parseTimestamp(value, mapping.timestampOptions);
   });
   if (timestamp !== undefined) fields.timestamp = timestamp;
+  else {
+    // A time that is there but does not parse must not pass silently as the observed time.
+    const unparsed = mapping.timestampFields.find((name) => {
+      const value = lookup(values, name)?.value;
+      return typeof value === 'string' || typeof value === 'number';
+    });
+    if (unparsed !== undefined) fields.timestampFallback = unparsed;
+  }
 
-  const severity = takeFirst(values, mapping.severityFields, (value) =>
-    typeof value === 'string' || typeof value === 'number' ? normalizeSeverity(value) : undefined,
-  );
+  const severity = takeFirst(values, mapping.severityFields, (value) => {
+    if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+    const normalized = normalizeSeverity(value);
+    // The OpenTelemetry data model: SeverityText is the level as the source wrote it; only the number is normalized.
+    return normalized === undefined ? undefined : { number: normalized.number, text: String(value) };
+  });
   if (severity !== undefined) {
     fields.severityText = severity.text;
     fields.severityNumber = severity.number;
@@ -143,12 +156,12 @@ export function toAttributeValue(value: unknown): string | number | boolean | un
 }
 
 /**
- * Plain assignment of `__proto__` would replace the object's prototype
- * instead of adding a key; defineProperty stores it as an ordinary own key.
+ * Keys come from the line (`{"x.__proto__.time":…}`, logfmt
+ * `constructor.prototype.x=1`): stored as own keys with every unsafe segment
+ * renamed (see data-keys.ts), so no consumer can walk them into a prototype.
  */
 export function setAttribute(target: Record<string, string | number | boolean>, key: string, value: string | number | boolean): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
+  setDataKey(target, key, value);
 }
 
 function takeFirst<T>(values: ExtractedValues, candidates: readonly string[], convert: (value: unknown) => T | undefined): T | undefined {

@@ -59,8 +59,12 @@ export const GROK_PATTERNS: ReadonlyMap<string, string> = new Map<string, string
   ['DATA', '.*?'],
   /** Anything, as much as possible: typically the rest of the line. */
   ['GREEDYDATA', '.*'],
-  /** A double- or single-quoted string with backslash escapes, quotes included. */
-  ['QUOTEDSTRING', `"(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*'`],
+  /**
+   * A double- or single-quoted string with backslash escapes, quotes included.
+   * An opening quote is never one written escaped (`\"`): a scan only passes
+   * over escaped quotes, so no two attempts scan the same text (linear time).
+   */
+  ['QUOTEDSTRING', `(?<!\\\\)"(?:[^"\\\\]|\\\\.)*"|(?<!\\\\)'(?:[^'\\\\]|\\\\.)*'`],
   ['QS', '%{QUOTEDSTRING}'],
   /** RFC 4122 textual UUID, any case. */
   ['UUID', '[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}'],
@@ -86,8 +90,12 @@ export const GROK_PATTERNS: ReadonlyMap<string, string> = new Map<string, string
   ['IPV6', ipv6()],
   /** Either address family; IPv6 first because an IPv4 tail is part of some IPv6 forms. */
   ['IP', '(?:%{IPV6}|%{IPV4})'],
-  /** DNS name: labels of 1–63 letters/digits/hyphens, not starting or ending with a hyphen. */
-  ['HOSTNAME', '\\b[0-9A-Za-z](?:[0-9A-Za-z-]{0,61}[0-9A-Za-z])?(?:\\.[0-9A-Za-z](?:[0-9A-Za-z-]{0,61}[0-9A-Za-z])?)*\\b'],
+  /**
+   * DNS name: labels of 1–63 letters/digits/hyphens, not starting or ending
+   * with a hyphen. It starts only where a run of host characters starts: each
+   * label of `a.b.c…` would otherwise start its own scan of the rest (quadratic).
+   */
+  ['HOSTNAME', '(?<![0-9A-Za-z_.-])[0-9A-Za-z](?:[0-9A-Za-z-]{0,61}[0-9A-Za-z])?(?:\\.[0-9A-Za-z](?:[0-9A-Za-z-]{0,61}[0-9A-Za-z])?)*\\b'],
   ['IPORHOST', '(?:%{IP}|%{HOSTNAME})'],
   ['HOSTPORT', '%{IPORHOST}:%{POSINT}'],
   /** MAC address, `:` or `-` separated, or Cisco dotted `0123.4567.89ab`. */
@@ -99,15 +107,16 @@ export const GROK_PATTERNS: ReadonlyMap<string, string> = new Map<string, string
   /** Windows path: `C:\\dir\\file` or `\\\\server\\share`. */
   ['WINPATH', '(?:[A-Za-z]:|\\\\)(?:\\\\[^\\\\/:*?"<>|\\s]+)+\\\\?'],
   ['PATH', '(?:%{UNIXPATH}|%{WINPATH})'],
-  /** URL scheme (RFC 3986 §3.1). */
-  ['URIPROTO', '[A-Za-z][A-Za-z0-9+.-]*'],
+  /** URL scheme (RFC 3986 §3.1), starting where a run of scheme characters starts (one scan per run, not one per letter). */
+  ['URIPROTO', '(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*'],
   /** URL path: `/` followed by RFC 3986 pchars, repeated. */
   ['URIPATH', "(?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)+"],
   /** Query string including its `?`, up to whitespace or a fragment. */
   ['URIPARAM', '\\?[^\\s#]*'],
   ['URIPATHPARAM', '%{URIPATH}(?:%{URIPARAM})?'],
   ['URIHOST', '%{IPORHOST}(?::%{POSINT})?'],
-  ['URI', '%{URIPROTO}://(?:%{USER}(?::[^@\\s]*)?@)?(?:%{URIHOST})?(?:%{URIPATHPARAM})?'],
+  /** The password part stops at `/`, `?` and `#` (RFC 3986 userinfo has none), so each `://` scans only its own authority. */
+  ['URI', '%{URIPROTO}://(?:%{USER}(?::[^@\\s/?#]*)?@)?(?:%{URIHOST})?(?:%{URIPATHPARAM})?'],
 
   // --- program structure
   /** Java class name, dotted, with `$` for inner classes (`org.apache.Foo$Bar`). */

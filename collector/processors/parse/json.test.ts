@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { ParserConfigError } from './field-mapping.js';
 import { createJsonParser } from './json.js';
 import type { ParsedFields, ParseResult } from './types.js';
@@ -16,7 +17,7 @@ describe('createJsonParser', () => {
     );
     expect(fields).toEqual({
       timestamp: '2024-05-01T12:00:00.123Z',
-      severityText: 'WARN',
+      severityText: 'warn',
       severityNumber: 13,
       body: 'disk almost full',
       attributes: { host: 'db1', pct: 93.5, ok: false },
@@ -46,7 +47,7 @@ describe('createJsonParser', () => {
       ),
     );
     expect(fields.timestamp).toBe('2024-05-01T12:00:00.000Z');
-    expect(fields.severityText).toBe('ERROR');
+    expect(fields.severityText).toBe('error');
     expect(fields.body).toBe('boom');
     expect(fields.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     // The extracted leaves are removed; parents left empty disappear.
@@ -68,7 +69,7 @@ describe('createJsonParser', () => {
 
   it('reads pino numeric levels', () => {
     const fields = fieldsOf(createJsonParser().parse('{"level":30,"time":1714564800123,"pid":42,"hostname":"h","msg":"hello"}'));
-    expect(fields).toMatchObject({ severityText: 'INFO', severityNumber: 9, body: 'hello', attributes: { pid: 42, hostname: 'h' } });
+    expect(fields).toMatchObject({ severityText: '30', severityNumber: 9, body: 'hello', attributes: { pid: 42, hostname: 'h' } });
   });
 
   it('validates and lowercases trace and span ids', () => {
@@ -103,7 +104,7 @@ describe('createJsonParser', () => {
     const fields = fieldsOf(parser.parse('{"when":"01.05.2024 14:00:00","prio":"E","text":"t","msg":"stays","time":"2020-01-01T00:00:00Z"}'));
     expect(fields).toEqual({
       timestamp: '2024-05-01T12:00:00.000Z',
-      severityText: 'ERROR',
+      severityText: 'E',
       severityNumber: 17,
       body: 't',
       attributes: { msg: 'stays', time: '2020-01-01T00:00:00Z' },
@@ -117,10 +118,23 @@ describe('createJsonParser', () => {
     expect(fields.attributes).toEqual({ stream: 'stdout' });
   });
 
-  it('treats __proto__ as an ordinary key', () => {
-    const fields = fieldsOf(createJsonParser().parse('{"__proto__":{"polluted":1},"a":1}'));
-    expect(Object.keys(fields.attributes).sort()).toEqual(['__proto__.polluted', 'a']);
+  it('13.1: {"__proto__":{"polluted":1}} keeps its data under a safe key and leaves Object.prototype alone', () => {
+    const fields = expectPrototypesUntouched(() => fieldsOf(createJsonParser().parse('{"__proto__":{"polluted":1},"a":1}')));
+    expect(Object.keys(fields.attributes).sort()).toEqual(['___proto__.polluted', 'a']);
+    expect(fields.attributes['___proto__.polluted']).toBe(1);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('13.1: a dotted key with a __proto__ segment, flat or nested, never becomes a prototype path', () => {
+    for (const line of ['{"x.__proto__.time":"2099-01-01T00:00:00Z"}', '{"x":{"__proto__":{"time":"2099-01-01T00:00:00Z"}}}']) {
+      const fields = expectPrototypesUntouched(() => fieldsOf(createJsonParser().parse(line)));
+      expect(fields.attributes).toEqual({ 'x.___proto__.time': '2099-01-01T00:00:00Z' });
+      expect(fields.timestamp).toBeUndefined();
+    }
+    const unflattened = fieldsOf(createJsonParser({ flatten: false }).parse('{"__proto__":{"time":1},"constructor":"c"}'));
+    expect(unflattened.attributes).toEqual({ ___proto__: '{"time":1}', _constructor: 'c' });
+    expect(Object.getPrototypeOf(unflattened.attributes)).toBeNull();
+    expect(({} as Record<string, unknown>).time).toBeUndefined();
   });
 
   it.each(['[1,2]', '"text"', '42', 'null', 'plain text', '{"unterminated": ', ''])('returns an error for %j', (line) => {

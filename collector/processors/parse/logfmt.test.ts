@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { createLogfmtParser } from './logfmt.js';
 import type { ParsedFields, ParseResult } from './types.js';
 
@@ -13,7 +14,7 @@ describe('createLogfmtParser', () => {
       'ts=2024-05-01T12:00:00.5Z level=info msg="said \\"hi\\" to\\tyou" user=ada cached path=/a?b=c empty= trace_id=4bf92f3577b34da6a3ce929d0e0e4736';
     expect(fieldsOf(createLogfmtParser().parse(line))).toEqual({
       timestamp: '2024-05-01T12:00:00.500Z',
-      severityText: 'INFO',
+      severityText: 'info',
       severityNumber: 9,
       body: 'said "hi" to\tyou',
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
@@ -28,7 +29,7 @@ describe('createLogfmtParser', () => {
 
   it('reads an epoch string timestamp and \\u escapes', () => {
     const fields = fieldsOf(createLogfmtParser().parse('time=1714564800 msg="caf\\u00e9" lvl=WARNING'));
-    expect(fields).toMatchObject({ timestamp: '2024-05-01T12:00:00.000Z', body: 'café', severityText: 'WARN' });
+    expect(fields).toMatchObject({ timestamp: '2024-05-01T12:00:00.000Z', body: 'café', severityText: 'WARNING', severityNumber: 13 });
   });
 
   it('honours overrides', () => {
@@ -40,7 +41,7 @@ describe('createLogfmtParser', () => {
       message_field: 'm',
     });
     const fields = fieldsOf(parser.parse('t="2024/01/15 13:00:00" s=debug m=hello msg=other'));
-    expect(fields).toEqual({ timestamp: '2024-01-15T12:00:00.000Z', severityText: 'DEBUG', severityNumber: 5, body: 'hello', attributes: { msg: 'other' } });
+    expect(fields).toEqual({ timestamp: '2024-01-15T12:00:00.000Z', severityText: 'debug', severityNumber: 5, body: 'hello', attributes: { msg: 'other' } });
   });
 
   it('tolerates extra whitespace and a trailing CR', () => {
@@ -68,5 +69,14 @@ describe('createLogfmtParser', () => {
 
   it('names the column in errors', () => {
     expect(createLogfmtParser().parse('a=1 b="x"y')).toEqual({ ok: false, error: 'unexpected "y" after closing quote at column 10' });
+  });
+
+  it('13.1: constructor.prototype.x=1 and __proto__ keys stay data under safe keys', () => {
+    const fields = expectPrototypesUntouched(() =>
+      fieldsOf(createLogfmtParser().parse('constructor.prototype.x=1 __proto__.polluted=yes x.__proto__.time=2099-01-01T00:00:00Z')),
+    );
+    expect(fields.attributes).toEqual({ '_constructor._prototype.x': '1', '___proto__.polluted': 'yes', 'x.___proto__.time': '2099-01-01T00:00:00Z' });
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { LogRecord } from '../../../shared/record/log-record.js';
+import { copyDataKeys, hasDataKey } from '../data-keys.js';
 import { parserSchema } from './config.js';
 import { createParser } from './create-parser.js';
 import type { LineParser, ParsedFields } from './types.js';
@@ -42,7 +43,7 @@ function compile(rule: ParseRuleConfig): CompiledRule {
       (source === undefined || record.attributes['tributary.source.name'] === source) &&
       (pathMatches === undefined || pathMatches(String(record.attributes['log.file.path'] ?? ''))) &&
       (container === undefined || record.resource['k8s.container.name'] === container) &&
-      (resource === undefined || Object.entries(resource).every(([key, value]) => record.resource[key] === value)),
+      (resource === undefined || Object.entries(resource).every(([key, value]) => hasDataKey(record.resource, key) && record.resource[key] === value)),
   };
 }
 
@@ -71,6 +72,9 @@ export class ParserSelector {
 /**
  * Parses the record's body and merges what was found. A line that does not
  * parse keeps its raw body and gains `tributary.parse_error`; it is never dropped.
+ * A time field that does not parse leaves the record's time as it was and sets
+ * {@link TIMESTAMP_FALLBACK_ATTRIBUTE}; the pipeline counts such records
+ * (discarded-events family, reason `timestamp_fallback`).
  */
 export function applyParser(record: LogRecord, parser: LineParser): boolean {
   const result = parser.parse(record.body);
@@ -78,17 +82,25 @@ export function applyParser(record: LogRecord, parser: LineParser): boolean {
     record.attributes['tributary.parse_error'] = `${parser.name}: ${result.error}`;
     return false;
   }
-  mergeParsed(record, result.fields);
+  mergeParsed(record, parser.name, result.fields);
   return true;
 }
 
-function mergeParsed(record: LogRecord, fields: ParsedFields): void {
+/**
+ * Set when a time string was found but did not parse, so the record kept its
+ * observed (or container runtime) time: `<parser>:<field>`, e.g. `json:time`.
+ */
+export const TIMESTAMP_FALLBACK_ATTRIBUTE = 'tributary.timestamp_fallback';
+
+function mergeParsed(record: LogRecord, parserName: string, fields: ParsedFields): void {
+  if (fields.timestampFallback !== undefined) record.attributes[TIMESTAMP_FALLBACK_ATTRIBUTE] = `${parserName}:${fields.timestampFallback}`;
   if (fields.timestamp !== undefined) record.timestamp = fields.timestamp;
   if (fields.severityNumber !== undefined) record.severity_number = fields.severityNumber;
   if (fields.severityText !== undefined) record.severity_text = fields.severityText;
   if (fields.body !== undefined) record.body = fields.body;
   if (fields.traceId !== undefined) record.trace_id = fields.traceId;
   if (fields.spanId !== undefined) record.span_id = fields.spanId;
-  Object.assign(record.attributes, fields.attributes);
-  if (fields.resource) Object.assign(record.resource, fields.resource);
+  // Not Object.assign: a `__proto__` key would call the setter and swap the record's prototype.
+  copyDataKeys(record.attributes, fields.attributes);
+  if (fields.resource) copyDataKeys(record.resource, fields.resource);
 }

@@ -1,4 +1,5 @@
 import { applyFieldMapping, ParserConfigError, resolveFieldMapping, type ExtractedValues, type FieldMappingOptions } from './field-mapping.js';
+import { catastrophicBacktrackingProblem } from '../regex-safety.js';
 import { GROK_PATTERNS, grokPatternNames } from './grok-patterns.js';
 import type { LineParser, ParseResult } from './types.js';
 
@@ -62,6 +63,9 @@ export function createRegexParser(options: RegexParserOptions): LineParser {
 
 /** Expands grok references and renames groups; throws ParserConfigError (key `pattern`) on any mistake. */
 export function compileRegexPattern(pattern: string): CompiledPattern {
+  // The user's own structure, with grok references as vetted opaque items (13.8).
+  const backtracking = catastrophicBacktrackingProblem(pattern);
+  if (backtracking !== undefined) throw new ParserConfigError('pattern', backtracking);
   const captures = new Map<string, Capture>();
   const firstGroupOf = new Map<string, string>();
   const addCapture = (field: string, conversion: Conversion): string => {

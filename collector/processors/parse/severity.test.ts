@@ -90,4 +90,22 @@ describe('severityFromHttpStatus', () => {
   ])('%i → %s', (status, number, text) => {
     expect(severityFromHttpStatus(status)).toEqual({ number, text });
   });
+
+  it('13.22: parsers keep severity_text as the source wrote it and normalize only severity_number', async () => {
+    const { createJsonParser } = await import('./json.js');
+    const { createLogfmtParser } = await import('./logfmt.js');
+    const cases: [string, string, number][] = [
+      ['{"level":"WARNING"}', 'WARNING', 13],
+      ['{"level":"D"}', 'D', 5],
+      ['{"level":"eror"}', 'eror', 17],
+      ['{"level":50}', '50', 17],
+      ['{"level":" Info "}', ' Info ', 9],
+    ];
+    for (const [line, text, number] of cases) {
+      const result = createJsonParser().parse(line);
+      expect(result.ok && { text: result.fields.severityText, number: result.fields.severityNumber }).toEqual({ text, number });
+    }
+    const logfmt = createLogfmtParser().parse('level=Warning msg=x');
+    expect(logfmt.ok && logfmt.fields.severityText).toBe('Warning');
+  });
 });

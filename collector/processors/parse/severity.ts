@@ -3,11 +3,12 @@
  * "Field: SeverityNumber"): TRACE 1–4, DEBUG 5–8, INFO 9–12, WARN 13–16,
  * ERROR 17–20, FATAL 21–24.
  *
- * `text` is always the data model's short name for the number: the range name
- * for the first number of a range ('INFO' = 9) and the range name with a
- * suffix for the others ('INFO2' = 10, 'ERROR3' = 19). Using the short name
- * rather than the source's spelling keeps `severity_text` a closed set that
- * dashboards can group by; the original spelling stays in the raw line.
+ * `text` is the data model's short name for the number: the range name for
+ * the first number of a range ('INFO' = 9) and the range name with a suffix
+ * for the others ('INFO2' = 10, 'ERROR3' = 19). Parsers do not put it in a
+ * record's `severity_text`: the data model defines that as the level as the
+ * source wrote it (`WARNING`, `W`, `eror`), so they keep the source's spelling
+ * there and normalize only `severity_number`; group and match on the number.
  *
  * Where a source's level does not fall on a range start, the mapping follows
  * the data model's "Appendix B: SeverityNumber example mappings" table:

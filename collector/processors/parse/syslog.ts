@@ -27,6 +27,8 @@
  * NILVALUE `-` (RFC 5424 §6.2) leaves the corresponding field out.
  */
 
+import { dataObject } from '../../../shared/record/key-path.js';
+import { setDataKey } from '../data-keys.js';
 import { severityFromSyslogPriority } from './severity.js';
 import { parseTimestamp } from './timestamp.js';
 import type { LineParser, ParsedFields, ParseResult } from './types.js';
@@ -63,10 +65,17 @@ function readPri(text: string): { priority: number; rest: string } | undefined |
   return { priority, rest: text.slice(m[0].length) };
 }
 
+/**
+ * Syslog carries its severity as a number only; the text "as known at the
+ * source" is the RFC 5424 §6.2.1 keyword syslog itself uses for it (syslog.h,
+ * rsyslog's `syslogseverity-text`).
+ */
+const SYSLOG_SEVERITY_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+
 function priorityFields(priority: number, fields: ParsedFields): void {
   const severity = severityFromSyslogPriority(priority);
   fields.severityNumber = severity.number;
-  fields.severityText = severity.text;
+  fields.severityText = SYSLOG_SEVERITY_NAMES[priority & 7] ?? 'info';
   fields.attributes['log.syslog.facility.code'] = priority >> 3;
   fields.attributes['log.syslog.severity.code'] = priority & 7;
 }
@@ -101,7 +110,7 @@ const RFC3164_HEADER = new RegExp(
 const TAG = /^(?<tag>[^\s:[\]]+(?: [^\s:[\]]+)?)(?:\[(?<pid>[^\]]*)\])?:(?: |$)/;
 
 function parseRfc3164(line: string, options: SyslogParserOptions): ParseResult {
-  const fields: ParsedFields = { attributes: {} };
+  const fields: ParsedFields = { attributes: dataObject() };
   let text = line;
   const pri = readPri(text);
   if (pri === 'invalid') return { ok: false, error: 'syslog PRI above 191' };
@@ -153,7 +162,7 @@ function parseRfc5424(line: string): ParseResult {
   if (header === null) return { ok: false, error: 'incomplete RFC 5424 header' };
   const [, version = '', ts = '', host = '', appName = '', procId = '', msgId = ''] = header;
 
-  const fields: ParsedFields = { attributes: {} };
+  const fields: ParsedFields = { attributes: dataObject() };
   priorityFields(pri.priority, fields);
   fields.attributes['log.syslog.version'] = Number(version);
   if (ts !== NIL) {
@@ -229,7 +238,8 @@ function parseStructuredData(text: string, attributes: Record<string, string | n
         i++;
       }
       i++; // closing quote
-      attributes[`log.syslog.structured_data.${id}.${param}`] = value;
+      // SD-ID and PARAM-NAME are data: `[__proto__ x="1"]` must not become a walkable prototype path.
+      setDataKey(attributes, `log.syslog.structured_data.${id}.${param}`, value);
     }
     if (text.charAt(i) !== ']') return `RFC 5424 SD-ELEMENT [${id}] not closed by "]"`;
     i++;

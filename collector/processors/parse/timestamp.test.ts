@@ -88,7 +88,40 @@ describe('parseTimestamp: pattern language', () => {
 
   it('rejects text that does not match the pattern exactly', () => {
     expect(parseTimestamp('2015-10-18 18:01:47', { format: 'yyyy-MM-dd HH:mm:ss,SSS' })).toBeUndefined();
-    expect(parseTimestamp('2015-10-18 18:01:47,97', { format: 'yyyy-MM-dd HH:mm:ss,SSS' })).toBeUndefined();
+    expect(parseTimestamp('2015-10-18 18:01:47,', { format: 'yyyy-MM-dd HH:mm:ss,SSS' })).toBeUndefined();
+    expect(parseTimestamp('2015-10-18 18:01:47.5 x', { format: 'yyyy-MM-dd HH:mm:ss.S' })).toBeUndefined();
+  });
+
+  it('13.21: single-letter DateTimeFormatter tokens read unpadded and padded values', () => {
+    expect(parseTimestamp('2024-5-1 7:3:9', { format: 'yyyy-M-d H:m:s' })).toBe('2024-05-01T07:03:09.000Z');
+    expect(parseTimestamp('2024-05-01 07:03:09', { format: 'yyyy-M-d H:m:s' })).toBe('2024-05-01T07:03:09.000Z');
+    expect(parseTimestamp('2024-05-01 07:03:09', { format: 'uuuu-MM-dd HH:mm:ss' })).toBe('2024-05-01T07:03:09.000Z');
+    expect(parseTimestamp('24/5/1 7:03 PM', { format: 'yy/M/d h:mm a' })).toBe('2024-05-01T19:03:00.000Z');
+  });
+
+  it('13.21: S…S reads 1-9 fraction digits, n reads nano-of-second', () => {
+    expect(parseTimestamp('2024-05-01 07:03:09.5', { format: 'yyyy-MM-dd HH:mm:ss.S' })).toBe('2024-05-01T07:03:09.500Z');
+    expect(parseTimestamp('2024-05-01 07:03:09.123456', { format: 'yyyy-MM-dd HH:mm:ss.S' })).toBe('2024-05-01T07:03:09.123456Z');
+    expect(parseTimestamp('2024-05-01 07:03:09,97', { format: 'yyyy-MM-dd HH:mm:ss,SSS' })).toBe('2024-05-01T07:03:09.970Z');
+    expect(parseTimestamp('2024-05-01 07:03:09.123456789', { format: 'yyyy-MM-dd HH:mm:ss.SSSSSSSSS' })).toBe('2024-05-01T07:03:09.123456789Z');
+    expect(parseTimestamp('2024-05-01 07:03:09 5000', { format: 'yyyy-MM-dd HH:mm:ss n' })).toBe('2024-05-01T07:03:09.000005000Z');
+  });
+
+  it('13.21: offsets (X, XX, XXX, x, Z), zone ids (VV), UTC names (z) and day names (E, EEEE)', () => {
+    expect(parseTimestamp('2024-05-01T07:03:09+0200', { format: "yyyy-MM-dd'T'HH:mm:ssZ" })).toBe('2024-05-01T05:03:09.000Z');
+    expect(parseTimestamp('2024-05-01T07:03:09Z', { format: "yyyy-MM-dd'T'HH:mm:ssXXX" })).toBe('2024-05-01T07:03:09.000Z');
+    expect(parseTimestamp('2024-05-01T07:03:09-05:00', { format: "yyyy-MM-dd'T'HH:mm:ssxxx" })).toBe('2024-05-01T12:03:09.000Z');
+    expect(parseTimestamp('2024-05-01 07:03:09 Europe/Berlin', { format: 'yyyy-MM-dd HH:mm:ss VV' })).toBe('2024-05-01T05:03:09.000Z');
+    expect(parseTimestamp('2024-05-01 07:03:09 Mars/Olympus', { format: 'yyyy-MM-dd HH:mm:ss VV' })).toBeUndefined();
+    expect(parseTimestamp('Wed 2024-05-01 07:03:09 GMT', { format: 'E yyyy-MM-dd HH:mm:ss z' })).toBe('2024-05-01T07:03:09.000Z');
+    expect(parseTimestamp('Wednesday, 1 May 2024 07:03', { format: 'EEEE, d MMMM yyyy HH:mm' })).toBe('2024-05-01T07:03:00.000Z');
+  });
+
+  it('13.21: an unknown token is reported with the list of valid tokens', () => {
+    const problem = validateTimestampFormat('yyyy-MM-dd Q');
+    expect(problem).toMatch(/unknown token "Q"/);
+    expect(problem).toMatch(/valid tokens: yyyy, yy, y, uuuu, .*HH, H, .*mm, m, ss, s, S…S \(1-9\), n, .*VV, .*'literal'/);
+    expect(validateTimestampFormat('yyyy-MM-dd HHH')).toMatch(/unknown token "HHH"/);
   });
 
   it('validates formats for config checks', () => {

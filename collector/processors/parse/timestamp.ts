@@ -14,24 +14,10 @@
  *   the gap, an ambiguous one (fall-back overlap) takes the earlier instant:
  *   the same choice as java.time's `ZonedDateTime.of`.
  *
- * Explicit formats use a small Java/Joda-like pattern language:
- *
- * | token        | meaning                                                        |
- * |--------------|----------------------------------------------------------------|
- * | `yyyy`       | 4-digit year                                                   |
- * | `yy`         | 2-digit year: 00–68 → 20xx, 69–99 → 19xx (POSIX `strptime %y`) |
- * | `MMM`/`MMMM` | month name, English, case-insensitive, abbreviated or full     |
- * | `MM` / `M`   | month number, 2 digits / 1–2 digits                            |
- * | `dd` / `d`   | day of month, 2 digits / 1–2 digits                            |
- * | `HH` / `H`   | hour 0–23, 2 digits / 1–2 digits                               |
- * | `hh` / `h`   | hour 1–12 (needs `a`)                                          |
- * | `a`          | AM / PM                                                        |
- * | `mm`, `ss`   | minute, second (2 digits)                                      |
- * | `S…S`        | fraction of a second, exactly as many digits as `S`s           |
- * | `Z`, `X…`    | offset: `Z`, `+0200`, `+02:00`, `+02`                          |
- * | `EEE`/`EEEE` | day-of-week name; matched and ignored                          |
- * | `'text'`     | literal text (`''` is a single quote)                          |
- * | space        | one or more spaces (so `MMM d` also reads syslog's `Jun  4`)   |
+ * Explicit formats use java.time DateTimeFormatter letters (yyyy/uuuu, yy,
+ * M/MM/MMM/MMMM, d/dd, H/HH, h/hh + a, m/mm, s/ss, S…S, n, X/x/Z offsets, VV
+ * zone ids, z for UTC names, E day names, 'literal'); the table with what each
+ * reads is in collector/processors/README.md and TIMESTAMP_FORMAT_TOKENS.
  *
  * Any other ASCII letter is an error (reserved), any other character is a
  * literal. Named shortcuts: `rfc3339` (alias `iso8601`), `rfc3164` (alias
@@ -60,6 +46,8 @@ interface RawTime {
   fraction: string;
   /** Offset east of UTC in seconds, when the text carried one. */
   offsetSeconds?: number;
+  /** An IANA zone named in the text (`VV`), used when there is no offset. */
+  zone?: string;
 }
 
 /** An already-absolute instant (epoch input). */
@@ -131,7 +119,12 @@ const ASCTIME_RE = new RegExp(`^${DAY_NAME_RE} (${MONTH_RE}) +(\\d{1,2}) (\\d{2}
 const RFC2822_RE = new RegExp(`^(?:${DAY_NAME_RE}, ?)?(\\d{1,2}) (${MONTH_RE}) (\\d{4}) (\\d{2}):(\\d{2})(?::(\\d{2}))? (${OFFSET_RE}|UTC|GMT|UT)$`, 'i');
 /** Two-digit-year dates as log4j's `yy/MM/dd HH:mm:ss` default in Spark writes them. */
 const YY_SLASH_RE = /^(\d{2})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?$/;
-const EPOCH_RE = /^(\d+)(?:\.(\d+))?$/;
+/**
+ * At most 21 integer digits: the largest usable epoch (9999-12-31 in
+ * nanoseconds) has 21, and BigInt() of a longer digit run is quadratic in its
+ * length (a 128 K-digit "time" took seconds).
+ */
+const EPOCH_RE = /^(\d{1,21})(?:\.(\d+))?$/;
 
 const matchIso: Matcher = (text) => {
   const m = ISO_RE.exec(text);
@@ -320,12 +313,14 @@ function compilePattern(format: string): Matcher | string {
     const token = ch.repeat(n);
     i += n;
     const field = patternToken(token);
-    if (field === undefined) return `unknown token "${token}" in timestamp format "${format}"`;
+    if (field === undefined) {
+      return `unknown token "${token}" in timestamp format "${format}" (valid tokens: ${TIMESTAMP_FORMAT_TOKENS.join(', ')}; put other letters in single quotes)`;
+    }
     source += field.setter === undefined ? `(?:${field.re})` : `(${field.re})`;
     if (field.setter !== undefined) setters.push(field.setter);
   }
   const re = new RegExp(source + '$', 'i');
-  const hasYear = /y/.test(format.replace(/'[^']*'/g, ''));
+  const hasYear = /[yu]/.test(format.replace(/'[^']*'/g, ''));
   return (text) => {
     const m = re.exec(text);
     if (m === null) return undefined;
@@ -347,52 +342,97 @@ function compilePattern(format: string): Matcher | string {
       second: raw.second ?? 0,
       fraction: raw.fraction ?? '',
       offsetSeconds: raw.offsetSeconds,
+      zone: raw.zone,
     };
   };
 }
 
+/** Every token the pattern language reads, for error messages and the README's table. */
+export const TIMESTAMP_FORMAT_TOKENS: readonly string[] = [
+  'yyyy',
+  'yy',
+  'y',
+  'uuuu',
+  'uu',
+  'u',
+  'MMMM',
+  'MMM',
+  'MM',
+  'M',
+  'dd',
+  'd',
+  'HH',
+  'H',
+  'hh',
+  'h',
+  'a',
+  'mm',
+  'm',
+  'ss',
+  's',
+  'S…S (1-9)',
+  'n',
+  'X',
+  'XX',
+  'XXX',
+  'x',
+  'xx',
+  'xxx',
+  'Z',
+  'ZZ',
+  'ZZZ',
+  'VV',
+  'z',
+  'E',
+  'EEE',
+  'EEEE',
+  "'literal'",
+];
+
+const OFFSET_TOKENS = new Set(['X', 'XX', 'XXX', 'XXXX', 'XXXXX', 'x', 'xx', 'xxx', 'xxxx', 'xxxxx', 'Z', 'ZZ', 'ZZZ', 'ZZZZZ']);
+
+/**
+ * One java.time DateTimeFormatter letter run → a regex and what it sets. A
+ * doubled letter is zero-padded to two digits (`HH` reads `07`), a single one
+ * reads one or two digits (`H` reads `7` and `07`), as when parsing with
+ * DateTimeFormatter.
+ */
 function patternToken(token: string): { re: string; setter?: Setter } | undefined {
-  switch (token) {
-    case 'yyyy':
-      return { re: '\\d{4}', setter: (r, s) => (r.year = int(s)) };
-    case 'yy':
-      return { re: '\\d{2}', setter: (r, s) => (r.year = pivotYear(int(s))) };
-    case 'MMMM':
-    case 'MMM':
-      return { re: MONTH_RE, setter: (r, s) => (r.month = monthNumber(s)) };
-    case 'MM':
-      return { re: '\\d{2}', setter: (r, s) => (r.month = int(s)) };
+  const letter = token.charAt(0);
+  const length = token.length;
+  if ((letter === 'y' || letter === 'u') && length === 2) return { re: '\\d{2}', setter: (r, s) => (r.year = pivotYear(int(s))) };
+  if (letter === 'y' || letter === 'u') return { re: length === 4 ? '\\d{4}' : '\\d{1,4}', setter: (r, s) => (r.year = int(s)) };
+  if (letter === 'M' && length >= 3 && length <= 4) return { re: MONTH_RE, setter: (r, s) => (r.month = monthNumber(s)) };
+  if (letter === 'S' && length <= 9) {
+    // Any run of S reads 1-9 digits: writers drop trailing zeros or vary the precision, and the digits are kept as written.
+    return { re: '\\d{1,9}', setter: (r, s) => (r.fraction = s) };
+  }
+  if (token === 'n') return { re: '\\d{1,9}', setter: (r, s) => (r.fraction = s.padStart(9, '0')) };
+  if (OFFSET_TOKENS.has(token)) return { re: OFFSET_RE, setter: (r, s) => (r.offsetSeconds = parseOffset(s)) };
+  if (token === 'VV') return { re: '[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,3}', setter: (r, s) => (r.zone = s) };
+  // Zone abbreviations are ambiguous (CST, IST); only the ones that name UTC are read.
+  if (letter === 'z' && length <= 3) return { re: '(?:UTC|GMT|UT|Z)', setter: (r) => (r.offsetSeconds = 0) };
+  if (letter === 'E' && length <= 4) return { re: DAY_NAME_RE };
+  const number = (set: (raw: Partial<RawTime> & { pm?: boolean; hour12?: number }, value: number) => void): { re: string; setter: Setter } | undefined => {
+    if (length > 2) return undefined;
+    return { re: length === 2 ? '\\d{2}' : '\\d{1,2}', setter: (r, s) => set(r, int(s)) };
+  };
+  switch (letter) {
     case 'M':
-      return { re: '\\d{1,2}', setter: (r, s) => (r.month = int(s)) };
-    case 'dd':
-      return { re: '\\d{2}', setter: (r, s) => (r.day = int(s)) };
+      return number((r, v) => (r.month = v));
     case 'd':
-      return { re: '\\d{1,2}', setter: (r, s) => (r.day = int(s)) };
-    case 'HH':
-      return { re: '\\d{2}', setter: (r, s) => (r.hour = int(s)) };
+      return number((r, v) => (r.day = v));
     case 'H':
-      return { re: '\\d{1,2}', setter: (r, s) => (r.hour = int(s)) };
-    case 'hh':
-      return { re: '\\d{2}', setter: (r, s) => (r.hour12 = int(s)) };
+      return number((r, v) => (r.hour = v));
     case 'h':
-      return { re: '\\d{1,2}', setter: (r, s) => (r.hour12 = int(s)) };
+      return number((r, v) => (r.hour12 = v));
+    case 'm':
+      return number((r, v) => (r.minute = v));
+    case 's':
+      return number((r, v) => (r.second = v));
     case 'a':
-      return { re: '[AaPp][Mm]', setter: (r, s) => (r.pm = s.toLowerCase() === 'pm') };
-    case 'mm':
-      return { re: '\\d{2}', setter: (r, s) => (r.minute = int(s)) };
-    case 'ss':
-      return { re: '\\d{2}', setter: (r, s) => (r.second = int(s)) };
-    case 'EEE':
-    case 'EEEE':
-      return { re: DAY_NAME_RE };
-    case 'Z':
-    case 'ZZ':
-    case 'X':
-    case 'XX':
-    case 'XXX':
-      return { re: OFFSET_RE, setter: (r, s) => (r.offsetSeconds = parseOffset(s)) };
+      return length === 1 ? { re: '[AaPp][Mm]', setter: (r, s) => (r.pm = s.toLowerCase() === 'pm') } : undefined;
     default:
-      if (/^S{1,9}$/.test(token)) return { re: `\\d{${token.length}}`, setter: (r, s) => (r.fraction = s) };
       return undefined;
   }
 }
@@ -414,7 +454,7 @@ function resolve(raw: RawTime, options: TimestampOptions): string | undefined {
     if (raw.day < 1 || raw.day > daysInMonth(year, raw.month)) return undefined;
     const local = localSeconds(year);
     if (raw.offsetSeconds !== undefined) return local - raw.offsetSeconds;
-    return localToUtc(local, options.timezone ?? 'UTC');
+    return localToUtc(local, raw.zone ?? options.timezone ?? 'UTC');
   };
 
   let utc: number | undefined;

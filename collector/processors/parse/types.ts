@@ -20,6 +20,11 @@ export interface ParsedFields {
   traceId?: string;
   /** 16 lowercase hex characters. */
   spanId?: string;
+  /**
+   * The field that held a time which did not parse: the record keeps its
+   * observed time, and this says so (`tributary.timestamp_fallback`).
+   */
+  timestampFallback?: string;
 }
 
 export type ParseResult = { ok: true; fields: ParsedFields } | { ok: false; error: string };

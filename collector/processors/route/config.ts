@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catastrophicBacktrackingProblem } from '../regex-safety.js';
 
 /** Severity range names, lowest first; `severity_at_least: WARN` takes WARN, ERROR and FATAL (numbers 13 and up). */
 export const SEVERITY_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
@@ -41,7 +42,11 @@ export const routeRuleSchema = z.strictObject({
               code: 'custom',
               message: `invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, '')}`,
             });
+            return;
           }
+          // It runs on every untrusted log body (13.8).
+          const backtracking = catastrophicBacktrackingProblem(pattern);
+          if (backtracking !== undefined) ctx.addIssue({ code: 'custom', message: backtracking });
         })
         .optional(),
     })

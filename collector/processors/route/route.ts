@@ -1,4 +1,5 @@
 import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
+import { hasDataKey } from '../data-keys.js';
 import { minimumSeverityNumber, type RecordKind, type RouteConfig, type RouteRuleConfig } from './config.js';
 
 const SCHEMA_OF_KIND: Record<RecordKind, NormalizedRecord['schema']> = { logs: 'tributary.log.v1', metrics: 'tributary.metric.v1' };
@@ -24,8 +25,8 @@ function compile(rule: RouteRuleConfig): CompiledRoute {
     matches: (record) =>
       (schema === undefined || record.schema === schema) &&
       (minimum === undefined || (record.schema === 'tributary.log.v1' && record.severity_number >= minimum)) &&
-      (attributeEntries === undefined || attributeEntries.every(([key, value]) => record.attributes[key] === value)) &&
-      (resourceEntries === undefined || resourceEntries.every(([key, value]) => record.resource[key] === value)) &&
+      (attributeEntries === undefined || attributeEntries.every(([key, value]) => hasDataKey(record.attributes, key) && record.attributes[key] === value)) &&
+      (resourceEntries === undefined || resourceEntries.every(([key, value]) => hasDataKey(record.resource, key) && record.resource[key] === value)) &&
       (body === undefined || (record.schema === 'tributary.log.v1' && body.test(record.body))),
   };
 }
