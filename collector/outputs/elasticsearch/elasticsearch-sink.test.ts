@@ -14,6 +14,7 @@ import { elasticsearchOutputSchema } from './config.js';
 import { ElasticsearchSink, type ElasticsearchSinkOptions } from './elasticsearch-sink.js';
 import { FakeElasticsearch, parseBulkBody, type BulkAction } from './fake-elasticsearch.js';
 import { templateName } from './templates.js';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 
 const id = (n: number): string => n.toString(16).padStart(32, '0');
@@ -383,6 +384,27 @@ describe('ElasticsearchSink: index layout', () => {
     ]);
     expect(server.bulks()[0]?.map((action) => action.index)).toEqual(['tributary-logs-2026.11.23', 'tributary-metrics-2026.01.02']);
     expect(server.bulks()[0]?.[0]?.document.data_stream).toBeUndefined();
+  });
+
+  it('13.1: a record key x.__proto__.time never reaches Object.prototype, and the next record keeps its own timestamp and index', async () => {
+    const server = await fakeServer();
+    const { sink } = await startSink([server.url], { mode: 'index' });
+    // The observed line, as the JSON parser hands its keys on (own properties, dots kept).
+    const hostile = JSON.parse('{"x.__proto__.time":"2099-01-01T00:00:00Z"}') as Record<string, string>;
+    await expectPrototypesUntouched(() =>
+      sink.write([
+        outgoing(logRecord({ id: id(1), timestamp: '2026-11-23T10:00:00Z', attributes: hostile })),
+        outgoing(logRecord({ id: id(2), timestamp: '2026-11-24T10:00:00Z' })),
+      ]),
+    );
+    expect(Object.prototype).not.toHaveProperty('time');
+    expect(({} as Record<string, unknown>).time).toBeUndefined();
+    const [first, second] = server.bulks()[0] ?? [];
+    expect(first?.index).toBe('tributary-logs-2026.11.23');
+    expect(first?.document.labels).toEqual({ x___proto___time: '2099-01-01T00:00:00Z' });
+    expect(second?.index).toBe('tributary-logs-2026.11.24');
+    expect(second?.document['@timestamp']).toBe('2026-11-24T10:00:00Z');
+    expect(second?.document.labels).toBeUndefined();
   });
 
   it('installs the component and index templates at start, then checks the pipeline', async () => {
