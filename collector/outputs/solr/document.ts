@@ -115,7 +115,7 @@ class DocumentBuilder {
 function common(builder: DocumentBuilder, record: LogRecord | MetricRecord): void {
   // The id goes first and always (explicit mode too): it is the uniqueKey that makes replays idempotent.
   const idField = builder.mapping.fields.id;
-  defineDataKey(builder.document, typeof idField === 'string' ? idField : 'id', record.id);
+  defineDataKey<SolrValue>(builder.document, typeof idField === 'string' ? idField : 'id', record.id);
   builder.put('schema', 'schema_s', record.schema);
   builder.putDate('timestamp', 'timestamp', record.timestamp);
   builder.putDate('observed_timestamp', 'observed_timestamp', record.observed_timestamp);
