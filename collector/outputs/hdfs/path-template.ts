@@ -1,4 +1,5 @@
 import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
+import { getOwnDataKey } from '../../../shared/record/key-path.js';
 
 /**
  * The directory a record's file goes to: a template such as
@@ -150,8 +151,13 @@ function cutUtf8(text: string, maxBytes: number): string {
   return out.replace(/%[0-9A-F]?$/, '');
 }
 
+/**
+ * A record's value by key, own keys only (shared/record/key-path.ts): a template's `{constructor}` or
+ * `{__proto__}` is an attribute's name like any other, never `Object`'s function or prototype.
+ */
 function fieldValue(record: NormalizedRecord, source: 'resource' | 'attributes' | 'any', key: string): string | undefined {
-  const value = source === 'attributes' ? record.attributes[key] : (record.resource[key] ?? (source === 'any' ? record.attributes[key] : undefined));
+  const fromResource = source === 'attributes' ? undefined : getOwnDataKey(record.resource, key);
+  const value = fromResource ?? (source === 'resource' ? undefined : getOwnDataKey(record.attributes, key));
   return value === undefined ? undefined : String(value);
 }
 
