@@ -127,7 +127,7 @@ function walkable(key: string): boolean {
 
 /** ECS label keys: no dots, so `labels` stays one flat object. */
 function labelKey(key: string): string {
-  return key.replace(/\./g, '_') || '_';
+  return key.replaceAll('.', '_') || '_';
 }
 
 /**
