@@ -14,6 +14,8 @@ import { elasticsearchOutputSchema } from './config.js';
 import { ElasticsearchSink, type ElasticsearchSinkOptions } from './elasticsearch-sink.js';
 import { FakeElasticsearch, parseBulkBody, type BulkAction } from './fake-elasticsearch.js';
 import { templateName } from './templates.js';
+import { gzipSync } from 'node:zlib';
+import { MAX_RESPONSE_BYTES } from '../../../shared/http/http-transport.js';
 import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 
@@ -288,6 +290,45 @@ describe('ElasticsearchSink: whole-request failures', () => {
     expect(await sink.write(logs(2))).toEqual({ rejected: [] });
     expect(server.store.size).toBe(2);
     expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'sink_unavailable' })).toBe(1);
+  });
+
+  it('13.11: a gzip-bomb answer is read no further than the response cap and the bulk is retried', async () => {
+    const server = await fakeServer();
+    // 1 GiB of zeros as 1,024 gzip members of 1 MiB each: about 1 MB on the wire.
+    const member = gzipSync(Buffer.alloc(1 << 20));
+    const bomb = Buffer.concat(Array.from({ length: 1024 }, () => member));
+    let calls = 0;
+    server.respond = (request) => (request.path === '/_bulk' && calls++ === 0 ? { headers: { 'content-encoding': 'gzip' }, body: bomb } : undefined);
+    const { sink, families, logText } = await startSink([server.url]);
+    const rssBefore = process.memoryUsage().rss;
+    expect(await sink.write(logs(2))).toEqual({ rejected: [] });
+    // The old transport inflated the whole answer (2.1 GB of RSS for a 1 MB answer); now at most the 64 MiB cap.
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(400 << 20);
+    expect(server.store.size).toBe(2);
+    expect(logText()).toContain(`response body larger than the ${MAX_RESPONSE_BYTES}-byte cap (decoded)`);
+    expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'sink_unavailable' })).toBe(1);
+  });
+
+  it('13.11: an endless answer is cut at the response cap and the bulk is retried', async () => {
+    const server = await fakeServer();
+    let calls = 0;
+    const chunk = Buffer.alloc(1 << 20, ' ');
+    server.respond = (request) =>
+      request.path === '/_bulk' && calls++ === 0
+        ? {
+            stream: (response) => {
+              const more = (): void => {
+                while (!response.destroyed && response.write(chunk));
+                if (!response.destroyed) response.once('drain', more);
+              };
+              more();
+            },
+          }
+        : undefined;
+    const { sink, logText } = await startSink([server.url], { request_timeout: '60s' });
+    expect(await sink.write(logs(1))).toEqual({ rejected: [] });
+    expect(server.store.size).toBe(1);
+    expect(logText()).toContain(`response body larger than the ${MAX_RESPONSE_BYTES}-byte cap (received)`);
   });
 
   it('retries a request that does not answer within request_timeout', async () => {
