@@ -2,13 +2,15 @@ import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'n
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { TributaryError, errorMessage } from '../errors.js';
+import { ResponseTooLargeError } from './body-reader.js';
 
 /**
  * One HTTP request on Node's http/https, as every Tributary HTTP client sends
  * it (the sinks' transport, the alert notifiers): a whole-request deadline,
  * shutdown through an AbortSignal, and failures as retriable errors that name
- * the request (`where`) but never its credentials. How the body is read is the
- * caller's: the sinks need all of it, the notifiers only log its start.
+ * the request (`where`) but never its credentials. How much of the body is
+ * read is the caller's choice, always through ./body-reader.ts (streamed and
+ * capped): the sinks need all of it, the notifiers only log its start.
  */
 
 export interface HttpResponse {
@@ -27,7 +29,8 @@ export interface Exchange {
   /** `METHOD url` without userinfo, for errors. */
   readonly where: string;
   readonly signal: AbortSignal;
-  readonly readBody: (message: IncomingMessage) => Promise<string>;
+  /** Reads the body with ./body-reader.ts; `where` names the request in its errors. */
+  readonly readBody: (message: IncomingMessage, where: string) => Promise<string>;
 }
 
 /**
@@ -65,10 +68,15 @@ export function exchange(options: Exchange): Promise<HttpResponse> {
       finish(new TributaryError('SINK_UNAVAILABLE', `${where}: ${errorMessage(error)}`, { cause: error, retriable: true }));
     });
     request.on('response', (message: IncomingMessage) => {
-      options.readBody(message).then(
+      options.readBody(message, where).then(
         (body) => finish(undefined, { status: message.statusCode ?? 0, headers: message.headers, body }),
         (error: unknown) =>
-          finish(new TributaryError('SINK_UNAVAILABLE', `${where}: reading the response: ${errorMessage(error)}`, { cause: error, retriable: true })),
+          finish(
+            // The cap's error already names the request and the cap; callers may branch on its type.
+            error instanceof ResponseTooLargeError
+              ? error
+              : new TributaryError('SINK_UNAVAILABLE', `${where}: reading the response: ${errorMessage(error)}`, { cause: error, retriable: true }),
+          ),
       );
     });
     request.end(options.payload);

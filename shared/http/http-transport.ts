@@ -1,18 +1,21 @@
 import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
-import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
+import { gzip as gzipCallback } from 'node:zlib';
 import { TributaryError, errorMessage } from '../errors.js';
+import { readCappedText } from './body-reader.js';
 import { basicAuthorization, exchange, type HttpResponse } from './exchange.js';
 import { readSecretFile, tlsAgentOptions, type HttpTlsConfig } from './tls.js';
 
 export type { HttpResponse };
 
 const gzip = promisify(gzipCallback);
-const gunzip = promisify(gunzipCallback);
 const USER_AGENT = 'Tributary-Collector/0.1';
-/** A response larger than this is not read into memory (bulk responses are filtered to a few bytes per item). */
-const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/**
+ * A response larger than this (received, or decoded from gzip) is not read into memory: bulk responses are
+ * filtered to a few bytes per item, so a real one is far smaller.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /**
  * HTTP for the sinks that talk to HTTP servers (Elasticsearch/OpenSearch
@@ -239,15 +242,7 @@ export class HttpTransport {
   }
 }
 
-async function readBody(message: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of message as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) throw new Error(`response larger than ${MAX_RESPONSE_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks);
-  const encoding = message.headers['content-encoding'];
-  return (encoding === 'gzip' ? await gunzip(body) : body).toString('utf8');
+/** The whole body, decoded as it streams in and capped (./body-reader.ts); over the cap is a retriable ResponseTooLargeError. */
+function readBody(message: IncomingMessage, where: string): Promise<string> {
+  return readCappedText(message, { maxBytes: MAX_RESPONSE_BYTES, where });
 }

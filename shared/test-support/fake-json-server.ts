@@ -23,8 +23,10 @@ export interface RecordedHttpRequest {
 export interface FakeReply {
   status?: number;
   headers?: Record<string, string>;
-  /** JSON-encoded unless a string. */
+  /** JSON-encoded unless a string or a Buffer (sent as it is: a gzip body, say). */
   body?: unknown;
+  /** Writes the body itself instead of `body` (an endless or trickling answer); headers are already sent. */
+  stream?: (response: ServerResponse) => void;
   /** Wait this long before answering (a slow or hung server). */
   delayMs?: number;
 }
@@ -89,8 +91,13 @@ export abstract class FakeJsonServer<Request> {
         });
       }
       if (response.destroyed) return;
-      const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
-      response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers }).end(body);
+      response.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
+      if (reply.stream) {
+        reply.stream(response);
+        return;
+      }
+      const body = typeof reply.body === 'string' || Buffer.isBuffer(reply.body) ? reply.body : JSON.stringify(reply.body ?? {});
+      response.end(body);
     } finally {
       this.inFlight--;
     }

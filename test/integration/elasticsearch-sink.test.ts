@@ -154,6 +154,25 @@ describe('ElasticsearchSink against OpenSearch', () => {
     expect(settings).toContain('"severity_number":{"type":"byte"}');
   }, 120_000);
 
+  it('13.1: a record key x.__proto__.time is indexed as a label, Object.prototype stays clean, the next record keeps its own index', async () => {
+    const { sink } = createSink(server, { mode: 'index', index: { logs: 'it-proto-%Y.%m.%d', metrics: 'it-proto-metrics-%Y' } });
+    sinks.push(sink);
+    await sink.start();
+    const hostile = JSON.parse('{"x.__proto__.time":"2099-01-01T00:00:00Z"}') as Record<string, string>;
+    expect(
+      await sink.write([
+        outgoing(logRecord({ id: id('p', 1), timestamp: '2026-11-23T10:00:00Z', attributes: hostile })),
+        outgoing(logRecord({ id: id('p', 2), timestamp: '2026-11-24T10:00:00Z' })),
+      ]),
+    ).toEqual({ rejected: [] });
+    expect(Object.prototype).not.toHaveProperty('time');
+    expect(await count(server, 'it-proto-2026.11.23')).toBe(1);
+    expect(await count(server, 'it-proto-2026.11.24')).toBe(1);
+    expect((await call(server, 'GET', '/it-proto-2099.01.01/_count')).status).toBe(404);
+    const stored = (await call(server, 'GET', `/it-proto-2026.11.23/_doc/${id('p', 1)}`)).body as { _source: Record<string, unknown> };
+    expect(stored._source.labels).toEqual({ x___proto___time: '2099-01-01T00:00:00Z' });
+  }, 120_000);
+
   it('keeps retrying while the server is down and finishes the write when it is back', async () => {
     const { sink, families, logs } = createSink(server, { data_stream: { dataset: 'outage', namespace: 'it' }, request_timeout: '5s' });
     sinks.push(sink);

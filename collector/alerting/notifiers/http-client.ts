@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { readCappedText } from '../../../shared/http/body-reader.js';
 import { basicAuthorization, exchange, type HttpResponse } from '../../../shared/http/exchange.js';
 import { readSecretFile, tlsAgentOptions } from '../../../shared/http/tls.js';
 import type { HttpDeliveryConfig } from './config.js';
@@ -101,13 +102,7 @@ export class NotifierHttpClient {
   }
 }
 
-async function readBody(message: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of message as AsyncIterable<Buffer>) {
-    // Read to the end so the socket can be reused, but keep only the start.
-    if (size < MAX_RESPONSE_BYTES) chunks.push(chunk);
-    size += chunk.length;
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+/** Only the start of a reply is logged: the rest is not read (the connection is closed instead of drained). */
+function readBody(message: IncomingMessage, where: string): Promise<string> {
+  return readCappedText(message, { maxBytes: MAX_RESPONSE_BYTES, overflow: 'truncate', where });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { logRecord, metricRecord } from '../../../test/helpers/records.js';
-import { logDocument, metricDocument } from './document.js';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
+import { MAX_FIELD_DEPTH, logDocument, metricDocument } from './document.js';
 
 describe('log documents', () => {
   it('map the record to ECS fields, resource and attributes at the top level', () => {
@@ -181,5 +182,50 @@ describe('metric documents', () => {
     expect(document.metric).toMatchObject({ name: 'up' });
     expect(document.labels).toEqual({ metric_name: 'x', team: 'a' });
     expect(document.tributary).toEqual({ agent: { id: 'agent-1' } });
+  });
+});
+
+describe('13.1: keys that name prototype machinery', () => {
+  it('13.1: x.__proto__.time stays a label and never reaches Object.prototype; the next document is unaffected', () => {
+    const hostile = JSON.parse('{"x.__proto__.time":"2099-01-01T00:00:00Z"}') as Record<string, string>;
+    const first = expectPrototypesUntouched(() => logDocument(logRecord({ attributes: hostile })));
+    expect(({} as Record<string, unknown>).time).toBeUndefined();
+    expect(first.labels).toEqual({ x___proto___time: '2099-01-01T00:00:00Z' });
+    expect(first.x).toBeUndefined();
+    const second = logDocument(logRecord({ timestamp: '2026-11-24T10:00:00.000Z' }));
+    expect(second['@timestamp']).toBe('2026-11-24T10:00:00.000Z');
+    expect(Object.keys(second)).toEqual(['@timestamp', 'observed_timestamp', 'message', 'severity_number', 'event']);
+  });
+
+  it('13.1: every unsafe segment, in attributes and resource, of logs and metrics, becomes a flat label', () => {
+    const keys = ['__proto__', 'constructor', 'prototype', '__proto__.polluted', 'a.constructor.prototype.polluted', 'labels.__proto__', 'host.prototype'];
+    const entries = Object.fromEntries(keys.map((key) => [key, key]));
+    const log = expectPrototypesUntouched(() => logDocument(logRecord({ attributes: entries, resource: { 'b.__proto__.x': 'r' } })));
+    const metric = expectPrototypesUntouched(() => metricDocument(metricRecord({ attributes: entries, resource: { 'b.__proto__.x': 'r' } })));
+    for (const document of [log, metric]) {
+      const labels = document.labels as Record<string, unknown>;
+      expect(Object.getPrototypeOf(labels)).toBeNull();
+      expect(Object.keys(labels).sort()).toEqual(
+        ['__proto__', 'constructor', 'prototype', '__proto___polluted', 'a_constructor_prototype_polluted', 'host_prototype', 'b___proto___x'].sort(),
+      );
+      expect(Object.getOwnPropertyDescriptor(labels, '__proto__')?.value).toBe('labels.__proto__');
+      expect(JSON.parse(JSON.stringify(document))).toMatchObject({
+        labels: { b___proto___x: 'r', a_constructor_prototype_polluted: 'a.constructor.prototype.polluted' },
+      });
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('13.1: a segment that is a name of Object.prototype (toString, hasOwnProperty) is plain data', () => {
+    const document = logDocument(logRecord({ attributes: { 'toString.x': 1, 'hasOwnProperty.y': 'z', valueOf: true } }));
+    expect(JSON.parse(JSON.stringify(document))).toMatchObject({ toString: { x: 1 }, hasOwnProperty: { y: 'z' }, valueOf: true });
+  });
+
+  it('a key deeper than the mapping depth limit goes to labels instead of failing the document', () => {
+    const deep = Array.from({ length: MAX_FIELD_DEPTH + 1 }, (_, n) => `s${n}`).join('.');
+    const limit = Array.from({ length: MAX_FIELD_DEPTH }, (_, n) => `t${n}`).join('.');
+    const document = logDocument(logRecord({ attributes: { [deep]: 1, [limit]: 2 } }));
+    expect(document.labels).toEqual({ [deep.replace(/\./g, '_')]: 1 });
+    expect(document.t0).toBeDefined();
   });
 });

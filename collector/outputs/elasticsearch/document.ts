@@ -1,6 +1,7 @@
 import type { JsonNumber } from '../../../shared/record/raw-event.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
 import type { MetricRecord } from '../../../shared/record/metric-record.js';
+import { dataObject, defineDataKey, getOwnDataKey, hasUnsafeKeySegment, type DataObject } from '../../../shared/record/key-path.js';
 
 /**
  * Standard records as Elasticsearch documents with ECS names. Resource keys
@@ -20,7 +21,14 @@ import type { MetricRecord } from '../../../shared/record/metric-record.js';
  *   also keeps a lone `host: "a"` from mapping `host` as keyword and breaking
  *   every later `host.name`;
  * - it is not a field path (empty segment, a top-level `_` name, which
- *   Elasticsearch reserves for metadata).
+ *   Elasticsearch reserves for metadata);
+ * - it has a `__proto__`, `constructor` or `prototype` segment
+ *   (shared/record/key-path.ts): walking it would write onto a prototype
+ *   (`x.__proto__.time` once set the time of every later record), so it is
+ *   never walked and its value stays readable as the label `x___proto___time`;
+ * - it has more than {@link MAX_FIELD_DEPTH} segments (Elasticsearch's default
+ *   `index.mapping.depth.limit` would refuse the document; the flat label also
+ *   keeps the work per key linear in its length).
  * When an attribute and a resource key are the same field, the attribute (the
  * more specific) wins.
  */
@@ -66,6 +74,9 @@ const LOG_FIELDS = ['@timestamp', 'observed_timestamp', 'message', 'log.level', 
 /** Fields a metric record fills itself; `metric` and `data_stream` are whole subtrees. */
 const METRIC_FIELDS = ['@timestamp', 'observed_timestamp', 'event.id', 'data_stream', 'metric'];
 
+/** Segments of the deepest top-level field path: Elasticsearch's default `index.mapping.depth.limit`. */
+export const MAX_FIELD_DEPTH = 20;
+
 type Scalar = string | number | boolean;
 type Json = Scalar | null | Json[] | { [key: string]: Json };
 export type Document = Record<string, Json>;
@@ -88,6 +99,7 @@ class PlacementRules {
 
   /** Whether `key` may be a top-level field path in a document whose other keys have the proper prefixes `taken`. */
   placeable(key: string, taken: ReadonlySet<string>): boolean {
+    if (!walkable(key)) return false;
     if (key === '' || key.startsWith('_') || key.startsWith('.') || key.endsWith('.') || key.includes('..')) return false;
     if (this.objects.has(key) || taken.has(key)) return false;
     for (const field of this.reserved) if (key === field || key.startsWith(`${field}.`)) return false;
@@ -102,22 +114,41 @@ function* prefixes(path: string): Generator<string> {
   for (let dot = path.indexOf('.'); dot >= 0; dot = path.indexOf('.', dot + 1)) yield path.slice(0, dot);
 }
 
-/** ECS label keys: no dots, so `labels` stays one flat object. */
-function labelKey(key: string): string {
-  return key.replace(/\./g, '_') || '_';
+/**
+ * Whether a key may be walked as a field path at all: no prototype segment,
+ * and few enough segments that the prefixes of all keys stay linear in their
+ * total length.
+ */
+function walkable(key: string): boolean {
+  let dots = 0;
+  for (let at = key.indexOf('.'); at >= 0 && dots < MAX_FIELD_DEPTH; at = key.indexOf('.', at + 1)) dots++;
+  return dots < MAX_FIELD_DEPTH && !hasUnsafeKeySegment(key);
 }
 
-/** Sets a dotted path in a nested object; callers have ruled out leaf/object conflicts. */
+/** ECS label keys: no dots, so `labels` stays one flat object. */
+function labelKey(key: string): string {
+  return key.replaceAll('.', '_') || '_';
+}
+
+/**
+ * Sets a dotted path in a nested object; callers have ruled out leaf/object
+ * conflicts and unsafe segments ({@link walkable}). Objects it creates have no
+ * prototype and reads are own-property only, so even a segment such as
+ * `toString` is data.
+ */
 function setPath(document: Document, path: string, value: Json): void {
   const segments = path.split('.');
-  let node = document;
+  let node: DataObject<Json> = document;
   for (let i = 0; i < segments.length - 1; i++) {
     const segment = segments[i] as string;
-    let child = node[segment];
-    if (child === undefined || child === null || typeof child !== 'object' || Array.isArray(child)) node[segment] = child = {};
+    let child = getOwnDataKey(node, segment);
+    if (child === undefined || child === null || typeof child !== 'object' || Array.isArray(child)) {
+      child = dataObject<Json>();
+      defineDataKey(node, segment, child);
+    }
     node = child;
   }
-  node[segments[segments.length - 1] as string] = value;
+  defineDataKey(node, segments[segments.length - 1] as string, value);
 }
 
 /**
@@ -133,18 +164,21 @@ function placeEntries(
 ): void {
   const taken = new Set<string>();
   const add = (key: string): void => {
+    // A key that will not be walked claims no prefixes (and a deep one would cost its length times its depth).
+    if (!walkable(key)) return;
     for (const prefix of prefixes(key)) taken.add(prefix);
   };
   for (const key of Object.keys(resource)) add(key);
   if (!attributesToLabels) for (const key of Object.keys(attributes)) add(key);
-  const labels: Record<string, Json> = {};
+  // Keyed by data (a label may be called `__proto__`): no prototype.
+  const labels = dataObject<Json>();
   const place = (key: string, value: Scalar, toLabels: boolean): void => {
     if (!toLabels && !key.startsWith('labels.') && rules.placeable(key, taken)) {
       setPath(document, key, value);
       return;
     }
     // `labels.env` is already a label: keep its name rather than turning it into `labels_env`.
-    labels[labelKey(key.startsWith('labels.') ? key.slice('labels.'.length) : key)] = value;
+    defineDataKey(labels, labelKey(key.startsWith('labels.') ? key.slice('labels.'.length) : key), value);
   };
   for (const [key, value] of Object.entries(resource)) place(key, value, false);
   for (const [key, value] of Object.entries(attributes)) place(key, value, attributesToLabels);

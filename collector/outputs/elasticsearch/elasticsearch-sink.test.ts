@@ -14,6 +14,8 @@ import { elasticsearchOutputSchema } from './config.js';
 import { ElasticsearchSink, type ElasticsearchSinkOptions } from './elasticsearch-sink.js';
 import { FakeElasticsearch, parseBulkBody, type BulkAction } from './fake-elasticsearch.js';
 import { templateName } from './templates.js';
+import { gzipSync } from 'node:zlib';
+import { MAX_RESPONSE_BYTES } from '../../../shared/http/http-transport.js';
 import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 
 const id = (n: number): string => n.toString(16).padStart(32, '0');
@@ -289,6 +291,45 @@ describe('ElasticsearchSink: whole-request failures', () => {
     expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'sink_unavailable' })).toBe(1);
   });
 
+  it('13.11: a gzip-bomb answer is read no further than the response cap and the bulk is retried', async () => {
+    const server = await fakeServer();
+    // 1 GiB of zeros as 1,024 gzip members of 1 MiB each: about 1 MB on the wire.
+    const member = gzipSync(Buffer.alloc(1 << 20));
+    const bomb = Buffer.concat(Array.from({ length: 1024 }, () => member));
+    let calls = 0;
+    server.respond = (request) => (request.path === '/_bulk' && calls++ === 0 ? { headers: { 'content-encoding': 'gzip' }, body: bomb } : undefined);
+    const { sink, families, logText } = await startSink([server.url]);
+    const rssBefore = process.memoryUsage().rss;
+    expect(await sink.write(logs(2))).toEqual({ rejected: [] });
+    // The old transport inflated the whole answer (2.1 GB of RSS for a 1 MB answer); now at most the 64 MiB cap.
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(400 << 20);
+    expect(server.store.size).toBe(2);
+    expect(logText()).toContain(`response body larger than the ${MAX_RESPONSE_BYTES}-byte cap (decoded)`);
+    expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'sink_unavailable' })).toBe(1);
+  });
+
+  it('13.11: an endless answer is cut at the response cap and the bulk is retried', async () => {
+    const server = await fakeServer();
+    let calls = 0;
+    const chunk = Buffer.alloc(1 << 20, ' ');
+    server.respond = (request) =>
+      request.path === '/_bulk' && calls++ === 0
+        ? {
+            stream: (response) => {
+              const more = (): void => {
+                while (!response.destroyed && response.write(chunk));
+                if (!response.destroyed) response.once('drain', more);
+              };
+              more();
+            },
+          }
+        : undefined;
+    const { sink, logText } = await startSink([server.url], { request_timeout: '60s' });
+    expect(await sink.write(logs(1))).toEqual({ rejected: [] });
+    expect(server.store.size).toBe(1);
+    expect(logText()).toContain(`response body larger than the ${MAX_RESPONSE_BYTES}-byte cap (received)`);
+  });
+
   it('retries a request that does not answer within request_timeout', async () => {
     const server = await fakeServer();
     let calls = 0;
@@ -383,6 +424,28 @@ describe('ElasticsearchSink: index layout', () => {
     ]);
     expect(server.bulks()[0]?.map((action) => action.index)).toEqual(['tributary-logs-2026.11.23', 'tributary-metrics-2026.01.02']);
     expect(server.bulks()[0]?.[0]?.document.data_stream).toBeUndefined();
+  });
+
+  it('13.1: a record key x.__proto__.time never reaches Object.prototype, and the next record keeps its own timestamp and index', async () => {
+    const server = await fakeServer();
+    const { sink } = await startSink([server.url], { mode: 'index' });
+    // The observed line, as the JSON parser hands its keys on (own properties, dots kept).
+    const hostile = JSON.parse('{"x.__proto__.time":"2099-01-01T00:00:00Z"}') as Record<string, string>;
+    // The write is asynchronous: compare Object.prototype's own keys around the whole of it.
+    const keysBefore = Reflect.ownKeys(Object.prototype);
+    await sink.write([
+      outgoing(logRecord({ id: id(1), timestamp: '2026-11-23T10:00:00Z', attributes: hostile })),
+      outgoing(logRecord({ id: id(2), timestamp: '2026-11-24T10:00:00Z' })),
+    ]);
+    expect(Reflect.ownKeys(Object.prototype)).toEqual(keysBefore);
+    expect(Object.prototype).not.toHaveProperty('time');
+    expect(({} as Record<string, unknown>).time).toBeUndefined();
+    const [first, second] = server.bulks()[0] ?? [];
+    expect(first?.index).toBe('tributary-logs-2026.11.23');
+    expect(first?.document.labels).toEqual({ x___proto___time: '2099-01-01T00:00:00Z' });
+    expect(second?.index).toBe('tributary-logs-2026.11.24');
+    expect(second?.document['@timestamp']).toBe('2026-11-24T10:00:00Z');
+    expect(second?.document.labels).toBeUndefined();
   });
 
   it('installs the component and index templates at start, then checks the pipeline', async () => {

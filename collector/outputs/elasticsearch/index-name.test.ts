@@ -61,6 +61,14 @@ describe('data stream parts', () => {
     expect(renderStreamPart(template('{attributes.missing}', false), metricRecord(), 'default')).toBe('default');
   });
 
+  it("13.1: a placeholder naming prototype machinery reads only the record's own keys", () => {
+    const record = logRecord({ attributes: JSON.parse('{"__proto__":"own"}') as Record<string, string> });
+    expect(renderStreamPart(template('{resource.constructor}', false), record, 'generic')).toBe('generic');
+    expect(renderStreamPart(template('{attributes.toString}', false), record, 'generic')).toBe('generic');
+    expect(renderStreamPart(template('{attributes.__proto__}', false), record, 'generic')).toBe('own');
+    expect(renderStreamPart(template('{attributes.__proto__}', false), logRecord(), 'generic')).toBe('generic');
+  });
+
   it('are sanitized as the reroute processor does: lowercase, \\/*?"<>| ,#:- become _, at most 100 bytes', () => {
     expect(sanitizeStreamPart('My Service/API#1:v2-beta,"x"<y>|z*?\\')).toBe('my_service_api_1_v2_beta__x__y__z___');
     expect(sanitizeStreamPart('é'.repeat(80))).toBe('é'.repeat(50));

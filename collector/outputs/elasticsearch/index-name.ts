@@ -1,4 +1,5 @@
 import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
+import { getOwnDataKey } from '../../../shared/record/key-path.js';
 
 /**
  * Where a record goes: a data stream named `<type>-<dataset>-<namespace>`
@@ -76,8 +77,9 @@ export function templatePattern(template: NameTemplate): string {
     .replace(/\*+/g, '*');
 }
 
+/** Own keys only: `{resource.constructor}` must not render `Object`'s source for a record without that key. */
 function fieldValue(record: NormalizedRecord, source: 'resource' | 'attributes', key: string): string | undefined {
-  const value = source === 'resource' ? record.resource[key] : record.attributes[key];
+  const value = source === 'resource' ? getOwnDataKey(record.resource, key) : getOwnDataKey(record.attributes, key);
   return value === undefined ? undefined : String(value);
 }
 

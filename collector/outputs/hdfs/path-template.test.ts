@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../../shared/record/log-record.js';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { parsePathTemplate, renderDirectory, sanitizeSegmentValue, type PathTemplate } from './path-template.js';
 
 function record(overrides: Partial<LogRecord> = {}): LogRecord {
@@ -93,5 +94,17 @@ describe('sanitizeSegmentValue', () => {
     expect(Buffer.byteLength(sanitizeSegmentValue('é'.repeat(300), 'u'))).toBe(200);
     const cut = sanitizeSegmentValue(`${'a'.repeat(199)}/`, 'u');
     expect(cut).toBe('a'.repeat(199));
+  });
+});
+
+describe('13.1: keys that name prototype machinery', () => {
+  it("13.1: placeholders read own keys only; a record key x.__proto__.time leaves the next record's directory alone", () => {
+    const template = parse('/logs/{constructor}/{attributes.__proto__}/{x.__proto__.time}/{toString}/dt={yyyy-MM-dd}');
+    const hostile = record({ attributes: JSON.parse('{"x.__proto__.time":"2099-01-01T00:00:00Z","__proto__":"p"}') as Record<string, string> });
+    expect(expectPrototypesUntouched(() => renderDirectory(template, hostile, 'unknown'))).toBe(
+      '/logs/unknown/p/2099-01-01T00%3A00%3A00Z/unknown/dt=2026-11-23',
+    );
+    expect(({} as Record<string, unknown>).time).toBeUndefined();
+    expect(renderDirectory(template, record({ timestamp: '2026-11-24T01:00:00Z' }), 'unknown')).toBe('/logs/unknown/unknown/unknown/unknown/dt=2026-11-24');
   });
 });

@@ -1,4 +1,5 @@
 import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
+import { getOwnDataKey } from '../../../shared/record/key-path.js';
 
 /**
  * The directory a record's file goes to: a template such as
@@ -130,7 +131,11 @@ function escapeChar(char: string): string {
  * or hidden, at most 200 bytes, never empty (`missing` instead).
  */
 export function sanitizeSegmentValue(value: string, missing: string): string {
-  let escaped = value.replace(HIVE_ESCAPED, escapeChar);
+  // Every UTF-16 unit becomes at least one byte, so the first MAX_VALUE_BYTES units hold all that survives the
+  // cut below: escaping only them keeps a huge value's cost constant (a lone high surrogate left at the end is dropped).
+  let head = value.length > MAX_VALUE_BYTES ? value.slice(0, MAX_VALUE_BYTES) : value;
+  if (head.length < value.length && /[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
+  let escaped = head.replace(HIVE_ESCAPED, escapeChar);
   // A leading '.' or '_' would hide the directory from readers; '.' and '..' would leave it.
   escaped = escaped.replace(/^[._]+/, (run) => run.split('').map(escapeChar).join(''));
   if (Buffer.byteLength(escaped) > MAX_VALUE_BYTES) escaped = cutUtf8(escaped, MAX_VALUE_BYTES);
@@ -150,8 +155,13 @@ function cutUtf8(text: string, maxBytes: number): string {
   return out.replace(/%[0-9A-F]?$/, '');
 }
 
+/**
+ * A record's value by key, own keys only (shared/record/key-path.ts): a template's `{constructor}` or
+ * `{__proto__}` is an attribute's name like any other, never `Object`'s function or prototype.
+ */
 function fieldValue(record: NormalizedRecord, source: 'resource' | 'attributes' | 'any', key: string): string | undefined {
-  const value = source === 'attributes' ? record.attributes[key] : (record.resource[key] ?? (source === 'any' ? record.attributes[key] : undefined));
+  const fromResource = source === 'attributes' ? undefined : getOwnDataKey(record.resource, key);
+  const value = fromResource ?? (source === 'resource' ? undefined : getOwnDataKey(record.attributes, key));
   return value === undefined ? undefined : String(value);
 }
 

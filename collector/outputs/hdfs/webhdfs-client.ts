@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import { readCappedBody } from '../../../shared/http/body-reader.js';
 
 /**
  * The WebHDFS REST API (https://hadoop.apache.org/docs/stable/hadoop-project-dist/hadoop-hdfs/WebHDFS.html),
@@ -53,6 +54,12 @@ interface RemoteException {
   exception: string;
   message: string;
 }
+
+/**
+ * The most a reply may hold (received or decoded): namenode JSON is small (a directory listing of ten thousand
+ * files is ~3 MB), and read() is for marker files and tests. Over it, the read fails with ResponseTooLargeError.
+ */
+export const WEBHDFS_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** Exceptions after which another namenode (or the same one, later) may succeed, and nothing was changed. */
 const NOT_ACTIVE = new Set(['StandbyException', 'RetriableException', 'SafeModeException', 'ObserverRetryOnActiveException']);
@@ -131,15 +138,15 @@ export class WebHdfsClient {
     await this.twoStep('POST', path, 'APPEND', {}, data, 200, signal);
   }
 
-  /** The whole file (tests, small marker files). */
-  async read(path: string, signal?: AbortSignal): Promise<Buffer> {
-    const reply = await this.namenode('GET', path, 'OPEN', {}, signal, false);
+  /** The whole file (tests, small marker files), at most `maxBytes` of it (else a ResponseTooLargeError). */
+  async read(path: string, signal?: AbortSignal, maxBytes = WEBHDFS_MAX_RESPONSE_BYTES): Promise<Buffer> {
+    const reply = await this.namenode('GET', path, 'OPEN', {}, signal, false, maxBytes);
     if (reply.status !== 307) {
       if (reply.status === 200) return reply.body;
       throw this.failure('OPEN', path, reply, false);
     }
     const location = this.location(reply, 'OPEN', path);
-    const data = await this.send('GET', location, undefined, signal).catch((error: unknown) => {
+    const data = await this.send('GET', location, undefined, signal, maxBytes).catch((error: unknown) => {
       throw new TributaryError('SINK_UNAVAILABLE', `WebHDFS OPEN ${path} at the datanode: ${errorMessage(error)}`, { retriable: true, cause: error });
     });
     if (data.status !== 200) throw this.failure('OPEN', path, data, false);
@@ -189,6 +196,7 @@ export class WebHdfsClient {
     params: Record<string, string>,
     signal: AbortSignal | undefined,
     mutating: boolean,
+    maxBytes = WEBHDFS_MAX_RESPONSE_BYTES,
   ): Promise<Reply> {
     const count = this.options.namenodes.length;
     const reasons: string[] = [];
@@ -198,7 +206,7 @@ export class WebHdfsClient {
       const url = this.url(base, path, op, params);
       let reply: Reply;
       try {
-        reply = await this.send(method, url, undefined, signal);
+        reply = await this.send(method, url, undefined, signal, maxBytes);
       } catch (error) {
         if (signal?.aborted) throw shutdownError(op, path, error);
         if (mutating && !isConnectionRefused(error)) {
@@ -281,7 +289,7 @@ export class WebHdfsClient {
     this.token = (await readFile(this.options.delegationTokenFile, 'utf8')).trim();
   }
 
-  private send(method: string, url: string, body: Buffer | undefined, signal: AbortSignal | undefined): Promise<Reply> {
+  private send(method: string, url: string, body: Buffer | undefined, signal: AbortSignal | undefined, maxBytes = WEBHDFS_MAX_RESPONSE_BYTES): Promise<Reply> {
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const secure = url.startsWith('https:');
@@ -294,11 +302,22 @@ export class WebHdfsClient {
       } else if (method !== 'GET') {
         headers['content-length'] = 0;
       }
+      // Without the query: it may hold the delegation token.
+      const parsed = new URL(url);
+      const where = `WebHDFS ${method} ${parsed.origin}${parsed.pathname}`;
       const sent = request(url, { method, headers, signal: combined, agent: secure ? this.httpsAgent : this.httpAgent }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-        response.on('error', reject);
+        // Streamed and capped (shared/http/body-reader.ts): a datanode or proxy answering without end cannot fill memory.
+        readCappedBody(response, { maxBytes, where }).then(
+          (data) => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: data }),
+          (error: unknown) =>
+            reject(
+              timeout.aborted && !signal?.aborted
+                ? new Error(`timed out after ${this.options.requestTimeoutMs} ms`)
+                : error instanceof Error
+                  ? error
+                  : new Error(String(error)),
+            ),
+        );
       });
       sent.on('error', (error) => reject(timeout.aborted && !signal?.aborted ? new Error(`timed out after ${this.options.requestTimeoutMs} ms`) : error));
       sent.end(body);

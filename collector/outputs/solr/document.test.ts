@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { logRecord, metricRecord } from '../../../test/helpers/records.js';
+import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { solrOutputSchema } from './config.js';
 import { fieldStem, logDocument, metricDocument, solrDate } from './document.js';
 
@@ -151,5 +152,28 @@ describe('Solr documents', () => {
     expect(solrDate('2026-11-24T00:30:00+02:00')).toBe('2026-11-23T22:30:00.000Z');
     expect(solrDate('+012026-01-01T00:00:00Z')).toBeUndefined();
     expect(solrDate('garbage')).toBeUndefined();
+  });
+});
+
+describe('13.1: keys that name prototype machinery', () => {
+  it('13.1: x.__proto__.time is a flat field, Object.prototype is untouched and the next document is unaffected', () => {
+    const hostile = JSON.parse('{"x.__proto__.time":"2099-01-01T00:00:00Z"}') as Record<string, string>;
+    const first = expectPrototypesUntouched(() => logDocument(logRecord({ attributes: hostile }), mapping()));
+    expect(first['attributes.x.__proto__.time_s']).toBe('2099-01-01T00:00:00Z');
+    expect(({} as Record<string, unknown>).time).toBeUndefined();
+    const second = logDocument(logRecord({ timestamp: '2026-11-24T10:00:00Z' }), mapping());
+    expect(second.timestamp_dt).toBe('2026-11-24T10:00:00.000Z');
+    expect(Object.keys(second).some((field) => field.startsWith('attributes.'))).toBe(false);
+  });
+
+  it('13.1: a field configured as __proto__ is an own field of a prototype-free document', () => {
+    const document = expectPrototypesUntouched(() =>
+      metricDocument(metricRecord({ attributes: { constructor: 'c' } }), mapping({ fields: { name: '__proto__', 'attributes.constructor': 'prototype' } })),
+    );
+    expect(Object.getPrototypeOf(document)).toBeNull();
+    expect(Object.getOwnPropertyDescriptor(document, '__proto__')?.value).toBe('up');
+    expect(document.prototype).toBe('c');
+    expect(JSON.parse(JSON.stringify(document))).toMatchObject({ prototype: 'c' });
+    expect(JSON.stringify(document)).toContain('"__proto__":"up"');
   });
 });

@@ -1,6 +1,7 @@
 import type { LogRecord } from '../../../shared/record/log-record.js';
 import type { MetricRecord } from '../../../shared/record/metric-record.js';
 import type { JsonNumber } from '../../../shared/record/raw-event.js';
+import { dataObject, defineDataKey } from '../../../shared/record/key-path.js';
 import type { SolrOutputConfig } from './config.js';
 
 /**
@@ -28,6 +29,11 @@ import type { SolrOutputConfig } from './config.js';
  *   histogram_counts_ls, summary.count → summary_count_l, summary.sum →
  *   summary_sum_d, summary.quantiles → summary_quantiles_ds, summary.values →
  *   summary_values_ds.
+ *
+ * Solr field names are flat: a key is never walked as a path, so a key such
+ * as `x.__proto__.time` is just the field `attributes.x.__proto__.time_s`. The
+ * document is still built as a prototype-free object (shared/record/key-path.ts)
+ * so no field name, configured or from data, can reach a prototype.
  */
 
 export type SolrValue = string | number | boolean | string[] | number[];
@@ -56,7 +62,7 @@ function javaDouble(value: JsonNumber): number | string {
 }
 
 class DocumentBuilder {
-  readonly document: SolrDocument = {};
+  readonly document: SolrDocument = dataObject<SolrValue>();
 
   constructor(readonly mapping: Mapping) {}
 
@@ -71,7 +77,7 @@ class DocumentBuilder {
     if (configured === false) return;
     const field = configured ?? (this.mapping.mode === 'dynamic' ? defaultField : undefined);
     if (field === undefined || Object.hasOwn(this.document, field)) return;
-    this.document[field] = field.endsWith('_s') && typeof value === 'string' ? this.cut(value) : value;
+    defineDataKey(this.document, field, field.endsWith('_s') && typeof value === 'string' ? this.cut(value) : value);
   }
 
   /** A timestamp into a `_dt` field; one Solr could not parse goes as text to `<name>_raw_s` instead of failing the document. */
@@ -109,7 +115,7 @@ class DocumentBuilder {
 function common(builder: DocumentBuilder, record: LogRecord | MetricRecord): void {
   // The id goes first and always (explicit mode too): it is the uniqueKey that makes replays idempotent.
   const idField = builder.mapping.fields.id;
-  builder.document[typeof idField === 'string' ? idField : 'id'] = record.id;
+  defineDataKey<SolrValue>(builder.document, typeof idField === 'string' ? idField : 'id', record.id);
   builder.put('schema', 'schema_s', record.schema);
   builder.putDate('timestamp', 'timestamp', record.timestamp);
   builder.putDate('observed_timestamp', 'observed_timestamp', record.observed_timestamp);
