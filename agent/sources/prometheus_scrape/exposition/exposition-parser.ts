@@ -151,8 +151,6 @@ interface SeriesGroup {
   /** The last bucket's bound, to notice out-of-order and repeated buckets without a search. */
   lastLe: number;
   unsorted: boolean;
-  /** The next series whose label values hash the same. */
-  sameHash: SeriesGroup | undefined;
 }
 
 interface FamilyState {
@@ -171,8 +169,8 @@ interface FamilyState {
   grouped: boolean;
   series: Series[];
   lastGroup: SeriesGroup | undefined;
-  /** Series by labelValuesHash, chained through `sameHash`. */
-  groups: Map<number, SeriesGroup> | undefined;
+  /** Series by their label key (labelKey: every name and value but `le`/`quantile`). */
+  groups: Map<string, SeriesGroup> | undefined;
   /** Value series by label key, built only when an OpenMetrics `_created` line is not next to its sample. */
   valueIndex: Map<string, ValueSeries> | undefined;
 }
@@ -925,12 +923,16 @@ class ExpositionScanner {
     return true;
   }
 
+  /**
+   * Whether `labels` are the current line's. Labels in the same order are checked one to one; out of order, a name is
+   * searched for only on lines of a few labels, so a line of thousands of shuffled labels cannot make this quadratic.
+   */
   private sameLabels(labels: Labels): boolean {
     let count = 0;
     for (const name in labels) {
       if (!Object.hasOwn(labels, name)) continue;
+      const index = this.labelNames[count] === name && count < this.labelCount ? count : this.labelCount <= MANY_LABELS ? this.findLabel(name) : -1;
       count++;
-      const index = this.findLabel(name);
       if (index < 0 || !this.labelValueEquals(index, labels[name] ?? '')) return false;
     }
     return count === this.labelCount;
@@ -1012,19 +1014,19 @@ class ExpositionScanner {
   private groupFor(state: FamilyState, skip: number, histogram: boolean): SeriesGroup {
     const last = state.lastGroup;
     if (last !== undefined && this.inGroup(last, skip)) return last;
-    // A series seen before but not on the line before (its _sum after every series' buckets): found by a hash of its label values.
-    const hash = this.labelValuesHash(skip);
+    // A series seen before but not on the line before (its _sum after every series' buckets): found by its whole label
+    // set, names and values. A key of values alone put series differing only in label names on one chain, and a
+    // hash of any kind can be made to collide by a hostile target; a string key costs one pass over the labels.
+    const key = this.labelKey(skip);
     let groups = state.groups;
     if (groups === undefined) {
       groups = new Map();
       state.groups = groups;
     }
-    const first = groups.get(hash);
-    for (let group = first; group !== undefined; group = group.sameHash) {
-      if (this.inGroup(group, skip)) {
-        state.lastGroup = group;
-        return group;
-      }
+    const found = groups.get(key);
+    if (found !== undefined) {
+      state.lastGroup = found;
+      return found;
     }
     const names = this.scratchNames;
     const values: string[] = [];
@@ -1038,29 +1040,11 @@ class ExpositionScanner {
       ? { kind: 'histogram', name: state.name, labels, buckets: [] }
       : { kind: 'summary', name: state.name, labels, quantiles: [] };
     // scratchNames is reused for the next line, so the group keeps its own copy.
-    const group: SeriesGroup = { series, names: names.slice(0, values.length), values, lastLe: -Infinity, unsorted: false, sameHash: first };
-    groups.set(hash, group);
+    const group: SeriesGroup = { series, names: names.slice(0, values.length), values, lastLe: -Infinity, unsorted: false };
+    groups.set(key, group);
     state.series.push(series);
     state.lastGroup = group;
     return group;
-  }
-
-  /** FNV-1a over the label values less `skip`, cut to a small integer so that it stays unboxed as a Map key. */
-  private labelValuesHash(skip: number): number {
-    const text = this.text;
-    let hash = 0x811c9dc5;
-    for (let index = 0; index < this.labelCount; index++) {
-      if (index === skip) continue;
-      if (this.valueEscaped[index]) {
-        const value = this.labelValue(index);
-        for (let position = 0; position < value.length; position++) hash = Math.imul(hash ^ value.charCodeAt(position), 0x01000193);
-      } else {
-        const end = this.valueEnds[index] ?? 0;
-        for (let position = this.valueStarts[index] ?? 0; position < end; position++) hash = Math.imul(hash ^ text.charCodeAt(position), 0x01000193);
-      }
-      hash = Math.imul(hash ^ 0xff, 0x01000193);
-    }
-    return hash & 0x3fffffff;
   }
 
   private inGroup(group: SeriesGroup, skip: number): boolean {
