@@ -18,7 +18,17 @@ const COMPONENT_LABELS = ['component_id', 'component_type', 'component_kind'] as
 
 /** Reasons an event can be dropped or altered; a closed set keeps label cardinality bounded. */
 export type DropReason =
-  'oversize' | 'kafka_rejected' | 'frame_invalid' | 'frame_too_large' | 'sink_rejected' | 'shutdown' | 'spool_full' | 'spool_corrupt' | 'sample_limit';
+  | 'oversize'
+  | 'kafka_rejected'
+  | 'frame_invalid'
+  | 'frame_too_large'
+  | 'sink_rejected'
+  | 'shutdown'
+  | 'spool_full'
+  | 'spool_corrupt'
+  | 'sample_limit'
+  /** A scraped or collected sample raw.metric.v1 cannot hold (a timestamp or `_created` outside years 0000-9999, a NaN count). */
+  | 'sample_invalid';
 export type ErrorReason =
   'kafka_unavailable' | 'kafka_rejected' | 'decode' | 'parse' | 'sink_unavailable' | 'sink_rejected' | 'io' | 'checkpoint' | 'scrape' | 'exposition_line';
 

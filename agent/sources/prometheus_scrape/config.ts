@@ -4,6 +4,21 @@ import { duration } from '../../../shared/config/schema.js';
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const DEFAULT_SCRAPE_TIMEOUT_MS = 10_000;
 
+/** Node runs a timer longer than 2^31-1 ms after 1 ms, so no schedule here may be longer (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration that drives a timer: zero would scrape (or re-read files) in a busy loop and make the scrape schedule NaN,
+ * and a longer one than a timer holds would fire at once. Refused at validation, naming the key.
+ */
+function schedulingDuration(key: string) {
+  return duration().superRefine((ms, ctx) => {
+    if (ms < 1 || ms > MAX_TIMER_MS) {
+      ctx.addIssue({ code: 'custom', message: `${key} must be at least 1ms and at most ${MAX_TIMER_MS} ms (about 24 days), got ${ms} ms` });
+    }
+  });
+}
+
 /** A regular expression compiled at config time, so a typo fails at start-up with the key path. */
 function regex() {
   return z.string().superRefine((source, ctx) => {
@@ -57,9 +72,9 @@ export const scrapeJobSchema = z
   .strictObject({
     /** The `job` label of every series from this job. */
     job_name: z.string().min(1),
-    scrape_interval: duration().default(15_000),
+    scrape_interval: schedulingDuration('scrape_interval').default(15_000),
     /** Defaults to 10s, or the interval when that is shorter (as Prometheus does). */
-    scrape_timeout: duration().optional(),
+    scrape_timeout: schedulingDuration('scrape_timeout').optional(),
     scheme: z.enum(['http', 'https']).default('http'),
     metrics_path: z.string().startsWith('/').default('/metrics'),
     params: z.record(z.string(), z.array(z.string())).default({}),
@@ -105,7 +120,7 @@ export const scrapeJobSchema = z
       .array(
         z.strictObject({
           files: z.array(z.string().min(1)).min(1),
-          refresh_interval: duration().default(300_000),
+          refresh_interval: schedulingDuration('refresh_interval').default(300_000),
         }),
       )
       .default([]),
