@@ -23,6 +23,8 @@ interface Route {
   headers?: Record<string, string>;
   body: string | Buffer;
   delayMs?: number;
+  /** Send this many bytes of the body, then nothing more (the connection stays open). */
+  stallAfterBytes?: number;
 }
 
 const EXPOSITION = `# HELP http_requests_total Requests served.
@@ -73,6 +75,10 @@ describe('ScrapeLoop', () => {
       const route = routes.get(new URL(request.url ?? '/', 'http://x').pathname);
       const reply = () => {
         if (!route) return response.writeHead(404).end();
+        if (route.stallAfterBytes !== undefined) {
+          response.writeHead(route.status ?? 200, route.headers).write(Buffer.from(route.body).subarray(0, route.stallAfterBytes));
+          return;
+        }
         response.writeHead(route.status ?? 200, route.headers ?? { 'content-type': 'text/plain; version=0.0.4' }).end(route.body);
       };
       if (route?.delayMs) setTimeout(reply, route.delayMs);
@@ -250,6 +256,23 @@ describe('ScrapeLoop', () => {
     const { byName, report } = await scrape('/om');
     expect(report.up).toBe(true);
     expect(byName.get('jobs_total')).toMatchObject({ type: 'counter', value: 4, help: 'Jobs run.', created: '2023-11-14T22:13:20.500Z' });
+  });
+
+  it('13.6: a gzip body that stalls is up = 0 at scrape_timeout, and the target is scraped again on schedule', async () => {
+    const gzipped = gzipSync(EXPOSITION);
+    routes.set('/stalls', { body: gzipped, headers: { 'content-encoding': 'gzip' }, stallAfterBytes: gzipped.length >> 1 });
+    const job = { job_name: 'app', scrape_interval: '300ms', scrape_timeout: '200ms', metrics_path: '/stalls', static_configs: [{ targets: [base] }] };
+    const { loop, consumer } = await loopFor(job);
+    const ups = (): unknown[] => consumer.events.filter((event) => event.name === 'up').map((event) => event.value);
+    loop.start();
+    try {
+      // Before the fix the first scrape never ended, so no `up` at all came out of this target again.
+      await vi.waitFor(() => expect(ups()).toContain(0), { timeout: 10_000 });
+      routes.set('/stalls', { body: gzipped, headers: { 'content-encoding': 'gzip' } });
+      await vi.waitFor(() => expect(ups()).toContain(1), { timeout: 10_000 });
+    } finally {
+      await loop.stop();
+    }
   });
 
   it('reports up = 0 with only the synthetic series for refused connections, HTTP errors, timeouts and limits', async () => {
