@@ -213,6 +213,7 @@ function holdsAt(text: string, start: number, value: string): boolean {
 
 /** Replaces `\\`, `\"` (label values and OpenMetrics help) and `\n`; other backslashes stay as they are, as in Prometheus. */
 function unescape(text: string, start: number, end: number, quotes: boolean): string {
+  if (end - start > LONG_ESCAPED_TEXT) return unescapeLong(text, start, end, quotes);
   let out = '';
   let from = start;
   for (let index = start; index < end - 1; index++) {
@@ -228,6 +229,37 @@ function unescape(text: string, start: number, end: number, quotes: boolean): st
     from = index + 1;
   }
   return out + text.slice(from, end);
+}
+
+/** From this length on, text with escapes is unescaped through a buffer of character codes. */
+const LONG_ESCAPED_TEXT = 1024;
+const CHARACTERS_PER_PIECE = 8192;
+const NEWLINE = 0x0a;
+
+/**
+ * {@link unescape} for long text. `out +=` per escape makes one short-lived string and one rope level per escape;
+ * on a 1.5 MB HELP line of escapes that was 0.8 s of mostly garbage collection where a quarter of it took 7 ms.
+ * Character codes go into one buffer instead, made into strings a piece at a time.
+ */
+function unescapeLong(text: string, start: number, end: number, quotes: boolean): string {
+  const codes = new Uint16Array(end - start);
+  let length = 0;
+  for (let index = start; index < end; index++) {
+    let code = text.charCodeAt(index);
+    if (code === BACKSLASH && index + 1 < end) {
+      const next = text.charCodeAt(index + 1);
+      if (next === BACKSLASH || next === LOWER_N || (next === QUOTE && quotes)) {
+        code = next === LOWER_N ? NEWLINE : next;
+        index++;
+      }
+    }
+    codes[length++] = code;
+  }
+  const pieces: string[] = [];
+  for (let from = 0; from < length; from += CHARACTERS_PER_PIECE) {
+    pieces.push(String.fromCharCode(...codes.subarray(from, Math.min(length, from + CHARACTERS_PER_PIECE))));
+  }
+  return pieces.join('');
 }
 
 function setLabel(labels: Labels, name: string, value: string): void {
