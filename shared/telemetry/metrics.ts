@@ -42,7 +42,9 @@ export type DropReason =
   | 'alert_slice_limit'
   | 'alert_group_limit'
   /** Altered, not dropped: a time field did not parse and the record kept its observed time (flagged `tributary.timestamp_fallback`). */
-  | 'timestamp_fallback';
+  | 'timestamp_fallback'
+  /** A scraped or collected sample raw.metric.v1 cannot hold (a timestamp or `_created` outside years 0000-9999, a NaN count). */
+  | 'sample_invalid';
 export type ErrorReason =
   | 'kafka_unavailable'
   | 'kafka_rejected'

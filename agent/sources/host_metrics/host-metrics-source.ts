@@ -2,7 +2,7 @@ import { errorMessage } from '../../../shared/errors.js';
 import { sleep } from '../../../shared/pipeline/backoff.js';
 import type { Lifecycle } from '../../../shared/pipeline/types.js';
 import { emitMetricEvents, type MetricSourceDeps } from '../../metric-families/emit.js';
-import { familyEvents, MetricEventIds, type MetricEventContext } from '../../metric-families/to-raw-events.js';
+import { emptySampleCounts, familyEvents, MetricEventIds, type MetricEventContext } from '../../metric-families/to-raw-events.js';
 import type { HostMetricsSourceConfig } from './config.js';
 import { collectHostMetrics, createHostMetricsState, hostMetricsTargetLabels, type HostMetricsState } from './host-metrics.js';
 
@@ -32,10 +32,17 @@ export class HostMetricsSource implements Lifecycle {
   }
 
   private async run(): Promise<void> {
+    const { deps } = this;
     const interval = this.config.interval;
     let next = Date.now();
     while (!this.stopSignal.signal.aborted) {
-      await this.collectOnce(next);
+      try {
+        await this.collectOnce(next);
+      } catch (error) {
+        // One failed collection must not end the loop (and with it every later collection) or reject unhandled.
+        deps.metrics.error('io');
+        deps.logger.warn({ err: errorMessage(error) }, 'host metrics collection failed; the next runs on schedule');
+      }
       next += interval;
       next -= next % interval;
       if (next <= Date.now()) next += Math.ceil((Date.now() - next) / interval) * interval;
@@ -60,14 +67,16 @@ export class HostMetricsSource implements Lifecycle {
     };
     this.ids.beginScrape(timeMs);
     // A collection is a few hundred series: materialized, so the ids are settled before anything is handed on.
+    const counts = emptySampleCounts();
     const events = [
-      ...familyEvents(
-        families,
-        { ids: this.ids, context, targetLabels: hostMetricsTargetLabels(this.config, deps.host), honorLabels: false },
-        { samples: 0, samplesAdded: 0 },
-      ),
+      ...familyEvents(families, { ids: this.ids, context, targetLabels: hostMetricsTargetLabels(this.config, deps.host), honorLabels: false }, counts),
     ];
     this.ids.endScrape();
+    if (counts.invalid > 0) {
+      // A counter the kernel reports beyond what a raw event holds: that sample is refused and counted, the rest go on.
+      deps.metrics.drop('sample_invalid', counts.invalid);
+      deps.logger.warn({ samples: counts.invalid, reason: counts.firstInvalidReason }, 'host metric samples refused');
+    }
     try {
       await emitMetricEvents(deps.consumer, `${this.config.job}\u0000${deps.host}`, events, deps.limits);
       deps.metrics.eventsOut.inc(events.length);

@@ -1,3 +1,4 @@
+import { defineDataKey, getOwnDataKey } from '../../../shared/record/key-path.js';
 import type { Labels } from '../../metric-families/families.js';
 import type { RelabelRule } from './config.js';
 
@@ -55,7 +56,7 @@ export function compileRelabelRules(rules: readonly RelabelRule[]): MetricRelabe
           const value = expand(rule.replacement, match);
           if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(target)) break; // Prometheus skips an expansion that is not a label name
           if (value === '') Reflect.deleteProperty(writable(), target);
-          else writable()[target] = value;
+          else defineDataKey(writable(), target, value);
           break;
         }
         case 'labeldrop':
@@ -68,7 +69,7 @@ export function compileRelabelRules(rules: readonly RelabelRule[]): MetricRelabe
         case 'labelmap':
           for (const [name, value] of Object.entries(labels)) {
             const match = regex.exec(name);
-            if (match !== null) writable()[expand(rule.replacement, match)] = value;
+            if (match !== null) defineDataKey(writable(), expand(rule.replacement, match), value);
           }
           break;
       }
@@ -78,5 +79,6 @@ export function compileRelabelRules(rules: readonly RelabelRule[]): MetricRelabe
 }
 
 function sourceValue(labels: Labels, rule: RelabelRule): string {
-  return rule.source_labels.map((name) => labels[name] ?? '').join(rule.separator);
+  // Own labels only: a source label named `constructor` must read as absent, not as Object's constructor.
+  return rule.source_labels.map((name) => getOwnDataKey(labels, name) ?? '').join(rule.separator);
 }

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createGunzip, createInflate } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ScrapeJobConfig } from './config.js';
 
 /** What Prometheus 2.x sends: OpenMetrics preferred, the text format accepted. */
@@ -94,25 +95,42 @@ export async function scrapeTarget(url: string, options: ScrapeClientOptions, si
     response.resume();
     throw new ScrapeError(`server returned HTTP status ${response.statusCode ?? '?'} ${response.statusMessage ?? ''}`.trim(), url);
   }
+  const body = await readCappedBody(response, job.body_size_limit, signal, url, job.scrape_timeout);
+  return { body, contentType: response.headers['content-type'] };
+}
+
+/**
+ * The response body, decompressed as its Content-Encoding says, failed once more than `limit` bytes (0 = no limit)
+ * come out of the decompressor. One `pipeline` with the scrape's signal joins the stages: `.pipe()` forwarded neither
+ * an abort nor an error, so a compressed body that stalled or was reset left the scrape (and with it the target's
+ * every later scrape) waiting forever. Now a timeout, a reset, corrupt or truncated compression and a decompression
+ * bomb each end the scrape with a ScrapeError saying which, and every stage is destroyed.
+ */
+async function readCappedBody(response: IncomingMessage, limit: number, signal: AbortSignal, url: string, timeoutMs: number): Promise<string> {
   const encoding = response.headers['content-encoding'];
-  let stream: Readable = response;
-  if (encoding === 'gzip') stream = response.pipe(createGunzip());
-  else if (encoding === 'deflate') stream = response.pipe(createInflate());
-  const limit = job.body_size_limit;
   const chunks: Buffer[] = [];
   let size = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+  const collect = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
       if (limit > 0 && size > limit) {
-        response.destroy();
-        throw new ScrapeError(`body exceeds body_size_limit of ${limit} bytes`, url);
+        callback(new ScrapeError(`body exceeds body_size_limit of ${limit} bytes`, url));
+        return;
       }
       chunks.push(chunk);
-    }
+      callback();
+    },
+  });
+  try {
+    if (encoding === 'gzip') await pipeline(response, createGunzip(), collect, { signal });
+    else if (encoding === 'deflate') await pipeline(response, createInflate(), collect, { signal });
+    else await pipeline(response, collect, { signal });
   } catch (error) {
     if (error instanceof ScrapeError) throw error;
-    throw new ScrapeError(signal.aborted ? `timed out after ${job.scrape_timeout} ms` : error instanceof Error ? error.message : String(error), url);
+    if (signal.aborted) throw new ScrapeError(`timed out after ${timeoutMs} ms`, url);
+    const reason = error instanceof Error ? error.message : String(error);
+    const compressed = encoding === 'gzip' || encoding === 'deflate';
+    throw new ScrapeError(compressed ? `${encoding} body unreadable: ${reason}` : `body unreadable: ${reason}`, url);
   }
-  return { body: Buffer.concat(chunks, size).toString('utf8'), contentType: response.headers['content-type'] };
+  return Buffer.concat(chunks, size).toString('utf8');
 }

@@ -4,11 +4,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CollectingConsumer } from '../../../shared/pipeline/collecting-consumer.js';
+import type { BatchConsumer } from '../../../shared/pipeline/types.js';
 import type { RawMetricEvent } from '../../../shared/record/raw-event.js';
 import { silentLogger } from '../../../shared/telemetry/logger.js';
-import { testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
+import { sampleValue, testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
 import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 import { scrapeJobSchema } from './config.js';
 import { compileRelabelRules } from './relabel.js';
@@ -22,6 +23,8 @@ interface Route {
   headers?: Record<string, string>;
   body: string | Buffer;
   delayMs?: number;
+  /** Send this many bytes of the body, then nothing more (the connection stays open). */
+  stallAfterBytes?: number;
 }
 
 const EXPOSITION = `# HELP http_requests_total Requests served.
@@ -36,25 +39,26 @@ latency_seconds_count 7
 temperature NaN
 `;
 
-/** A loop for the first target of `job` (a scrape_configs entry), collecting what it hands on. */
-async function loopFor(job: Record<string, unknown>, maxEvents = 100) {
+/** A loop for the first target of `job` (a scrape_configs entry), collecting what it hands on (or handing it to `consumer`). */
+async function loopFor(job: Record<string, unknown>, maxEvents = 100, handOn?: BatchConsumer) {
   const config = scrapeJobSchema.parse(job);
   const [target] = targetsFromGroups(config, config.static_configs);
   if (!target) throw new Error('no target');
   const consumer = new CollectingConsumer<RawMetricEvent>();
+  const { families, metrics } = testComponentMetrics('source');
   const loop = new ScrapeLoop(target, config, {
     sourceName: 'prom',
     host: 'host-1',
     agentId: 'agent-1',
-    consumer,
+    consumer: handOn ?? consumer,
     limits: { maxEvents, maxBytes: 1 << 20 },
     client: await loadScrapeClientOptions(config),
     relabel: compileRelabelRules(config.metric_relabel_configs),
-    metrics: testComponentMetrics('source').metrics,
+    metrics,
     logger: silentLogger(),
     jitterSeed: 'seed',
   });
-  return { loop, consumer };
+  return { loop, consumer, families };
 }
 
 describe('ScrapeLoop', () => {
@@ -71,6 +75,10 @@ describe('ScrapeLoop', () => {
       const route = routes.get(new URL(request.url ?? '/', 'http://x').pathname);
       const reply = () => {
         if (!route) return response.writeHead(404).end();
+        if (route.stallAfterBytes !== undefined) {
+          response.writeHead(route.status ?? 200, route.headers).write(Buffer.from(route.body).subarray(0, route.stallAfterBytes));
+          return;
+        }
         response.writeHead(route.status ?? 200, route.headers ?? { 'content-type': 'text/plain; version=0.0.4' }).end(route.body);
       };
       if (route?.delayMs) setTimeout(reply, route.delayMs);
@@ -89,14 +97,74 @@ describe('ScrapeLoop', () => {
   });
 
   async function scrape(path: string, job: Record<string, unknown> = {}, startMs = 1_800_000_000_000) {
-    const { loop, consumer } = await loopFor(
+    const { loop, consumer, families } = await loopFor(
       { job_name: 'app', scrape_timeout: '500ms', metrics_path: path, static_configs: [{ targets: [base], labels: { env: 'test' } }], ...job },
       3,
     );
     const report = await loop.scrapeOnce(startMs);
     const byName = new Map(consumer.events.map((event) => [`${event.name}${event.labels.code ? `/${event.labels.code}` : ''}`, event]));
-    return { report, consumer, events: consumer.events, byName, loop };
+    return { report, consumer, events: consumer.events, byName, loop, families };
   }
+
+  it('13.2: a timestamp or _created no raw event can hold is a counted sample_invalid drop; the rest of the scrape goes on', async () => {
+    const OPENMETRICS = { 'content-type': 'application/openmetrics-text; version=1.0.0' };
+    const cases: Array<{ body: string; openMetrics?: boolean; invalid: number; kept: string[]; created?: boolean }> = [
+      // Text format: integer milliseconds past year 9999 (and past what a Date holds).
+      { body: 'a 1 99999999999999999\nb 2\n', invalid: 1, kept: ['b'] },
+      { body: 'a 1 253402300800000\nb 2\n', invalid: 1, kept: ['b'] },
+      // OpenMetrics: seconds.
+      { body: 'a 1 1e300\nb 2\n# EOF\n', openMetrics: true, invalid: 1, kept: ['b'] },
+      { body: 'a 1 -1e300\nb 2\n# EOF\n', openMetrics: true, invalid: 1, kept: ['b'] },
+      // A bad _created costs only itself: the counter's value is kept, without `created`.
+      { body: '# TYPE a counter\na_total 1\na_created 1e300\nb 2\n# EOF\n', openMetrics: true, invalid: 1, kept: ['a_total', 'b'], created: false },
+      { body: '# TYPE a counter\na_total 1\na_created NaN\nb 2\n# EOF\n', openMetrics: true, invalid: 1, kept: ['a_total', 'b'], created: false },
+      { body: '# TYPE a counter\na_total 1\na_created +Inf\nb 2\n# EOF\n', openMetrics: true, invalid: 1, kept: ['a_total', 'b'], created: false },
+      // A histogram whose counts JSON cannot hold: the whole series (its 2 samples) is refused.
+      { body: '# TYPE h histogram\nh_bucket{le="+Inf"} NaN\nh_count +Inf\nb 2\n', invalid: 2, kept: ['b'] },
+    ];
+    for (const [index, { body, openMetrics, invalid, kept, created }] of cases.entries()) {
+      routes.set(`/bad-${index}`, { body, ...(openMetrics ? { headers: OPENMETRICS } : {}) });
+      const { report, events, byName, families } = await scrape(`/bad-${index}`);
+      expect(report, body).toMatchObject({ up: true, samplesInvalid: invalid, samplesPostRelabeling: kept.length });
+      expect(events.map((event) => event.name).slice(0, kept.length), body).toEqual(kept);
+      expect(byName.get('up')?.value).toBe(1);
+      if (created === false) expect(byName.get('a_total')?.created).toBeUndefined();
+      expect(await sampleValue(families, 'tributary_component_discarded_events_total', { reason: 'sample_invalid' }), body).toBe(invalid);
+    }
+    // honor_timestamps false: the exposed timestamp is not used, so it is not a reason to refuse the sample.
+    routes.set('/far', { body: 'a 1 99999999999999999\n' });
+    const unhonored = await scrape('/far', { honor_timestamps: false });
+    expect(unhonored.report).toMatchObject({ up: true, samplesInvalid: 0, samplesPostRelabeling: 1 });
+  });
+
+  it('13.2: no failure escapes a scrape: a broken schedule and a failing hand-on are reported, and the loop keeps scraping', async () => {
+    routes.set('/ok', { body: EXPOSITION });
+    const { report } = await scrape('/ok', {}, Number.NaN);
+    expect(report.up).toBe(false);
+    expect(report.error).toBe('scrape time NaN ms is not a representable time');
+
+    let attempts = 0;
+    const failing: BatchConsumer = {
+      consume: () => {
+        attempts++;
+        return Promise.reject(new Error('spool unavailable'));
+      },
+    };
+    const job = { job_name: 'app', scrape_interval: '20ms', metrics_path: '/ok', static_configs: [{ targets: [base] }] };
+    const { loop } = await loopFor(job, 100, failing);
+    expect(await loop.scrapeOnce()).toMatchObject({ up: false, error: 'spool unavailable' });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      loop.start();
+      await vi.waitFor(() => expect(attempts).toBeGreaterThanOrEqual(4), { timeout: 10_000 });
+      await loop.stop();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
 
   it('publishes every series with target labels, types, help, the synthetic series and Prometheus-style label clashes', async () => {
     routes.set('/ok', { body: EXPOSITION });
@@ -188,6 +256,23 @@ describe('ScrapeLoop', () => {
     const { byName, report } = await scrape('/om');
     expect(report.up).toBe(true);
     expect(byName.get('jobs_total')).toMatchObject({ type: 'counter', value: 4, help: 'Jobs run.', created: '2023-11-14T22:13:20.500Z' });
+  });
+
+  it('13.6: a gzip body that stalls is up = 0 at scrape_timeout, and the target is scraped again on schedule', async () => {
+    const gzipped = gzipSync(EXPOSITION);
+    routes.set('/stalls', { body: gzipped, headers: { 'content-encoding': 'gzip' }, stallAfterBytes: gzipped.length >> 1 });
+    const job = { job_name: 'app', scrape_interval: '300ms', scrape_timeout: '200ms', metrics_path: '/stalls', static_configs: [{ targets: [base] }] };
+    const { loop, consumer } = await loopFor(job);
+    const ups = (): unknown[] => consumer.events.filter((event) => event.name === 'up').map((event) => event.value);
+    loop.start();
+    try {
+      // Before the fix the first scrape never ended, so no `up` at all came out of this target again.
+      await vi.waitFor(() => expect(ups()).toContain(0), { timeout: 10_000 });
+      routes.set('/stalls', { body: gzipped, headers: { 'content-encoding': 'gzip' } });
+      await vi.waitFor(() => expect(ups()).toContain(1), { timeout: 10_000 });
+    } finally {
+      await loop.stop();
+    }
   });
 
   it('reports up = 0 with only the synthetic series for refused connections, HTTP errors, timeouts and limits', async () => {

@@ -7,7 +7,15 @@ import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import { inSpan } from '../../../shared/telemetry/tracing.js';
 import { emitMetricEvents, type EmitLimits } from '../../metric-families/emit.js';
-import { familyEvents, MetricEventIds, seriesKey, toRawMetricEvent, type MetricEventContext, type SampleCounts } from '../../metric-families/to-raw-events.js';
+import {
+  emptySampleCounts,
+  familyEvents,
+  MetricEventIds,
+  seriesKey,
+  toRawMetricEvent,
+  type MetricEventContext,
+  type SampleCounts,
+} from '../../metric-families/to-raw-events.js';
 import type { ScrapeJobConfig } from './config.js';
 import { formatFromContentType, parseExposition } from './exposition/exposition-parser.js';
 import type { MetricRelabeler } from './relabel.js';
@@ -33,6 +41,8 @@ export interface ScrapeReport {
   durationSeconds: number;
   samplesScraped: number;
   samplesPostRelabeling: number;
+  /** Samples refused because a raw metric event cannot hold them (counted as `sample_invalid` drops); the rest are kept. */
+  samplesInvalid: number;
   seriesAdded: number;
   events: number;
   error?: string;
@@ -80,7 +90,17 @@ export class ScrapeLoop {
     if (next < now) next += interval;
     while (!this.stopSignal.signal.aborted) {
       if (!(await this.waitUntil(next))) break;
-      await this.scrapeOnce(next);
+      // scrapeOnce reports every failure in its result; this guard is the last line, so that nothing a target sends
+      // or a downstream failure does can end this loop (the target would never be scraped again) or reject unhandled.
+      try {
+        await this.scrapeOnce(next);
+      } catch (error) {
+        this.deps.metrics.error('scrape');
+        this.deps.logger.error(
+          { job: this.target.job, target: this.target.url, err: errorMessage(error) },
+          'scrape failed unexpectedly; the next runs on schedule',
+        );
+      }
       next += interval;
       // A scrape that overran (backpressure from a full spool) skips the ticks it missed instead of bursting.
       const behind = Date.now() - next;
@@ -94,8 +114,33 @@ export class ScrapeLoop {
     return !this.stopSignal.signal.aborted;
   }
 
-  /** Scrapes once with `startMs` as the scrape's time, hands the events on, and reports what happened. */
+  /**
+   * Scrapes once with `startMs` as the scrape's time, hands the events on, and reports what happened. Never rejects:
+   * a failed fetch or parse is `up` = 0 with the error, a sample raw.metric.v1 cannot hold is a counted
+   * `sample_invalid` drop, and a failure while handing on is in `error`.
+   */
   async scrapeOnce(startMs = Date.now()): Promise<ScrapeReport> {
+    const report: ScrapeReport = {
+      up: false,
+      durationSeconds: 0,
+      samplesScraped: 0,
+      samplesPostRelabeling: 0,
+      samplesInvalid: 0,
+      seriesAdded: 0,
+      events: 0,
+    };
+    try {
+      await this.scrapeAndHandOn(startMs, report);
+    } catch (error) {
+      report.up = false;
+      report.error = errorMessage(error);
+      this.deps.metrics.error('scrape');
+      this.deps.logger.warn({ job: this.target.job, target: this.target.url, err: report.error }, 'scrape not handed on');
+    }
+    return report;
+  }
+
+  private async scrapeAndHandOn(startMs: number, report: ScrapeReport): Promise<void> {
     const { job, target, deps } = this;
     // Only the timeout aborts a scrape: one in flight when the agent stops is finished and handed on, not lost.
     const signal = AbortSignal.timeout(job.scrape_timeout);
@@ -107,8 +152,7 @@ export class ScrapeLoop {
       scrapeTimeMs: startMs,
       honorTimestamps: job.honor_timestamps,
     };
-    const report: ScrapeReport = { up: false, durationSeconds: 0, samplesScraped: 0, samplesPostRelabeling: 0, seriesAdded: 0, events: 0 };
-    const counts: SampleCounts = { samples: 0, samplesAdded: 0 };
+    const counts = emptySampleCounts();
     let seriesEvents: Iterable<RawMetricEvent> = [];
     const started = performance.now();
     try {
@@ -123,6 +167,7 @@ export class ScrapeLoop {
         // The limit fails the whole scrape, so it is known before anything is handed on (and bounds what is held).
         const events = [...familyEvents(parsed.families, options, counts)];
         if (counts.samples > job.sample_limit) {
+          this.countInvalid(counts, report);
           deps.metrics.drop('sample_limit', events.length);
           throw new Error(`${counts.samples} samples exceed sample_limit ${job.sample_limit}`);
         }
@@ -133,16 +178,34 @@ export class ScrapeLoop {
       }
       report.up = true;
     } catch (error) {
-      report.error = errorMessage(error);
-      deps.metrics.error('scrape');
-      deps.logger.warn({ job: target.job, target: target.url, err: report.error }, 'scrape failed; up = 0');
+      this.scrapeFailed(report, error);
     }
     report.durationSeconds = (performance.now() - started) / 1000;
     const scrape = this.scrapeEvents(seriesEvents, counts, context, report);
-    report.events = await emitMetricEvents(deps.consumer, target.key, scrape, deps.limits);
-    this.ids.endScrape();
-    deps.metrics.eventsOut.inc(report.events);
-    return report;
+    try {
+      report.events = await emitMetricEvents(deps.consumer, target.key, scrape, deps.limits);
+      deps.metrics.eventsOut.inc(report.events);
+    } finally {
+      this.ids.endScrape();
+    }
+  }
+
+  private scrapeFailed(report: ScrapeReport, error: unknown): void {
+    report.up = false;
+    report.error = errorMessage(error);
+    this.deps.metrics.error('scrape');
+    this.deps.logger.warn({ job: this.target.job, target: this.target.url, err: report.error }, 'scrape failed; up = 0');
+  }
+
+  /** Counts and logs (once per scrape) the samples familyEvents refused. */
+  private countInvalid(counts: SampleCounts, report: ScrapeReport): void {
+    report.samplesInvalid = counts.invalid;
+    if (counts.invalid === 0) return;
+    this.deps.metrics.drop('sample_invalid', counts.invalid);
+    this.deps.logger.warn(
+      { job: this.target.job, target: this.target.url, samples: counts.invalid, first: counts.firstInvalidReason },
+      'refused samples a raw metric event cannot hold (counted as sample_invalid)',
+    );
   }
 
   /** The target's series, then the synthetic ones, whose counts are known only once the series are done. */
@@ -152,7 +215,16 @@ export class ScrapeLoop {
     context: MetricEventContext,
     report: ScrapeReport,
   ): Generator<RawMetricEvent> {
-    if (report.up) yield* seriesEvents;
+    if (report.up) {
+      try {
+        yield* seriesEvents;
+        this.countInvalid(counts, report);
+      } catch (error) {
+        // Conversion refuses bad samples rather than throwing; should anything still throw, the series handed on so
+        // far stay handed on and the synthetic series say the scrape failed, rather than the error ending the loop.
+        this.scrapeFailed(report, error);
+      }
+    }
     report.samplesPostRelabeling = report.up ? counts.samples : 0;
     report.seriesAdded = report.up ? counts.samplesAdded : 0;
     yield* this.syntheticSeries(context, report);

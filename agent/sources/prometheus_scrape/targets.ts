@@ -117,12 +117,17 @@ export class JobTargets {
   }
 
   private queueRefresh(): Promise<void> {
-    this.refreshing = this.refreshing.then(async () => {
-      const before = this.targets.map((target) => target.key).join('\n');
-      await this.refresh();
-      const after = this.targets;
-      if (after.map((target) => target.key).join('\n') !== before) this.onChange(after);
-    });
+    this.refreshing = this.refreshing
+      .then(async () => {
+        const before = this.targets.map((target) => target.key).join('\n');
+        await this.refresh();
+        const after = this.targets;
+        if (after.map((target) => target.key).join('\n') !== before) this.onChange(after);
+      })
+      .catch((error: unknown) => {
+        // A rejected link would reject unhandled (callers `void` this) and stop every later refresh chained on it.
+        this.logger.error({ job: this.job.job_name, err: errorMessage(error) }, 'file_sd refresh failed; keeping the current targets');
+      });
     return this.refreshing;
   }
 

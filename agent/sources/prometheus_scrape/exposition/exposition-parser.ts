@@ -151,8 +151,6 @@ interface SeriesGroup {
   /** The last bucket's bound, to notice out-of-order and repeated buckets without a search. */
   lastLe: number;
   unsorted: boolean;
-  /** The next series whose label values hash the same. */
-  sameHash: SeriesGroup | undefined;
 }
 
 interface FamilyState {
@@ -171,8 +169,8 @@ interface FamilyState {
   grouped: boolean;
   series: Series[];
   lastGroup: SeriesGroup | undefined;
-  /** Series by labelValuesHash, chained through `sameHash`. */
-  groups: Map<number, SeriesGroup> | undefined;
+  /** Series by their label key (labelKey: every name and value but `le`/`quantile`). */
+  groups: Map<string, SeriesGroup> | undefined;
   /** Value series by label key, built only when an OpenMetrics `_created` line is not next to its sample. */
   valueIndex: Map<string, ValueSeries> | undefined;
 }
@@ -215,6 +213,7 @@ function holdsAt(text: string, start: number, value: string): boolean {
 
 /** Replaces `\\`, `\"` (label values and OpenMetrics help) and `\n`; other backslashes stay as they are, as in Prometheus. */
 function unescape(text: string, start: number, end: number, quotes: boolean): string {
+  if (end - start > LONG_ESCAPED_TEXT) return unescapeLong(text, start, end, quotes);
   let out = '';
   let from = start;
   for (let index = start; index < end - 1; index++) {
@@ -230,6 +229,37 @@ function unescape(text: string, start: number, end: number, quotes: boolean): st
     from = index + 1;
   }
   return out + text.slice(from, end);
+}
+
+/** From this length on, text with escapes is unescaped through a buffer of character codes. */
+const LONG_ESCAPED_TEXT = 1024;
+const CHARACTERS_PER_PIECE = 8192;
+const NEWLINE = 0x0a;
+
+/**
+ * {@link unescape} for long text. `out +=` per escape makes one short-lived string and one rope level per escape;
+ * on a 1.5 MB HELP line of escapes that was 0.8 s of mostly garbage collection where a quarter of it took 7 ms.
+ * Character codes go into one buffer instead, made into strings a piece at a time.
+ */
+function unescapeLong(text: string, start: number, end: number, quotes: boolean): string {
+  const codes = new Uint16Array(end - start);
+  let length = 0;
+  for (let index = start; index < end; index++) {
+    let code = text.charCodeAt(index);
+    if (code === BACKSLASH && index + 1 < end) {
+      const next = text.charCodeAt(index + 1);
+      if (next === BACKSLASH || next === LOWER_N || (next === QUOTE && quotes)) {
+        code = next === LOWER_N ? NEWLINE : next;
+        index++;
+      }
+    }
+    codes[length++] = code;
+  }
+  const pieces: string[] = [];
+  for (let from = 0; from < length; from += CHARACTERS_PER_PIECE) {
+    pieces.push(String.fromCharCode(...codes.subarray(from, Math.min(length, from + CHARACTERS_PER_PIECE))));
+  }
+  return pieces.join('');
 }
 
 function setLabel(labels: Labels, name: string, value: string): void {
@@ -925,12 +955,16 @@ class ExpositionScanner {
     return true;
   }
 
+  /**
+   * Whether `labels` are the current line's. Labels in the same order are checked one to one; out of order, a name is
+   * searched for only on lines of a few labels, so a line of thousands of shuffled labels cannot make this quadratic.
+   */
   private sameLabels(labels: Labels): boolean {
     let count = 0;
     for (const name in labels) {
       if (!Object.hasOwn(labels, name)) continue;
+      const index = this.labelNames[count] === name && count < this.labelCount ? count : this.labelCount <= MANY_LABELS ? this.findLabel(name) : -1;
       count++;
-      const index = this.findLabel(name);
       if (index < 0 || !this.labelValueEquals(index, labels[name] ?? '')) return false;
     }
     return count === this.labelCount;
@@ -1012,19 +1046,19 @@ class ExpositionScanner {
   private groupFor(state: FamilyState, skip: number, histogram: boolean): SeriesGroup {
     const last = state.lastGroup;
     if (last !== undefined && this.inGroup(last, skip)) return last;
-    // A series seen before but not on the line before (its _sum after every series' buckets): found by a hash of its label values.
-    const hash = this.labelValuesHash(skip);
+    // A series seen before but not on the line before (its _sum after every series' buckets): found by its whole label
+    // set, names and values. A key of values alone put series differing only in label names on one chain, and a
+    // hash of any kind can be made to collide by a hostile target; a string key costs one pass over the labels.
+    const key = this.labelKey(skip);
     let groups = state.groups;
     if (groups === undefined) {
       groups = new Map();
       state.groups = groups;
     }
-    const first = groups.get(hash);
-    for (let group = first; group !== undefined; group = group.sameHash) {
-      if (this.inGroup(group, skip)) {
-        state.lastGroup = group;
-        return group;
-      }
+    const found = groups.get(key);
+    if (found !== undefined) {
+      state.lastGroup = found;
+      return found;
     }
     const names = this.scratchNames;
     const values: string[] = [];
@@ -1038,29 +1072,11 @@ class ExpositionScanner {
       ? { kind: 'histogram', name: state.name, labels, buckets: [] }
       : { kind: 'summary', name: state.name, labels, quantiles: [] };
     // scratchNames is reused for the next line, so the group keeps its own copy.
-    const group: SeriesGroup = { series, names: names.slice(0, values.length), values, lastLe: -Infinity, unsorted: false, sameHash: first };
-    groups.set(hash, group);
+    const group: SeriesGroup = { series, names: names.slice(0, values.length), values, lastLe: -Infinity, unsorted: false };
+    groups.set(key, group);
     state.series.push(series);
     state.lastGroup = group;
     return group;
-  }
-
-  /** FNV-1a over the label values less `skip`, cut to a small integer so that it stays unboxed as a Map key. */
-  private labelValuesHash(skip: number): number {
-    const text = this.text;
-    let hash = 0x811c9dc5;
-    for (let index = 0; index < this.labelCount; index++) {
-      if (index === skip) continue;
-      if (this.valueEscaped[index]) {
-        const value = this.labelValue(index);
-        for (let position = 0; position < value.length; position++) hash = Math.imul(hash ^ value.charCodeAt(position), 0x01000193);
-      } else {
-        const end = this.valueEnds[index] ?? 0;
-        for (let position = this.valueStarts[index] ?? 0; position < end; position++) hash = Math.imul(hash ^ text.charCodeAt(position), 0x01000193);
-      }
-      hash = Math.imul(hash ^ 0xff, 0x01000193);
-    }
-    return hash & 0x3fffffff;
   }
 
   private inGroup(group: SeriesGroup, skip: number): boolean {
