@@ -247,7 +247,8 @@ describe('RecordPipeline steps', () => {
       clearInterval(ticker);
     }
     expect(sink.writes.map((ids) => ids.length)).toEqual([10_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
-    // Slices are 20 ms; the bound leaves room for GC pauses and a loaded two-core machine.
-    expect(longestGapMs).toBeLessThan(100);
+    // Slices are 20 ms. cpuUsage is process-wide (GC helper threads count too), so the bound leaves room for a
+    // parallel GC under a loaded suite; unsliced, this message holds the loop for seconds (~60k events at once).
+    expect(longestGapMs).toBeLessThan(250);
   });
 });
