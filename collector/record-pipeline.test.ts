@@ -199,6 +199,38 @@ describe('RecordPipeline steps', () => {
     ]);
   });
 
+  it('a frame spread over steps gives each event its position in the frame, undecodable lines counted, so a sink can dedupe by (offset, event)', async () => {
+    const lines = [JSON.stringify(rawEvent(0)), '{broken', ...Array.from({ length: 5 }, (_, index) => JSON.stringify(rawEvent(index + 2)))];
+    const frame = encodeFrame('raw.log.v1', `${lines.join('\n')}\n`, lines.length);
+    const reader = pipeline(collectingSink(), new CollectedLetters(), { maxStepEvents: 3, maxStepBytes: 1 << 30 }).steps('raw', 0, [
+      asMessage(7, frame),
+      lyingFrame(8, 2),
+    ]);
+    const positions: string[] = [];
+    for (let step = await reader.read(); step !== undefined; step = await reader.read()) {
+      positions.push(step.events.map((event) => `${event.message.offset}-${event.index}`).join(' '));
+    }
+    // The letter (line 1) takes room in the first step too.
+    expect(positions).toEqual(['7-0 7-2', '7-3 7-4 7-5', '7-6 8-0 8-1']);
+  });
+
+  it('cuts a large frame at the same events whatever preceded it in the fetch, so a replay from another offset splits it the same way', async () => {
+    async function cutsOfFrame2(messages: ConsumedMessage[]): Promise<string[]> {
+      const reader = pipeline(collectingSink(), new CollectedLetters(), { maxStepEvents: 1000, maxStepBytes: 1 << 30 }).steps('raw', 0, messages);
+      const cuts: string[] = [];
+      for (let step = await reader.read(); step !== undefined; step = await reader.read()) {
+        expect(step.events.length).toBeLessThanOrEqual(2000);
+        const own = step.events.filter((event) => event.message.offset === '2').map((event) => event.index);
+        if (own.length > 0) cuts.push(`${own[0]}..${own[own.length - 1]}`);
+      }
+      return cuts;
+    }
+    const alone = await cutsOfFrame2([lyingFrame(2, 2500)]);
+    expect(alone).toEqual(['0..999', '1000..1999', '2000..2499']);
+    expect(await cutsOfFrame2([lyingFrame(1, 700), lyingFrame(2, 2500)])).toEqual(alone);
+    expect(await cutsOfFrame2([lyingFrame(0, 1), lyingFrame(1, 1999), lyingFrame(2, 2500), lyingFrame(3, 5)])).toEqual(alone);
+  });
+
   it('13.9: steps are bounded by decoded bytes', async () => {
     const reader = pipeline(collectingSink(), new CollectedLetters(), { maxStepEvents: 1_000_000, maxStepBytes: 64 * 1024 }).steps('raw', 0, [
       lyingFrame(1, 2000),

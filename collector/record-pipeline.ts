@@ -123,7 +123,12 @@ export class RecordPipeline {
       const stepEvent = step.events[index] as StepEvent;
       try {
         const { record, key, redacted } = this.toRecord(stepEvent, keysBySource);
-        const outgoing: OutgoingRecord = { record, json: JSON.stringify(record), key, origin: { topic, partition, offset: stepEvent.message.offset } };
+        const outgoing: OutgoingRecord = {
+          record,
+          json: JSON.stringify(record),
+          key,
+          origin: { topic, partition, offset: stepEvent.message.offset, event: stepEvent.index },
+        };
         const destinations = this.options.router.trivial ? this.options.router.defaults : this.options.router.route(record);
         redactions += redacted;
         records.push(outgoing);

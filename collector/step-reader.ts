@@ -22,6 +22,8 @@ export interface StepEvent {
   readonly event: unknown;
   readonly schema: FrameSchema;
   readonly message: ConsumedMessage;
+  /** The event's index among its frame's lines (undecodable ones counted): with the offset, its position in the partition. */
+  readonly index: number;
   /** The event's own NDJSON line: what its dead letter carries if it cannot be processed. */
   readonly line: Buffer;
 }
@@ -48,14 +50,23 @@ const DEFAULT_SLICE_MS = 20;
  * Cuts one partition's fetched messages into steps bounded by what they
  * really decode to (events and bytes, counted as lines are parsed), never
  * by the optional `tributary.event-count` header: one 6 KB message may
- * decompress to 64 MiB of tiny events. A large frame is spread over several
- * steps; its offset is reported complete only with its last line. Decoding
- * yields to the event loop every `sliceMs`, so heartbeats and health checks
- * keep answering while a hostile frame is decoded.
+ * decompress to 64 MiB of tiny events. Decoding yields to the event loop
+ * every `sliceMs`, so heartbeats and health checks keep answering while a
+ * hostile frame is decoded.
+ *
+ * A frame is read in chunks: a chunk ends once it holds `maxEvents` lines or
+ * `maxBytes` bytes counted from the chunk's own start, so where a large frame
+ * is cut depends on the frame alone, never on what preceded it in the fetch.
+ * A step takes whole chunks until it is full, so it holds at most the limits
+ * plus one chunk. Cutting the same way on every replay is what lets a consumer
+ * that aggregates (alert partials, deduplicated by the last event position of
+ * each chunk) recognise a replayed part of a frame. A frame's offset is
+ * reported complete only with its last line.
  */
 export class StepReader {
   private next = 0;
-  private current: { message: ConsumedMessage; reader: FrameReader } | undefined;
+  /** The frame being read; `lines` counts every line taken from it, `chunk*` the current chunk's share. */
+  private current: { message: ConsumedMessage; reader: FrameReader; lines: number; chunkLines: number; chunkBytes: number } | undefined;
 
   constructor(
     private readonly topic: string,
@@ -69,6 +80,7 @@ export class StepReader {
   /** The next step, or undefined when every message was read. */
   async read(): Promise<DecodedStep | undefined> {
     const sliceMs = this.limits.sliceMs ?? DEFAULT_SLICE_MS;
+    const { maxEvents, maxBytes } = this.limits;
     const events: StepEvent[] = [];
     const letters: DeadLetter[] = [];
     let bytes = 0;
@@ -76,8 +88,10 @@ export class StepReader {
     let completedMessages = 0;
     let messageBytes = 0;
     let deadline = performance.now() + sliceMs;
-    const full = (): boolean => events.length + letters.length >= this.limits.maxEvents || bytes >= this.limits.maxBytes;
-    while (!full()) {
+    const full = (): boolean => events.length + letters.length >= maxEvents || bytes >= maxBytes;
+    // Full steps end only between chunks: never inside one, so chunk boundaries stay where the frame alone puts them.
+    const betweenChunks = (): boolean => this.current === undefined || (this.current.chunkLines === 0 && this.current.chunkBytes === 0);
+    while (!(full() && betweenChunks())) {
       if (performance.now() >= deadline) {
         await yieldToEventLoop();
         deadline = performance.now() + sliceMs;
@@ -88,7 +102,8 @@ export class StepReader {
         this.next++;
         messageBytes += message.value?.length ?? 0;
         try {
-          this.current = { message, reader: await FrameReader.open(message.value, message.headers, this.limits.maxFrameBytes) };
+          const reader = await FrameReader.open(message.value, message.headers, this.limits.maxFrameBytes);
+          this.current = { message, reader, lines: 0, chunkLines: 0, chunkBytes: 0 };
         } catch (error) {
           const letter = this.undecodableFrame(message, error);
           letters.push(letter);
@@ -99,17 +114,24 @@ export class StepReader {
         }
         deadline = performance.now() + sliceMs;
       }
-      const { message, reader } = this.current;
+      const current = this.current;
+      const { message, reader } = current;
       const metrics = this.metrics[reader.schema];
-      const room = this.limits.maxEvents - events.length - letters.length;
-      for (const line of reader.read(room, this.limits.maxBytes - bytes, deadline)) {
+      for (const line of reader.read(maxEvents - current.chunkLines, maxBytes - current.chunkBytes, deadline)) {
         bytes += line.bytes.length;
+        current.chunkLines++;
+        current.chunkBytes += line.bytes.length;
+        const index = current.lines++;
         if (line.error === undefined) {
-          events.push({ event: line.event, schema: reader.schema, message, line: line.bytes });
+          events.push({ event: line.event, schema: reader.schema, message, index, line: line.bytes });
           continue;
         }
         metrics.error('decode');
         letters.push(this.letter(message, line.error, line.bytes, 1));
+      }
+      if (current.chunkLines >= maxEvents || current.chunkBytes >= maxBytes) {
+        current.chunkLines = 0;
+        current.chunkBytes = 0;
       }
       if (reader.done) {
         completedOffset = message.offset;

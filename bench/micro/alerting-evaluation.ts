@@ -63,7 +63,7 @@ function seriesRecords(series: number, second: number, offset: number): Outgoing
     },
     json: '',
     key: '',
-    origin: { topic: 'raw', partition: index % 6, offset: String(offset) },
+    origin: { topic: 'raw', partition: index % 6, offset: String(offset), event: 0 },
   }));
 }
 
@@ -83,7 +83,7 @@ function logRecords(lines: number, second: number, offset: number): OutgoingReco
       },
       json: '',
       key: '',
-      origin: { topic: 'raw', partition: index % 6, offset: String(offset + Math.floor(index / 500)) },
+      origin: { topic: 'raw', partition: index % 6, offset: String(offset + Math.floor(index / 500)), event: index % 500 },
     };
   });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AlertRecord } from '../../shared/record/alert-record.js';
+import { WHOLE_FRAME, comparePositions, formatPosition, parsePosition, type SourcePosition } from '../../shared/pipeline/source-position.js';
 import { stateKey, type AlertPartial } from './partials.js';
 import { compare, type AlertRule, type RuleSet } from './rules/alert-rule.js';
 import { mergeSlice, windowValue, type Slice } from './slices.js';
@@ -17,7 +18,10 @@ export interface AlertKeyState {
   key: string;
   labels: Record<string, string>;
   slices: Record<string, Slice>;
-  /** `topic/partition` → the highest raw-frame offset applied: a replayed partial at or below it is skipped. */
+  /**
+   * `topic/partition` → the last source position applied (`<offset>-<event>`; an offset alone, as written
+   * before event indices, means the whole frame): a replayed partial frame at or before it is skipped.
+   */
   applied: Record<string, string>;
   /** The latest slice start that had data. */
   lastSeen: number;
@@ -145,11 +149,13 @@ export class AlertEvaluator {
     if (rule === undefined) return false;
     const id = stateKey(partial.rule, partial.key);
     let state = this.states.get(id);
-    const applied = state?.applied[partial.source];
+    const appliedText = state?.applied[partial.source];
+    let applied = appliedText === undefined ? undefined : parsePosition(appliedText);
     let changed = false;
     const latestAccepted = this.clock() + this.maxFutureSkewMs;
     for (const frame of partial.frames) {
-      if (applied !== undefined && BigInt(frame.offset) <= BigInt(applied)) {
+      const at: SourcePosition = { offset: BigInt(frame.offset), event: frame.event ?? WHOLE_FRAME };
+      if (applied !== undefined && comparePositions(at, applied) <= 0) {
         this.stats.replayedFrames++;
         continue;
       }
@@ -187,7 +193,10 @@ export class AlertEvaluator {
         } else mergeSlice(existing, slice);
         if (startMs > state.lastSeen) state.lastSeen = startMs;
       }
-      if (state !== undefined) state.applied[partial.source] = frame.offset;
+      if (state !== undefined) {
+        state.applied[partial.source] = formatPosition(at);
+        applied = at;
+      }
       changed = true;
     }
     if (changed && state !== undefined) this.dirty.add(id);

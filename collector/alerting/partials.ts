@@ -5,8 +5,15 @@ import { addSample, sliceStart, type Slice } from './slices.js';
 
 /** One raw frame's contribution to one alert: slices by start time (ms, as a string key). */
 export interface PartialFrame {
-  /** The raw frame's offset in its partition: the unit of deduplication on replay. */
+  /** The raw frame's offset in its partition. */
   offset: string;
+  /**
+   * The event index (in the raw frame) of the last record this part holds: with the offset, the position a
+   * replay is recognised by. A large frame reaches stage one in several steps, each a chunk cut at the same
+   * events on every replay, so a part of a frame is skipped only when that very part was applied. Absent in
+   * partials from collectors before event indices: the whole frame.
+   */
+  event?: number;
   slices: Record<string, Slice>;
 }
 
@@ -65,7 +72,9 @@ export function buildPartials(rules: RuleSet, records: readonly OutgoingRecord[]
       let partial = byKey.get(id);
       if (partial === undefined) byKey.set(id, (partial = { rule: rule.id, key: sample.key, labels: { ...sample.labels }, source, frames: [] }));
       let frame = partial.frames[partial.frames.length - 1];
-      if (frame?.offset !== origin.offset) partial.frames.push((frame = { offset: origin.offset, slices: {} }));
+      if (frame?.offset !== origin.offset) partial.frames.push((frame = { offset: origin.offset, event: origin.event, slices: {} }));
+      // Records of a frame come in event order within a step.
+      frame.event = origin.event;
       const start = String(sliceStart(rule, timeMs));
       const slice = (frame.slices[start] ??= { count: 0 });
       addSample(slice, timeMs, sample.value, sample.series);

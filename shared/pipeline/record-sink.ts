@@ -11,6 +11,12 @@ export interface RecordOrigin {
   readonly partition: number;
   /** The frame's offset, a decimal string as kafkajs gives it. */
   readonly offset: string;
+  /**
+   * The event's index among its frame's lines (0-based, undecodable lines counted too). One frame may reach
+   * an output over several writes (a large frame is decoded over several steps; a rejected batch is written
+   * again in halves), so (offset, event) is the position a sink that dedupes by position must track.
+   */
+  readonly event: number;
 }
 
 /** A normalized record, serialized once and shared by every output. */

@@ -34,6 +34,8 @@ export interface SinkPipelineOptions {
 
 export interface SinkPipeline {
   readonly dir: string;
+  /** The raw topic the agent writes and the collector reads. */
+  readonly rawTopic: string;
   readonly logFile: string;
   readonly dlqTopic: string;
   readonly collectorPort: number;
@@ -74,6 +76,7 @@ export async function sinkPipeline(options: SinkPipelineOptions): Promise<SinkPi
   };
   return {
     dir,
+    rawTopic,
     logFile: join(dir, 'logs', 'app.log'),
     dlqTopic,
     collectorPort,

@@ -12,7 +12,7 @@ export const outgoing = (record: LogRecord | MetricRecord): OutgoingRecord => ({
   record,
   json: JSON.stringify(record),
   key: 'k',
-  origin: { topic: 'raw', partition: 0, offset: '0' },
+  origin: { topic: 'raw', partition: 0, offset: '0', event: 0 },
 });
 
 /** A logger whose lines (JSON text) the test reads back, to check what the sink said. */

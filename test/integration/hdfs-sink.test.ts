@@ -60,7 +60,7 @@ function frames(options: {
         record,
         json: JSON.stringify(record),
         key: 'k',
-        origin: { topic: options.topic ?? 'raw', partition: options.partition ?? 0, offset: String(offset) },
+        origin: { topic: options.topic ?? 'raw', partition: options.partition ?? 0, offset: String(offset), event: index },
       });
     }
   }
@@ -103,8 +103,10 @@ describe('HDFS sink against a real HDFS', () => {
       expect(files).toEqual(
         ['api', 'web'].flatMap((service) =>
           ['09', '10'].map((hour) => {
+            // Positions are <offset>-<event in the frame>: api has the even events of each frame, web the odd ones.
+            const [first, last] = service === 'api' ? [0, 48] : [1, 49];
             const [start, end] = hour === '09' ? ['00000000000000000000', '00000000000000000004'] : ['00000000000000000001', '00000000000000000005'];
-            return `${base}/${service}/dt=2026-11-23/hr=${hour}/raw+0+${start}+${end}${extension}`;
+            return `${base}/${service}/dt=2026-11-23/hr=${hour}/raw+0+${start}-${first}+${end}-${last}${extension}`;
           }),
         ),
       );
@@ -124,9 +126,9 @@ describe('HDFS sink against a real HDFS', () => {
     const { files, ids } = await allRecords(base);
     // 60 records per step: a file is finished after the step that takes it to 100 or more.
     expect(files.map((file) => file.slice(file.lastIndexOf('/') + 1))).toEqual([
-      'raw+0+00000000000000000000+00000000000000000003.ndjson.gz',
-      'raw+0+00000000000000000004+00000000000000000007.ndjson.gz',
-      'raw+0+00000000000000000008+00000000000000000009.ndjson.gz',
+      'raw+0+00000000000000000000-0+00000000000000000003-29.ndjson.gz',
+      'raw+0+00000000000000000004-0+00000000000000000007-29.ndjson.gz',
+      'raw+0+00000000000000000008-0+00000000000000000009-29.ndjson.gz',
     ]);
     expect(ids).toHaveLength(300);
     expect(new Set(ids).size).toBe(300);
@@ -148,7 +150,7 @@ describe('HDFS sink against a real HDFS', () => {
     const [temp] = (await listFiles(reader, `${base}/api/_tmp`)).map((file) => file.path);
     if (temp === undefined) throw new Error('no temp file');
     await reader.append(temp, Buffer.from('half a member that was never acknowledged'));
-    // And a create that never got its committed name.
+    // And a create that never got its committed name (named as before event indices: old names are still read).
     await reader.create(`${base}/api/_tmp/raw+0+00000000000000000099+00000000000000000099+0.ndjson.gz`, Buffer.from('partial'), { overwrite: false });
     // The first sink is abandoned without stop(), like a SIGKILLed process.
 
@@ -164,9 +166,9 @@ describe('HDFS sink against a real HDFS', () => {
     expect(hidden).toEqual([]);
     expect(ids.sort()).toEqual([...step1, ...step2, ...step3, ...other].map((record) => record.record.id).sort());
     expect(files.map((file) => file.slice(base.length))).toEqual([
-      '/api/raw+0+00000000000000000000+00000000000000000009.ndjson.gz',
-      '/api/raw+0+00000000000000000010+00000000000000000014.ndjson.gz',
-      '/other/raw+0+00000000000000000003+00000000000000000004.ndjson.gz',
+      '/api/raw+0+00000000000000000000-0+00000000000000000009-19.ndjson.gz',
+      '/api/raw+0+00000000000000000010-0+00000000000000000014-19.ndjson.gz',
+      '/other/raw+0+00000000000000000003-0+00000000000000000004-9.ndjson.gz',
     ]);
   });
 

@@ -156,7 +156,7 @@ function inputRecords(test: TestCase): OutgoingRecord[] {
   const frameOf = new Map<number, number>();
   return timed.map(({ timeMs, record }) => {
     if (!frameOf.has(timeMs)) frameOf.set(timeMs, frameOf.size);
-    return { record, json: '', key: '', origin: { topic: 'test', partition: 0, offset: String(frameOf.get(timeMs)) } };
+    return { record, json: '', key: '', origin: { topic: 'test', partition: 0, offset: String(frameOf.get(timeMs)), event: 0 } };
   });
 }
 

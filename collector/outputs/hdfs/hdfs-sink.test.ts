@@ -23,7 +23,7 @@ function records(firstOffset: number, frames: number, perFrame: number, partitio
         attributes: {},
         resource: { 'service.name': 'api' },
       };
-      out.push({ record, json: JSON.stringify(record), key: 'k', origin: { topic: 'raw', partition, offset: String(offset) } });
+      out.push({ record, json: JSON.stringify(record), key: 'k', origin: { topic: 'raw', partition, offset: String(offset), event: index } });
     }
   }
   return out;
@@ -103,10 +103,10 @@ describe('HdfsSink (fake WebHDFS)', () => {
     await hdfs.write(records(0, 2, 5));
     await hdfs.write(records(2, 2, 5));
     const [temp] = active.paths('/data/api/_tmp/');
-    expect(temp).toMatch(/\/raw\+0\+0{20}\+0{19}3\+(\d+)\.ndjson\.gz$/);
+    expect(temp).toMatch(/\/raw\+0\+0{20}-0\+0{19}3-4\+(\d+)\.ndjson\.gz$/);
     expect(Number(/\+(\d+)\.ndjson\.gz$/.exec(temp ?? '')?.[1])).toBe(active.files.get(temp ?? '')?.length);
     await hdfs.stop();
-    expect(active.paths('/data/api/')).toEqual(['/data/api/raw+0+00000000000000000000+00000000000000000003.ndjson.gz']);
+    expect(active.paths('/data/api/')).toEqual(['/data/api/raw+0+00000000000000000000-0+00000000000000000003-4.ndjson.gz']);
     expect(ids(active, '/data/')).toHaveLength(20);
     expect(active.paths('/data/_tributary/')).toEqual([]);
   });
@@ -143,8 +143,88 @@ describe('HdfsSink (fake WebHDFS)', () => {
         .sort(),
     );
     expect(active.paths('/data/api/')).toEqual([
-      '/data/api/raw+0+00000000000000000000+00000000000000000002.ndjson.gz',
-      '/data/api/raw+0+00000000000000000003+00000000000000000004.ndjson.gz',
+      '/data/api/raw+0+00000000000000000000-0+00000000000000000002-3.ndjson.gz',
+      '/data/api/raw+0+00000000000000000003-0+00000000000000000004-3.ndjson.gz',
+    ]);
+  });
+
+  it('a frame delivered over several writes lands whole: records after the high-water event of a frame are not skipped', async () => {
+    const { sink: hdfs, metrics } = sink();
+    await hdfs.start();
+    const frames = records(0, 3, 10);
+    // A large frame decoded over several steps, and a batch written again in halves, reach the sink in parts.
+    await hdfs.write(frames.slice(0, 4));
+    await hdfs.write(frames.slice(4, 13));
+    await hdfs.write(frames.slice(13));
+    await hdfs.stop();
+    expect(ids(active, '/data/').sort()).toEqual(frames.map((record) => record.record.id).sort());
+    expect(active.paths('/data/api/')).toEqual(['/data/api/raw+0+00000000000000000000-0+00000000000000000002-9.ndjson.gz']);
+    expect(await metrics.registry.metrics()).toMatch(/tributary_component_sent_events_total\{[^}]*component_id="lake"[^}]*\} 30\n/);
+  });
+
+  it('after a crash mid-frame, the replayed frame adds exactly the events the dead owner had not written', async () => {
+    const first = sink().sink;
+    await first.start();
+    const frames = records(0, 2, 10);
+    await first.write(frames.slice(0, 6));
+    await first.write(frames.slice(6, 14));
+    // The first owner dies with frame 1 half written (offset 0 was committed, offset 1 was not): the new owner
+    // gets frame 1 again from its first event, split differently.
+    const second = sink().sink;
+    await second.start();
+    await second.write(frames.slice(10, 17));
+    await second.write(frames.slice(17));
+    await second.stop();
+    expect(ids(active, '/data/').sort()).toEqual(frames.map((record) => record.record.id).sort());
+    expect(active.paths('/data/api/')).toEqual([
+      '/data/api/raw+0+00000000000000000000-0+00000000000000000001-3.ndjson.gz',
+      '/data/api/raw+0+00000000000000000001-4+00000000000000000001-9.ndjson.gz',
+    ]);
+  });
+
+  it('reads files named before event indices as whole frames', async () => {
+    const legacy = sink().sink;
+    await legacy.start();
+    await legacy.write(records(0, 2, 3));
+    await legacy.stop();
+    const [written] = active.paths('/data/api/');
+    const oldName = (written ?? '').replace(/-\d+\+/, '+').replace(/-\d+\.ndjson/, '.ndjson');
+    expect(oldName).toBe('/data/api/raw+0+00000000000000000000+00000000000000000001.ndjson.gz');
+    active.files.set(oldName, active.files.get(written ?? '') ?? Buffer.alloc(0));
+    active.files.delete(written ?? '');
+    const next = sink().sink;
+    await next.start();
+    await next.write(records(0, 3, 3));
+    await next.stop();
+    expect(ids(active, '/data/').sort()).toEqual(
+      records(0, 3, 3)
+        .map((record) => record.record.id)
+        .sort(),
+    );
+  });
+
+  it('recovers an in-progress file named before event indices under its own name', async () => {
+    const crashed = sink({ roll: { interval: '1h', idle_timeout: '1h' } }).sink;
+    await crashed.start();
+    await crashed.write(records(0, 2, 3));
+    // Abandoned without stop(), like a SIGKILLed process of the previous version, whose names had no event indices.
+    const [temp] = active.paths('/data/api/_tmp/');
+    const oldName = (temp ?? '').replace(/-\d+\+/g, '+');
+    expect(oldName).toMatch(/\/_tmp\/raw\+0\+0{20}\+0{19}1\+\d+\.ndjson\.gz$/);
+    active.files.set(oldName, active.files.get(temp ?? '') ?? Buffer.alloc(0));
+    active.files.delete(temp ?? '');
+    const next = sink().sink;
+    await next.start();
+    await next.write(records(0, 3, 3));
+    await next.stop();
+    expect(ids(active, '/data/').sort()).toEqual(
+      records(0, 3, 3)
+        .map((record) => record.record.id)
+        .sort(),
+    );
+    expect(active.paths('/data/api/')).toEqual([
+      '/data/api/raw+0+00000000000000000000-0+00000000000000000001.ndjson.gz',
+      '/data/api/raw+0+00000000000000000002-0+00000000000000000002-2.ndjson.gz',
     ]);
   });
 
@@ -153,7 +233,7 @@ describe('HdfsSink (fake WebHDFS)', () => {
     await hdfs.start();
     await hdfs.write(records(0, 1, 2));
     for (let waited = 0; active.paths('/data/api/_tmp/').length > 0 && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(active.paths('/data/api/')).toEqual(['/data/api/raw+0+00000000000000000000+00000000000000000000.ndjson.gz']);
+    expect(active.paths('/data/api/')).toEqual(['/data/api/raw+0+00000000000000000000-0+00000000000000000000-1.ndjson.gz']);
     // Big enough to pass 1 KiB compressed: finished by the write itself.
     const big = records(1, 1, 200).map((record) => ({ ...record, json: JSON.stringify({ ...record.record, body: Math.random().toString(36).repeat(20) }) }));
     await hdfs.write(big);

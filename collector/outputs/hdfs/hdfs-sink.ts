@@ -6,6 +6,7 @@ import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import type { HdfsOutputConfig } from './config.js';
 import { encodeMember, fileExtension } from './encoder.js';
+import { comparePositions, formatPosition, positionOf, type SourcePosition } from '../../../shared/pipeline/source-position.js';
 import { TEMP_DIR, finalName, parseFinalName, parseTempName, tempName, type TempName } from './file-names.js';
 import { renderDirectory } from './path-template.js';
 import { WebHdfsClient, type FileStatus } from './webhdfs-client.js';
@@ -22,8 +23,8 @@ export interface HdfsSinkOptions {
 
 /** The file being appended to for one (directory, topic, partition). */
 interface OpenFile {
-  start: bigint;
-  end: bigint;
+  start: SourcePosition;
+  end: SourcePosition;
   /** Committed bytes: what its name says. */
   bytes: number;
   records: number;
@@ -36,8 +37,8 @@ interface FileState {
   readonly dir: string;
   readonly topic: string;
   readonly partition: number;
-  /** The highest source offset whose records for this directory are in HDFS; -1 when none. Valid while `open` is set. */
-  highWater: bigint;
+  /** The last source position whose records for this directory are in HDFS; undefined when none. Valid while `open` is set. */
+  highWater: SourcePosition | undefined;
   open: OpenFile | undefined;
   chain: Promise<void>;
   /** Operations queued or running on `chain`: a state is only forgotten when idle, so one file never has two chains. */
@@ -164,7 +165,8 @@ export class HdfsSink implements RecordSink {
   private state(dir: string, topic: string, partition: number): FileState {
     const key = `${dir}\u0000${topic}\u0000${partition}`;
     let state = this.states.get(key);
-    if (state === undefined) this.states.set(key, (state = { dir, topic, partition, highWater: -1n, open: undefined, chain: Promise.resolve(), pending: 0 }));
+    if (state === undefined)
+      this.states.set(key, (state = { dir, topic, partition, highWater: undefined, open: undefined, chain: Promise.resolve(), pending: 0 }));
     return state;
   }
 
@@ -215,23 +217,24 @@ export class HdfsSink implements RecordSink {
     // failure, and before every new file: another collector may have written here while the partition was away).
     if (state.open === undefined) await this.sync(state, signal);
     const fresh: string[] = [];
-    let first: bigint | undefined;
-    let last = -1n;
+    let first: SourcePosition | undefined;
+    let last: SourcePosition | undefined;
+    const highWater = state.highWater;
     for (const outgoing of records) {
-      const offset = BigInt(outgoing.origin.offset);
-      if (offset <= state.highWater) continue;
+      const at = positionOf(outgoing.origin);
+      if (highWater !== undefined && comparePositions(at, highWater) <= 0) continue;
       fresh.push(outgoing.json);
-      first ??= offset;
-      if (offset > last) last = offset;
+      first ??= at;
+      if (last === undefined || comparePositions(at, last) > 0) last = at;
     }
     const skipped = records.length - fresh.length;
-    if (skipped > 0) {
+    if (skipped > 0 && highWater !== undefined) {
       this.logger.info(
-        { dir: state.dir, topic: state.topic, partition: state.partition, skipped, high_water: String(state.highWater) },
+        { dir: state.dir, topic: state.topic, partition: state.partition, skipped, high_water: formatPosition(highWater) },
         'records already in HDFS skipped',
       );
     }
-    if (first === undefined) return;
+    if (first === undefined || last === undefined) return;
     const member = encodeMember(fresh, this.config.compression, this.config.compression_level);
     const timer = this.metrics.requestDuration.startTimer();
     try {
@@ -290,19 +293,22 @@ export class HdfsSink implements RecordSink {
    */
   private async sync(state: FileState, signal: AbortSignal): Promise<void> {
     const [finals, temps] = await Promise.all([this.client.listStatus(state.dir, signal), this.client.listStatus(`${state.dir}/${TEMP_DIR}`, signal)]);
-    let highWater = -1n;
+    let highWater: SourcePosition | undefined;
     for (const status of finals ?? []) {
       const name = parseFinalName(status.pathSuffix, this.extension);
-      if (name && name.topic === state.topic && name.partition === state.partition && name.end > highWater) highWater = name.end;
+      if (name && name.topic === state.topic && name.partition === state.partition && (highWater === undefined || comparePositions(name.end, highWater) > 0)) {
+        highWater = name.end;
+      }
     }
     const ours: Array<{ name: TempName; status: FileStatus }> = [];
     for (const status of temps ?? []) {
       const name = parseTempName(status.pathSuffix, this.extension);
       if (name && name.topic === state.topic && name.partition === state.partition) ours.push({ name, status });
     }
-    ours.sort((a, b) => (a.name.start < b.name.start ? -1 : a.name.start > b.name.start ? 1 : 0));
+    ours.sort((a, b) => comparePositions(a.name.start, b.name.start));
     for (const { name, status } of ours) {
-      const path = this.tempPath(state, name);
+      // Its own name, not one rebuilt from the parse: a file named before event indices keeps its old name.
+      const path = `${state.dir}/${TEMP_DIR}/${status.pathSuffix}`;
       if (name.bytes === 0) {
         // A create that never got its committed name: nothing in it was acknowledged.
         await this.client.delete(path, signal);
@@ -317,7 +323,7 @@ export class HdfsSink implements RecordSink {
         await this.truncate(path, name.bytes, signal);
       }
       await this.moveToFinal(state, path, name, signal);
-      if (name.end > highWater) highWater = name.end;
+      if (highWater === undefined || comparePositions(name.end, highWater) > 0) highWater = name.end;
     }
     state.highWater = highWater;
     state.open = undefined;

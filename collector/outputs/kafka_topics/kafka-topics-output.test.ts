@@ -30,7 +30,7 @@ const outgoing = (record: OutgoingRecord['record'], key: string): OutgoingRecord
   record,
   json: JSON.stringify(record),
   key,
-  origin: { topic: 'raw', partition: 0, offset: '0' },
+  origin: { topic: 'raw', partition: 0, offset: '0', event: 0 },
 });
 
 function output(config: Record<string, unknown> = {}) {
