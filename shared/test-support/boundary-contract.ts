@@ -19,6 +19,58 @@ const seedFromEnv = process.env.TRIBUTARY_FUZZ_SEED;
 /** True under `npm run fuzz`: properties run for minutes instead of a few hundred cases. */
 export const FUZZING = Number.isFinite(fuzzSeconds) && fuzzSeconds > 0;
 
+/** Under `npm run fuzz`, one input taking longer than this at a boundary is a failure (the event-loop budget's order). */
+export const FUZZ_INPUT_LIMIT_MS = 1_000;
+
+/**
+ * What the fuzz run saw since the last property report: inputs through the
+ * boundary helpers below, the slowest one, and the process's peak RSS.
+ */
+const observed = { inputs: 0, slowestMs: 0, peakRss: 0, depth: 0 };
+
+function observeInput(startedAt: number): void {
+  const elapsed = performance.now() - startedAt;
+  observed.inputs++;
+  if (elapsed > observed.slowestMs) observed.slowestMs = elapsed;
+  // rss() is a cheap syscall; sampling keeps it out of the hot path anyway.
+  if ((observed.inputs & 63) === 0) observed.peakRss = Math.max(observed.peakRss, process.memoryUsage.rss());
+  if (FUZZING && elapsed > FUZZ_INPUT_LIMIT_MS) throw new Error(`one input took ${Math.round(elapsed)} ms at the boundary (limit ${FUZZ_INPUT_LIMIT_MS} ms)`);
+}
+
+/** Times `fn` as one boundary input; nested helpers count the outermost call only. */
+function timed<R>(fn: () => R): R {
+  if (observed.depth > 0) return fn();
+  observed.depth++;
+  const startedAt = performance.now();
+  try {
+    return fn();
+  } finally {
+    observed.depth--;
+    observeInput(startedAt);
+  }
+}
+
+async function timedAsync<R>(fn: () => Promise<R>): Promise<R> {
+  // Async inputs overlap nothing here (fast-check runs them one at a time), but awaiting inside keeps nesting simple.
+  const startedAt = performance.now();
+  try {
+    return await fn();
+  } finally {
+    observeInput(startedAt);
+  }
+}
+
+/** The fuzz summary line of one property, then the counters start again. */
+function reportAndReset(name: string, numRuns: number): void {
+  observed.peakRss = Math.max(observed.peakRss, process.memoryUsage.rss());
+  process.stderr.write(
+    `[fuzz] ${name}: ${numRuns} cases, ${observed.inputs} boundary calls, slowest ${observed.slowestMs.toFixed(1)} ms, peak RSS ${Math.round(observed.peakRss / 2 ** 20)} MiB\n`,
+  );
+  observed.inputs = 0;
+  observed.slowestMs = 0;
+  observed.peakRss = 0;
+}
+
 /**
  * fast-check parameters for one property: a few hundred runs in the suite,
  * `TRIBUTARY_FUZZ_SECONDS` of runs under `npm run fuzz`. The seed is printed
@@ -27,9 +79,14 @@ export const FUZZING = Number.isFinite(fuzzSeconds) && fuzzSeconds > 0;
 export function propertyParameters<T>(name: string, runs = 200): fc.Parameters<T> {
   const seed = seedFromEnv !== undefined ? Number(seedFromEnv) : FUZZING ? Date.now() ^ (Math.random() * 0x7fffffff) : 0x7a1b;
   if (FUZZING) process.stderr.write(`[fuzz] ${name}: seed ${seed}, ${fuzzSeconds} s\n`);
-  return FUZZING
-    ? { seed, numRuns: Number.MAX_SAFE_INTEGER, plugins: [fc.interruptAfterTimeLimit(fuzzSeconds * 1000, { failOnInterrupt: false })] }
-    : { seed, numRuns: runs };
+  if (!FUZZING) return { seed, numRuns: runs };
+  // Prints what the run saw; fast-check's own report of a failure follows unchanged.
+  const summary: fc.Plugin<T> = () => ({ onAllRunsComplete: (details) => reportAndReset(name, details.numRuns) });
+  return {
+    seed,
+    numRuns: Number.MAX_SAFE_INTEGER,
+    plugins: [fc.interruptAfterTimeLimit(fuzzSeconds * 1000, { failOnInterrupt: false }), summary],
+  };
 }
 
 /** The vitest timeout a property test needs: its fuzz budget plus slack. */
@@ -46,7 +103,7 @@ function snapshotPrototypes(): string[][] {
 /** Fails if running `fn` added or removed a property on a shared built-in prototype. */
 export function expectPrototypesUntouched<R>(fn: () => R): R {
   const before = snapshotPrototypes();
-  const result = fn();
+  const result = timed(fn);
   const after = snapshotPrototypes();
   GUARDED_PROTOTYPES.forEach((proto, index) => {
     const beforeKeys = before[index] ?? [];
@@ -67,7 +124,7 @@ export function expectPrototypesUntouched<R>(fn: () => R): R {
  */
 export function expectOnlyTypedErrors<R>(fn: () => R, allowed: readonly (abstract new (...args: never[]) => Error)[]): R | Error {
   try {
-    return fn();
+    return timed(fn);
   } catch (error) {
     if (allowed.some((errorClass) => error instanceof errorClass)) return error as Error;
     const name = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -78,7 +135,7 @@ export function expectOnlyTypedErrors<R>(fn: () => R, allowed: readonly (abstrac
 /** Async twin of {@link expectOnlyTypedErrors}. */
 export async function expectOnlyTypedErrorsAsync<R>(fn: () => Promise<R>, allowed: readonly (abstract new (...args: never[]) => Error)[]): Promise<R | Error> {
   try {
-    return await fn();
+    return await timedAsync(fn);
   } catch (error) {
     if (allowed.some((errorClass) => error instanceof errorClass)) return error as Error;
     const name = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
