@@ -20,6 +20,13 @@ describe('scrapeJobSchema', () => {
     ]);
   });
 
+  it('13.13: refuses tls_config on an http job instead of scraping in plaintext while TLS looks configured', () => {
+    expect(issues({ tls_config: { ca_file: '/etc/ca.pem' } })).toEqual([
+      'tls_config: tls_config applies only with scheme: https (with http the targets are scraped in plaintext)',
+    ]);
+    expect(issues({ scheme: 'https', tls_config: { ca_file: '/etc/ca.pem' } })).toEqual([]);
+  });
+
   it('keeps the defaults and accepts ordinary durations', () => {
     expect(scrapeJobSchema.parse({ job_name: 'app', ...TARGETS })).toMatchObject({ scrape_interval: 15_000, scrape_timeout: 10_000 });
     expect(scrapeJobSchema.parse({ job_name: 'app', ...TARGETS, scrape_interval: '1s' })).toMatchObject({ scrape_interval: 1000, scrape_timeout: 1000 });

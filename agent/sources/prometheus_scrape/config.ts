@@ -118,6 +118,14 @@ export const scrapeJobSchema = z
     if (job.static_configs.length === 0 && job.file_sd_configs.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['static_configs'], message: 'a job needs static_configs or file_sd_configs' });
     }
+    if (job.tls_config !== undefined && job.scheme === 'http') {
+      // Prometheus ignores it; here it would look like TLS while the targets are scraped in plaintext.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls_config'],
+        message: 'tls_config applies only with scheme: https (with http the targets are scraped in plaintext)',
+      });
+    }
     if (job.basic_auth && job.authorization) {
       ctx.addIssue({ code: 'custom', path: ['authorization'], message: 'basic_auth and authorization are mutually exclusive' });
     }
