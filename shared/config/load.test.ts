@@ -219,6 +219,22 @@ describe('13.17: hostile YAML fails fast as a ConfigError naming the file', () =
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('13.17: tagged keys that resolve to objects (found by npm run fuzz) are refused, not stringified with a process warning', () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const error = configErrorOf(() => parseYaml('!!binary aGk=: 1\nok: 2\n!!timestamp 2001-01-01: x\n', 'c.yaml'));
+      expect(error.problems.map((problem) => problem.message)).toEqual([
+        'YAML line 1, column 10: mapping keys must be plain names, not tagged values',
+        'YAML line 3, column 13: mapping keys must be plain names, not tagged values',
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('keeps anchors, aliases, block scalars and flow collections working', () => {
     expect(parseYaml('base: &base {a: 1}\nuse: *base\ntext: |\n  {[ not flow\n    x\nlist:\n  - - 1\n    - 2\n', 'c.yaml')).toEqual({
       base: { a: 1 },

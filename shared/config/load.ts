@@ -280,6 +280,11 @@ function checkKeys(document: Document.Parsed, file: string, lines: LineCounter):
     },
     Pair(_, pair) {
       const key = pair.key as Node | null;
+      if (key !== null && isScalar(key) && key.value !== null && typeof key.value === 'object') {
+        // A tagged scalar (`!!binary`, `!!timestamp`) resolves to an object the library would stringify with a warning.
+        problems.push({ path: '', message: `${where(key)}: mapping keys must be plain names, not tagged values` });
+        return visit.SKIP;
+      }
       if (key === null || isScalar(key)) {
         const name = key === null ? '' : String(key.value);
         if (isUnsafeKeySegment(name)) problems.push({ path: '', message: `${where(key)}: the key ${name} is not allowed` });
