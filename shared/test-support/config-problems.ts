@@ -1,15 +1,16 @@
-import { expect } from 'vitest';
 import { ConfigError } from '../config/load.js';
 
-/** The ConfigError `run` throws, with its type checked. */
+// No vitest here: shared/test-support compiles into dist/, where vitest (a dev dependency) is not installed.
+
+/** The ConfigError `run` throws; anything else, or nothing, fails the test. */
 export function configErrorOf(run: () => unknown): ConfigError {
   try {
     run();
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
+    if (error instanceof ConfigError) return error;
+    throw new Error(`expected a ConfigError, got ${String(error)}`, { cause: error });
   }
-  throw new Error('expected a ConfigError');
+  throw new Error('expected a ConfigError, but nothing was thrown');
 }
 
 /** The problems of the ConfigError `run` throws, as `path: message` lines. */
