@@ -11,7 +11,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['agent/**/*.test.ts', 'collector/**/*.test.ts', 'shared/**/*.test.ts'],
+          include: ['cli/**/*.test.ts', 'agent/**/*.test.ts', 'collector/**/*.test.ts', 'shared/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installProcessGuards, UNOWNED_COMPONENT } from '../shared/cli/process-guard.js';
+import { installProcessGuards, UNOWNED_COMPONENT } from '../shared/process/process-guard.js';
 import type { BatchConsumer, EventBatch } from '../shared/pipeline/types.js';
 import type { RawLogEvent } from '../shared/record/raw-event.js';
 import { ComponentHealth } from '../shared/telemetry/component-health.js';

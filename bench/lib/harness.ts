@@ -9,10 +9,10 @@ import { appendFile, mkdir, readFile, readdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { startLocalKafka } from '../../deploy/dev/kafka/local-kafka.js';
-import { PROCESS_NODE_FLAGS } from '../../shared/cli/node-flags.js';
+import { PROCESS_NODE_FLAGS } from '../../shared/process/node-flags.js';
 import { packageRoot } from '../../shared/paths.js';
 
-const CLI = join(packageRoot(), 'dist', 'shared', 'cli', 'tributary.js');
+const CLI = join(packageRoot(), 'dist', 'cli', 'tributary.js');
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ, fixed at 100 on every mainstream architecture
 
 export interface BenchBrokers {

@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { alertNotifierSchema } from '../../collector/alerting/notifiers/config.js';
-import { collectorConfigSchema } from '../../collector/config.js';
 import { ConfigError, validateConfig } from '../config/load.js';
 import { kafkaConnectionSchema } from './config.js';
 
@@ -45,21 +43,5 @@ describe('kafka connection config', () => {
     const tls = { enabled: true, ca_file: '/ca.pem', cert_file: '/c.pem', key_file: '/c.key', server_name: 'kafka' };
     expect(validateConfig(kafkaConnectionSchema, { brokers, tls }, 'c.yaml').tls).toEqual({ ...tls, insecure_skip_verify: false });
     expect(validateConfig(kafkaConnectionSchema, { brokers, tls: { enabled: false } }, 'c.yaml').tls).toEqual({ enabled: false, insecure_skip_verify: false });
-  });
-
-  it('13.13: the collector names the full key path', () => {
-    const document = { kafka: { brokers, tls: { ca_file: '/ca.pem' } }, outputs: { local: { type: 'file', path: '/tmp/out.jsonl' } } };
-    expect(problemsOf(() => validateConfig(collectorConfigSchema, document, 'collector.yaml'))).toContain(
-      'kafka.tls.ca_file: ca_file is set but tls.enabled is not true: set enabled: true (or remove the TLS settings)',
-    );
-  });
-
-  it('13.13: HTTP notifiers refuse tls when no URL is https (it would be ignored)', () => {
-    const alertmanager = alertNotifierSchema.safeParse({ type: 'alertmanager', urls: ['http://am:9093'], tls: { ca_file: '/ca.pem' } });
-    expect(alertmanager.success).toBe(false);
-    expect(alertmanager.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([['tls', 'tls is set but no URL uses https']]);
-    const webhook = alertNotifierSchema.safeParse({ type: 'webhook', url: 'http://hooks:8080/x', tls: { ca_file: '/ca.pem' } });
-    expect(webhook.error?.issues.map((issue) => [issue.path.join('.'), issue.message])).toEqual([['tls', 'tls is set but the URL is not https']]);
-    expect(alertNotifierSchema.safeParse({ type: 'webhook', url: 'https://hooks:8443/x', tls: { ca_file: '/ca.pem' } }).success).toBe(true);
   });
 });

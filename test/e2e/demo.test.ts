@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { PROCESS_NODE_FLAGS } from '../../shared/cli/node-flags.js';
+import { PROCESS_NODE_FLAGS } from '../../shared/process/node-flags.js';
 import { waitFor } from '../helpers/kafka.js';
 import { CLI } from '../helpers/processes.js';
 

@@ -4,12 +4,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { PROCESS_NODE_FLAGS } from '../../shared/cli/node-flags.js';
+import { PROCESS_NODE_FLAGS } from '../../shared/process/node-flags.js';
 import { packageRoot } from '../../shared/paths.js';
 import { waitFor } from './kafka.js';
 
 /** The compiled CLI, exactly as users run it (`npm test` builds first). */
-export const CLI = join(packageRoot(), 'dist', 'shared', 'cli', 'tributary.js');
+export const CLI = join(packageRoot(), 'dist', 'cli', 'tributary.js');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

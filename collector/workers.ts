@@ -1,7 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { Logger } from '../telemetry/logger.js';
-import { PROCESS_NODE_FLAGS } from './node-flags.js';
+import { PROCESS_NODE_FLAGS } from '../shared/process/node-flags.js';
+import type { Logger } from '../shared/telemetry/logger.js';
 
 export const WORKER_INDEX_ENV = 'TRIBUTARY_WORKER_INDEX';
 const RESTART_DELAY_MS = 1_000;
@@ -12,9 +11,11 @@ const RESTART_DELAY_MS = 1_000;
  * costs only a rebalance. The supervisor restarts a worker that dies, forwards
  * SIGTERM/SIGINT so every worker drains (finishes its step, commits, leaves
  * the group), and exits 0 only if all of them did.
+ *
+ * `entry` is the script each worker runs with `argv`: the dispatcher passes its
+ * own path, so the collector does not need to know where the bin lives.
  */
-export async function superviseWorkers(workers: number, argv: readonly string[], logger: Logger): Promise<number> {
-  const entry = fileURLToPath(new URL('./tributary.js', import.meta.url));
+export async function superviseWorkers(workers: number, entry: string, argv: readonly string[], logger: Logger): Promise<number> {
   const children = new Map<number, ChildProcess>();
   let stopping = false;
   const exitCodes: number[] = [];

@@ -1,18 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { agentConfigSchema } from '../../agent/config.js';
-import { validateRules } from '../../collector/alerting/rules/config.js';
-import { collectorConfigSchema } from '../../collector/config.js';
+import { agentConfigSchema } from '../agent/config.js';
+import { validateRules } from '../collector/alerting/rules/config.js';
+import { collectorConfigSchema } from '../collector/config.js';
+import { ConfigError, parseYaml, validateConfig } from '../shared/config/load.js';
 import {
   expectLinearTime,
   expectOnlyTypedErrors,
   expectPrototypesUntouched,
   propertyParameters,
   propertyTimeoutMs,
-} from '../test-support/boundary-contract.js';
-import { ConfigError, parseYaml, validateConfig } from './load.js';
+} from '../shared/test-support/boundary-contract.js';
 
-/** Everything a config or rules file goes through after it is read: parse, then validate as all three kinds. */
+/**
+ * Everything a config or rules file goes through after it is read: parse, then validate as all three kinds.
+ * It lives beside the dispatcher because only here may one test see both tiers' schemas.
+ */
 function loadAll(text: string): void {
   const document = parseYaml(text, 'fuzz.yaml');
   for (const validate of [

@@ -1,8 +1,7 @@
-import { agentConfigSchema } from '../../agent/config.js';
-import { loadRulesFiles } from '../../collector/alerting/rules/config.js';
-import { collectorConfigSchema } from '../../collector/config.js';
-import { ConfigError, parseYaml, readConfigText, validateConfig } from '../config/load.js';
-import { TributaryError } from '../errors.js';
+import { validateAgentDocument } from '../agent/cli.js';
+import { validateCollectorDocument } from '../collector/cli.js';
+import { ConfigError, parseYaml, readConfigText } from '../shared/config/load.js';
+import { TributaryError } from '../shared/errors.js';
 
 export type ConfigKind = 'agent' | 'collector';
 
@@ -23,12 +22,9 @@ export async function validateFile(file: string, kind?: ConfigKind): Promise<{ o
   try {
     const document = parseYaml(await readConfigText(file), file);
     const resolvedKind = kind ?? detectKind(document, file);
-    if (resolvedKind === 'agent') validateConfig(agentConfigSchema, document, file);
-    else {
-      const config = validateConfig(collectorConfigSchema, document, file);
-      // Rule files are part of a collector's configuration: a collector would refuse to start with a bad one.
-      if (config.alerting !== undefined) await loadRulesFiles(config.alerting.rules_files);
-    }
+    // Each tier checks its own config, with what it would check at start-up.
+    if (resolvedKind === 'agent') validateAgentDocument(document, file);
+    else await validateCollectorDocument(document, file);
     return { ok: true, kind: resolvedKind };
   } catch (error) {
     if (error instanceof TributaryError) return { ok: false, message: error.message };

@@ -7,11 +7,11 @@ import { Agent } from '../../agent/agent.js';
 import { agentConfigSchema } from '../../agent/config.js';
 import { Collector } from '../../collector/collector.js';
 import { collectorConfigSchema } from '../../collector/config.js';
-import { startLocalKafka } from '../../deploy/dev/kafka/local-kafka.js';
-import { validateConfig } from '../config/load.js';
-import type { AlertRecord } from '../record/alert-record.js';
-import type { LogRecord } from '../record/log-record.js';
-import { createLogger } from '../telemetry/logger.js';
+import { validateConfig } from '../../shared/config/load.js';
+import type { AlertRecord } from '../../shared/record/alert-record.js';
+import type { LogRecord } from '../../shared/record/log-record.js';
+import { createLogger } from '../../shared/telemetry/logger.js';
+import { startLocalKafka } from './kafka/local-kafka.js';
 
 const SAMPLE_LINES = [
   'GET /api/orders/{id} 200 12ms user=alice',
