@@ -90,15 +90,19 @@ describe('raw log NDJSON decoding boundary contract', () => {
     propertyTimeoutMs(),
   );
 
-  it('arbitrary bytes as raw-log NDJSON: only typed errors, output within the cap', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => {
-        const outcome = expectPrototypesUntouched(() => expectOnlyTypedErrors(() => decode(Buffer.from(bytes)), [TributaryError]));
-        if (!(outcome instanceof Error)) expect(outcome.length).toBeLessThanOrEqual(bytes.length);
-      }),
-      propertyParameters('raw log NDJSON: arbitrary bytes'),
-    );
-  });
+  it(
+    'arbitrary bytes as raw-log NDJSON: only typed errors, output within the cap',
+    () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 4096 }), (bytes) => {
+          const outcome = expectPrototypesUntouched(() => expectOnlyTypedErrors(() => decode(Buffer.from(bytes)), [TributaryError]));
+          if (!(outcome instanceof Error)) expect(outcome.length).toBeLessThanOrEqual(bytes.length);
+        }),
+        propertyParameters('raw log NDJSON: arbitrary bytes'),
+      );
+    },
+    propertyTimeoutMs(),
+  );
 
   it('decoding is linear on long escape runs and on many tiny lines', () => {
     const fields: RawLogFileFields = { host: 'h', agentId: 'a', sourceName: 's', path: '/p', fileId: 'f', labels: undefined };

@@ -63,8 +63,8 @@ export function createRegexParser(options: RegexParserOptions): LineParser {
 
 /** Expands grok references and renames groups; throws ParserConfigError (key `pattern`) on any mistake. */
 export function compileRegexPattern(pattern: string): CompiledPattern {
-  // The user's own structure, with grok references as vetted opaque items (13.8).
-  const backtracking = catastrophicBacktrackingProblem(pattern);
+  // The user's own structure, each grok reference summarised by the characters its library pattern consumes (13.8).
+  const backtracking = catastrophicBacktrackingProblem(pattern, '', resolveLibraryPattern);
   if (backtracking !== undefined) throw new ParserConfigError('pattern', backtracking);
   const captures = new Map<string, Capture>();
   const firstGroupOf = new Map<string, string>();
@@ -153,6 +153,12 @@ const FIELD_NAME = /^[\w@-]+(?:\.[\w@-]+)*$/;
 const GROK_REFERENCE = /^([A-Za-z0-9_]+)(?::([^:}]+))?(?::([^:}]+))?$/;
 
 const expandedCache = new Map<string, string>();
+
+/** A library pattern's expanded source for the backtracking check; undefined for a name the library lacks. */
+export function resolveLibraryPattern(name: string): string | undefined {
+  if (!GROK_PATTERNS.has(name)) return undefined;
+  return expandLibraryPattern(name, []);
+}
 
 /** Recursively expands a library pattern; `stack` detects cycles (a bug in the library, reported all the same). */
 function expandLibraryPattern(name: string, stack: readonly string[]): string {
