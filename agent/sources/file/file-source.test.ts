@@ -382,6 +382,30 @@ describe('FileSource on a real file system', () => {
       expect(store.get(fileId)?.offset).toBe(Buffer.byteLength(acknowledged));
       await stopSource(source);
     });
+
+    it('a file truncated while the agent was stopped restarts its checkpoint from 0 (the old, larger offset no longer holds it)', async () => {
+      const path = join(logs, 'app.log');
+      const before = lines('t', 1, 20);
+      await writeFile(path, before);
+      const first = await startSource();
+      await waitFor('the first run', eventCount(20));
+      const fileId = await idOf(path);
+      await store.flush();
+      await stopSource(first);
+
+      // Same first line, so the same identity, but shorter than what was acknowledged.
+      const after = lines('t', 1, 3);
+      await writeFile(path, after);
+      expect(await idOf(path)).toBe(fileId);
+      const restarted = await reloadedStore();
+      consumer.autoAck = false;
+      await startSource({}, restarted);
+      // Read from 0, and the old offset is gone before anything is acknowledged: a crash now must not resume at 20 lines.
+      await waitFor('the truncated file read again', eventCount(23));
+      expect(restarted.get(fileId)?.offset).toBe(0);
+      consumer.deliverAll();
+      expect(restarted.get(fileId)?.offset).toBe(Buffer.byteLength(after));
+    });
   });
 
   describe('line content', () => {
