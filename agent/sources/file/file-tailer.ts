@@ -56,8 +56,9 @@ type FileState = 'growing' | 'truncated' | 'rewritten' | 'moved' | 'deleted';
 /**
  * Follows one file (one identity) from an offset: reads chunks, splits lines,
  * runs the optional stages (container format, multiline), hands batches
- * downstream (waiting when downstream is full: the backpressure), and advances
- * the checkpoint only from delivery callbacks.
+ * downstream (waiting when downstream is full: the backpressure), and registers
+ * each batch with its AckTracker, the only way the checkpoint moves: across the
+ * delivered prefix, never past a batch refused for good.
  *
  * Rotation: when the path stops pointing at this file (rename-and-create) or
  * the file is deleted, the open descriptor is read on until it has not grown
