@@ -383,6 +383,28 @@ describe('FileSource on a real file system', () => {
       await stopSource(source);
     });
 
+    it('acknowledgements out of order: the checkpoint waits at the gap, then moves across everything delivered', async () => {
+      const path = join(logs, 'app.log');
+      consumer.autoAck = false;
+      await writeFile(path, 'o 1\n');
+      const source = await startSource();
+      await waitFor('the first batch', eventCount(1));
+      await appendFile(path, 'o 2\n');
+      await waitFor('the second batch', eventCount(2));
+      await appendFile(path, 'o 3\n');
+      await waitFor('the third batch', eventCount(3));
+      const fileId = await idOf(path);
+      expect(consumer.batches).toHaveLength(3);
+
+      consumer.batches[2]?.deliver();
+      consumer.batches[1]?.deliver();
+      expect(store.get(fileId)).toBeUndefined();
+      consumer.batches[0]?.deliver();
+      expect(store.get(fileId)?.offset).toBe(Buffer.byteLength('o 1\no 2\no 3\n'));
+      expect(await sampleValue(telemetry.families, 'tributary_component_sent_events_total')).toBe(3);
+      await stopSource(source);
+    });
+
     it('a file truncated while the agent was stopped restarts its checkpoint from 0 (the old, larger offset no longer holds it)', async () => {
       const path = join(logs, 'app.log');
       const before = lines('t', 1, 20);
