@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { probeWritableDirectory } from './checkpoint/atomic-file.js';
-import { CheckpointFlusher } from './checkpoint/checkpoint-flusher.js';
-import { CheckpointStore } from './checkpoint/checkpoint-store.js';
+import { CheckpointPersistence } from './checkpoint/checkpoint-persistence.js';
+import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import type { AgentConfig } from './config.js';
 import { Framer } from './framer/framer.js';
 import { KafkaOutput } from './outputs/kafka/kafka-output.js';
@@ -46,11 +46,12 @@ export class Agent implements Lifecycle {
   readonly metrics: PipelineMetrics;
   /** Sources that failed and are being restarted; the agent is not ready while any is listed. */
   readonly health = new ComponentHealth();
+  /** File sources open their acknowledgement trackers on it (`track`); `checkpointPersistence` writes it. */
   private readonly checkpoints: CheckpointStore;
+  private readonly checkpointPersistence: CheckpointPersistence;
   private readonly logPath: LogPath | undefined;
   private readonly metricPath: MetricPath | undefined;
   private telemetry: TelemetryServer | undefined;
-  private checkpointFlusher: CheckpointFlusher | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
 
@@ -59,7 +60,11 @@ export class Agent implements Lifecycle {
     private readonly logger: Logger,
   ) {
     this.metrics = new PipelineMetrics('agent');
-    this.checkpoints = CheckpointStore.forDataDir(config.agent.data_dir);
+    this.checkpointPersistence = new CheckpointPersistence(config.agent.data_dir, {
+      intervalMs: config.agent.checkpoint_interval,
+      expireAfterMs: config.agent.checkpoint_expire_after,
+    });
+    this.checkpoints = this.checkpointPersistence.store;
     const client = createKafkaClient(config.kafka, logger, `tributary-agent-${config.agent.id}`);
     const entries = Object.entries(config.sources);
     const sourceMetrics = (name: string, type: string) => this.metrics.component({ component_id: name, component_type: type, component_kind: 'source' });
@@ -182,17 +187,14 @@ export class Agent implements Lifecycle {
   }
 
   private async startLogPath(path: LogPath): Promise<void> {
-    await this.checkpoints.load();
+    await this.checkpointPersistence.load();
     await path.output.start();
     for (const source of path.sources) await source.start();
-    this.checkpointFlusher = new CheckpointFlusher(this.checkpoints, {
-      intervalMs: this.config.agent.checkpoint_interval,
-      expireAfterMs: this.config.agent.checkpoint_expire_after,
+    this.checkpointPersistence.start({
       isActive: (identity) => path.sources.some((source) => source.current.isActive(identity)),
       metrics: this.metrics.component({ component_id: 'checkpoints', component_type: 'checkpoint', component_kind: 'source' }),
       logger: this.logger.child({ component: 'checkpoints' }),
     });
-    this.checkpointFlusher.start();
   }
 
   /** Stop reading, flush frames, wait for Kafka's acks (or the spool), write checkpoints. Idempotent. */
@@ -215,8 +217,7 @@ export class Agent implements Lifecycle {
     await Promise.all(path.sources.map((source) => source.stop()));
     await path.framer.flushAll();
     await path.output.stop();
-    await this.checkpointFlusher?.stop();
-    await this.checkpoints.flush();
+    await this.checkpointPersistence.stop();
   }
 
   private async drainMetricPath(): Promise<void> {

@@ -13,7 +13,7 @@ describe('CheckpointFlusher', () => {
     const dataDir = join(dir, 'data');
     await writeFile(dataDir, 'not a directory');
     const store = CheckpointStore.forDataDir(dataDir);
-    store.advance('1:42', '/var/log/app.log', 1200);
+    store.track('1:42', '/var/log/app.log', 0).register(1200, 1)({ status: 'delivered' });
     const { families, metrics } = testComponentMetrics('source');
     let clock = Date.now();
     const flusher = new CheckpointFlusher(store, {

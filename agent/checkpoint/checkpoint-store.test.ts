@@ -8,11 +8,16 @@ async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'tributary-checkpoint-'));
 }
 
+/** A stream resumed from the file's checkpoint whose one range, up to `offset`, Kafka acknowledged. */
+function delivered(store: CheckpointStore, fileId: string, path: string, offset: number): void {
+  store.track(fileId, path, store.get(fileId)?.offset ?? 0).register(offset, 1)({ status: 'delivered' });
+}
+
 describe('CheckpointStore', () => {
   it('persists offsets and reloads them', async () => {
     const dir = await tempDir();
     const store = CheckpointStore.forDataDir(dir);
-    store.advance('1:42', '/var/log/app.log', 1200);
+    delivered(store, '1:42', '/var/log/app.log', 1200);
     await store.flush();
     const reloaded = CheckpointStore.forDataDir(dir);
     await reloaded.load();
@@ -20,26 +25,59 @@ describe('CheckpointStore', () => {
     expect(await readdir(dir)).toEqual(['checkpoints.json']);
   });
 
-  it('only moves forward for the same file', async () => {
+  it('a stream behind another never moves the checkpoint back (a rotated file resumed while its first stream was in flight)', async () => {
     const store = CheckpointStore.forDataDir(await tempDir());
-    store.advance('1:42', '/a.log', 500);
-    store.advance('1:42', '/a.log', 300);
+    const first = store.track('1:42', '/a.log', 0);
+    const inFlight = first.register(500, 5);
+    const resumed = store.track('1:42', '/a.log.1', 0);
+    inFlight({ status: 'delivered' });
     expect(store.get('1:42')?.offset).toBe(500);
-    store.reset('1:42', '/a.log');
-    expect(store.get('1:42')?.offset).toBe(0);
+    resumed.register(300, 3)({ status: 'delivered' });
+    expect(store.get('1:42')?.offset).toBe(500);
+    resumed.register(700, 4)({ status: 'delivered' });
+    expect(store.get('1:42')).toMatchObject({ path: '/a.log.1', offset: 700 });
   });
 
   it('keeps the offset but follows a rename', async () => {
     const store = CheckpointStore.forDataDir(await tempDir());
-    store.advance('1:42', '/a.log', 500);
-    store.advance('1:42', '/a.log.1', 500);
-    expect(store.get('1:42')).toMatchObject({ path: '/a.log.1', offset: 500 });
+    delivered(store, '1:42', '/a.log', 500);
+    const resumed = store.track('1:42', '/a.log.1', 500);
+    expect(store.get('1:42')).toMatchObject({ path: '/a.log', offset: 500 });
+    resumed.register(600, 1)({ status: 'delivered' });
+    expect(store.get('1:42')).toMatchObject({ path: '/a.log.1', offset: 600 });
+  });
+
+  it('a stream that starts below the checkpoint (truncated while unread) restarts it, and older streams no longer move it', async () => {
+    const store = CheckpointStore.forDataDir(await tempDir());
+    const first = store.track('1:42', '/a.log', 0);
+    first.register(1000, 10)({ status: 'delivered' });
+    const inFlight = first.register(1500, 5);
+    const restarted = store.track('1:42', '/a.log', 0);
+    expect(store.get('1:42')?.offset).toBe(0);
+    inFlight({ status: 'delivered' });
+    expect(store.get('1:42')?.offset).toBe(0);
+    restarted.register(200, 2)({ status: 'delivered' });
+    expect(store.get('1:42')?.offset).toBe(200);
+  });
+
+  it('counts what a stream commits, and holds the checkpoint at a refused range', async () => {
+    const store = CheckpointStore.forDataDir(await tempDir());
+    const commits: number[] = [];
+    const held: number[] = [];
+    const stream = store.track('1:42', '/a.log', 0, { onCommit: ({ events }) => commits.push(events), onHeld: ({ start }) => held.push(start) });
+    const acks = [stream.register(100, 1), stream.register(200, 2), stream.register(300, 3)];
+    acks[2]?.({ status: 'delivered' });
+    acks[0]?.({ status: 'delivered' });
+    acks[1]?.({ status: 'failed', reason: 'kafka_rejected' });
+    expect(store.get('1:42')?.offset).toBe(100);
+    expect(commits).toEqual([1]);
+    expect(held).toEqual([100]);
   });
 
   it('does not rewrite the file when nothing changed', async () => {
     const dir = await tempDir();
     const store = CheckpointStore.forDataDir(dir);
-    store.advance('1:1', '/x', 1);
+    delivered(store, '1:1', '/x', 1);
     await store.flush();
     await writeFile(join(dir, 'checkpoints.json'), 'sentinel');
     await store.flush();
@@ -60,9 +98,9 @@ describe('CheckpointStore', () => {
 
   it('expires entries of files not seen for the ttl, unless still being read', async () => {
     const store = CheckpointStore.forDataDir(await tempDir());
-    store.advance('gone', '/a.log', 10);
-    store.advance('active', '/b.log', 10);
-    store.advance('seen', '/c.log', 10);
+    delivered(store, 'gone', '/a.log', 10);
+    delivered(store, 'active', '/b.log', 10);
+    delivered(store, 'seen', '/c.log', 10);
     const later = Date.now() + 60_000;
     store.markSeen('seen', later);
     expect(store.expire(30_000, (id) => id === 'active', later + 1)).toEqual(['gone']);
@@ -76,7 +114,7 @@ describe('CheckpointStore', () => {
     const dataDir = join(dir, 'data');
     await writeFile(dataDir, 'not a directory');
     const store = CheckpointStore.forDataDir(dataDir);
-    store.advance('1:42', '/var/log/app.log', 1200);
+    delivered(store, '1:42', '/var/log/app.log', 1200);
     for (let attempt = 0; attempt < 4; attempt++) await expect(store.flush()).rejects.toThrow(/cannot write checkpoint file/);
     await rm(dataDir);
     await store.flush();
@@ -91,7 +129,7 @@ describe('CheckpointStore', () => {
     await writeFile(victim, 'precious');
     await symlink(victim, join(dir, 'checkpoints.json.tmp'));
     const store = CheckpointStore.forDataDir(dir);
-    store.advance('1:1', '/x', 7);
+    delivered(store, '1:1', '/x', 7);
     await store.flush();
     expect(await readFile(victim, 'utf8')).toBe('precious');
     expect((await lstat(join(dir, 'checkpoints.json'))).isFile()).toBe(true);

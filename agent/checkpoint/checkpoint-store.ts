@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TributaryError, errorMessage } from '../../shared/errors.js';
+import { AckTracker, type AckTrackerCallbacks } from './ack-tracker.js';
 import { removeStaleTemporaries, replaceFileAtomically } from './atomic-file.js';
 
 export interface CheckpointEntry {
@@ -25,6 +26,12 @@ interface CheckpointFileV1 {
  */
 export class CheckpointStore {
   private readonly entries = new Map<string, CheckpointEntry>();
+  /**
+   * Per file, the oldest stream whose commits still count: streams opened before a file was restarted
+   * below its checkpoint (truncated) read content that is gone. Memory only; a restart opens new streams.
+   */
+  private readonly oldestValidStream = new Map<string, number>();
+  private streams = 0;
   private dirty = false;
   private lastWrite = Date.now();
   /** The tail of the write queue; it never rejects, so one failed write cannot fail the writes after it. */
@@ -60,8 +67,36 @@ export class CheckpointStore {
     return this.entries.get(fileId);
   }
 
-  /** Acknowledgements arrive in order per file, so the offset only moves forward. */
-  advance(fileId: string, path: string, offset: number): void {
+  /**
+   * Opens the acknowledgement path of one read stream of `fileId` (a tailer reading it from `start`): the
+   * returned tracker moves this checkpoint to the end of its contiguous delivered prefix, and nothing else
+   * moves it forward. `callbacks` see the same commits (for metrics) and a range held by a failure.
+   *
+   * Several streams of one file may overlap: a rotated file is resumed from its acknowledged checkpoint
+   * while the stream that read it before still has ranges in flight. Each stream starts at or below the
+   * checkpoint it found, so the union of their delivered prefixes is itself a prefix, and the checkpoint is
+   * the furthest of them; a stream that is behind another never moves it back. A stream that starts
+   * *below* the checkpoint (the file was truncated while nobody read it) restarts the file: the checkpoint
+   * is reset to its start, and older streams, which read content that is gone, no longer move it.
+   */
+  track(fileId: string, path: string, start: number, callbacks: AckTrackerCallbacks = {}): AckTracker {
+    const stream = ++this.streams;
+    const current = this.entries.get(fileId);
+    if (current && start < current.offset) {
+      this.reset(fileId, path, start);
+      this.oldestValidStream.set(fileId, stream);
+    }
+    return new AckTracker(start, {
+      onCommit: (commit) => {
+        if (stream >= (this.oldestValidStream.get(fileId) ?? 0)) this.advance(fileId, path, commit.offset);
+        callbacks.onCommit?.(commit);
+      },
+      onHeld: (held) => callbacks.onHeld?.(held),
+    });
+  }
+
+  /** Only trackers call this, with their contiguous delivered prefix; see `track` for why it never moves back. */
+  private advance(fileId: string, path: string, offset: number): void {
     const current = this.entries.get(fileId);
     if (current && current.offset >= offset && current.path === path) return;
     this.entries.set(fileId, { path, offset: Math.max(offset, current?.offset ?? 0), updated_at: new Date().toISOString(), seen_at: Date.now() });
@@ -85,6 +120,7 @@ export class CheckpointStore {
       const lastSeen = entry.seen_at ?? Date.parse(entry.updated_at);
       if (nowMs - lastSeen > ttlMs && !isActive(fileId)) {
         this.entries.delete(fileId);
+        this.oldestValidStream.delete(fileId);
         expired.push(fileId);
       }
     }
@@ -96,9 +132,9 @@ export class CheckpointStore {
     return this.entries.size;
   }
 
-  /** Restarts a file from zero (truncation detected). */
-  reset(fileId: string, path: string): void {
-    this.entries.set(fileId, { path, offset: 0, updated_at: new Date().toISOString() });
+  /** Restarts a file from `offset` (truncation detected). */
+  private reset(fileId: string, path: string, offset: number): void {
+    this.entries.set(fileId, { path, offset, updated_at: new Date().toISOString(), seen_at: Date.now() });
     this.dirty = true;
   }
 

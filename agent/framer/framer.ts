@@ -7,7 +7,7 @@ import type { FramerConfig } from './config.js';
 export interface OutgoingFrame {
   readonly key: string;
   readonly frame: EncodedFrame;
-  /** Called once: delivered, or failed (some events refused for good and counted), which no batch inside may checkpoint past. */
+  /** Called once: delivered, or failed (some events refused for good and counted); each batch's source decides what that means for its checkpoint. */
   readonly onDelivered: (outcome: DeliveryOutcome) => void;
 }
 
@@ -34,7 +34,8 @@ const utf8 = new TextEncoder();
 /**
  * Groups batches per key into frames bounded by bytes, events and linger time,
  * then compresses them. Batches are never split, so a frame's delivery maps
- * back to whole source batches and checkpoints stay exact.
+ * back to whole source batches: each is one range of its source's AckTracker
+ * (agent/checkpoint/ack-tracker.ts), and checkpoints stay exact.
  *
  * Each batch is encoded to UTF-8 once, straight into its frame's body buffer
  * (which also measures it), and the frame is compressed from that buffer: no

@@ -3,8 +3,10 @@ import type { DropReason } from '../telemetry/metrics.js';
 
 /**
  * What became of a batch: Kafka has every event (acks=all), or some were
- * refused for good (counted as drops with `reason`). A failed batch must not
- * advance a checkpoint: what is after it is re-read after a restart.
+ * refused for good (counted as drops with `reason` where they were refused).
+ * What a source does with a failure is its own: the agent's file source holds
+ * its checkpoint before the batch (agent/checkpoint/ack-tracker.ts), so a
+ * restart reads it again.
  */
 export type DeliveryOutcome = { readonly status: 'delivered' } | { readonly status: 'failed'; readonly reason: DropReason };
 
@@ -12,9 +14,11 @@ export type DeliveryOutcome = { readonly status: 'delivered' } | { readonly stat
  * The contract between stages (STYLE.md, "between stages"): `consume` resolves
  * when the batch is *accepted* into a bounded buffer, which is how backpressure
  * reaches the sources. Delivery is reported separately through `onDelivered`,
- * called exactly once per batch, in order per key, after the downstream system
- * (Kafka, with acks=all) has every event of the batch, or with a failed outcome
- * when some of its events were refused for good.
+ * called exactly once per batch, after the downstream system (Kafka, with
+ * acks=all) has every event of the batch, or with a failed outcome when some of
+ * its events were refused for good. The order of these calls is not part of the
+ * contract: a source that checkpoints orders outcomes itself (the agent's
+ * AckTracker), so no stage has to keep acknowledgements in order for it.
  */
 export interface EventBatch {
   /** Events with one key stay in order in one Kafka partition. */

@@ -108,7 +108,8 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
   async consumeFrame(frame: OutgoingFrame): Promise<void> {
     if (this.stopped) throw new TributaryError('SHUTDOWN', 'Kafka output is stopped');
     const bytes = frame.frame.value.length;
-    // FIFO admission keeps frames of one key in the order the framer produced them.
+    // FIFO admission keeps frames of one key in the order the framer produced them: the order of their records in
+    // the partition. Checkpoints do not depend on it (each file's AckTracker orders its acknowledgements).
     if (this.spaceWaiters.length === 0 && this.hasRoomFor(bytes)) this.reserve(bytes);
     else await new Promise<void>((admit) => this.spaceWaiters.push({ bytes, admit }));
     this.queue.push(frame);

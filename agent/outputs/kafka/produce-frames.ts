@@ -93,7 +93,7 @@ async function produceSplitting(frames: readonly FrameMessage[], options: SizedP
   const outcome = await produceFrames(frames, options);
   if (outcome === 'delivered' || outcome === 'aborted') return frames.map(() => ({ status: outcome }));
   if (frames.length > 1) {
-    // In order, first half first: frames of one key keep their order.
+    // In order, first half first: frames of one key keep their order in the partition (checkpoints would not need it).
     const half = Math.ceil(frames.length / 2);
     const first = await produceSplitting(frames.slice(0, half), options);
     return [...first, ...(await produceSplitting(frames.slice(half), options))];

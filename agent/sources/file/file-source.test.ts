@@ -382,6 +382,52 @@ describe('FileSource on a real file system', () => {
       expect(store.get(fileId)?.offset).toBe(Buffer.byteLength(acknowledged));
       await stopSource(source);
     });
+
+    it('acknowledgements out of order: the checkpoint waits at the gap, then moves across everything delivered', async () => {
+      const path = join(logs, 'app.log');
+      consumer.autoAck = false;
+      await writeFile(path, 'o 1\n');
+      const source = await startSource();
+      await waitFor('the first batch', eventCount(1));
+      await appendFile(path, 'o 2\n');
+      await waitFor('the second batch', eventCount(2));
+      await appendFile(path, 'o 3\n');
+      await waitFor('the third batch', eventCount(3));
+      const fileId = await idOf(path);
+      expect(consumer.batches).toHaveLength(3);
+
+      consumer.batches[2]?.deliver();
+      consumer.batches[1]?.deliver();
+      expect(store.get(fileId)).toBeUndefined();
+      consumer.batches[0]?.deliver();
+      expect(store.get(fileId)?.offset).toBe(Buffer.byteLength('o 1\no 2\no 3\n'));
+      expect(await sampleValue(telemetry.families, 'tributary_component_sent_events_total')).toBe(3);
+      await stopSource(source);
+    });
+
+    it('a file truncated while the agent was stopped restarts its checkpoint from 0 (the old, larger offset no longer holds it)', async () => {
+      const path = join(logs, 'app.log');
+      const before = lines('t', 1, 20);
+      await writeFile(path, before);
+      const first = await startSource();
+      await waitFor('the first run', eventCount(20));
+      const fileId = await idOf(path);
+      await store.flush();
+      await stopSource(first);
+
+      // Same first line, so the same identity, but shorter than what was acknowledged.
+      const after = lines('t', 1, 3);
+      await writeFile(path, after);
+      expect(await idOf(path)).toBe(fileId);
+      const restarted = await reloadedStore();
+      consumer.autoAck = false;
+      await startSource({}, restarted);
+      // Read from 0, and the old offset is gone before anything is acknowledged: a crash now must not resume at 20 lines.
+      await waitFor('the truncated file read again', eventCount(23));
+      expect(restarted.get(fileId)?.offset).toBe(0);
+      consumer.deliverAll();
+      expect(restarted.get(fileId)?.offset).toBe(Buffer.byteLength(after));
+    });
   });
 
   describe('line content', () => {

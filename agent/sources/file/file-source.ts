@@ -192,7 +192,7 @@ export class FileSource implements Lifecycle {
     let offset: number;
     if (checkpoint && checkpoint.offset <= size) offset = checkpoint.offset;
     else if (checkpoint)
-      offset = 0; // shorter than what was acknowledged: truncated while we were away
+      offset = 0; // shorter than what was acknowledged: truncated while we were away (the tracker restarts the checkpoint)
     else offset = atStartup && this.config.start_at === 'end' ? size : 0;
     this.startTailer(identity, path, realPath, offset, checkpoint !== undefined);
   }

@@ -7,6 +7,7 @@ import { RawLogNdjsonWriter } from '../../../shared/record/raw-log-ndjson.js';
 import type { BatchConsumer, DeliveryOutcome } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
+import type { AckTracker } from '../../checkpoint/ack-tracker.js';
 import type { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
 import type { FileSourceConfig } from './config.js';
 import { ContainerFormatStage } from './container/container-stage.js';
@@ -55,8 +56,9 @@ type FileState = 'growing' | 'truncated' | 'rewritten' | 'moved' | 'deleted';
 /**
  * Follows one file (one identity) from an offset: reads chunks, splits lines,
  * runs the optional stages (container format, multiline), hands batches
- * downstream (waiting when downstream is full: the backpressure), and advances
- * the checkpoint only from delivery callbacks.
+ * downstream (waiting when downstream is full: the backpressure), and registers
+ * each batch with its AckTracker, the only way the checkpoint moves: across the
+ * delivered prefix, never past a batch refused for good.
  *
  * Rotation: when the path stops pointing at this file (rename-and-create) or
  * the file is deleted, the open descriptor is read on until it has not grown
@@ -70,9 +72,8 @@ export class FileTailer {
   private deviceInode = '';
   private readOffset: number;
   private fileSize = 0;
-  private acknowledgedOffset: number;
-  /** Set when Kafka refused a batch for good: the checkpoint then stays before it, so a restart re-reads it. */
-  private deliveryFailed = false;
+  /** The only path from delivery outcomes to this file's checkpoint (in order, held at a refused batch). */
+  private readonly acks: AckTracker;
   private lastGrowthAt = Date.now();
   /** When the path was first seen no longer holding this file (renamed or deleted), while it is so. */
   private goneSince: number | undefined;
@@ -106,7 +107,14 @@ export class FileTailer {
   ) {
     const { config } = context;
     this.readOffset = startOffset;
-    this.acknowledgedOffset = startOffset;
+    this.acks = context.checkpoints.track(identity, path, startOffset, {
+      onCommit: ({ events }) => context.metrics.eventsOut.inc(events),
+      onHeld: ({ start, end, reason }) =>
+        context.logger.warn(
+          { path, file_id: identity, offset: start, batch_end: end, reason },
+          'a batch was refused for good (counted as dropped); the checkpoint stays before it, so a restart reads it again',
+        ),
+    });
     this.lastLineEnd = startOffset;
     this.splitter = new LineSplitter(config.max_line_bytes, codecFor(config.encoding));
     if (config.format !== 'none') {
@@ -152,7 +160,7 @@ export class FileTailer {
   }
 
   get lagBytes(): number {
-    return Math.max(0, this.fileSize - this.acknowledgedOffset);
+    return Math.max(0, this.fileSize - this.acks.committed);
   }
 
   private async run(): Promise<void> {
@@ -433,23 +441,18 @@ export class FileTailer {
   private async handDownstream(): Promise<void> {
     if (this.batches.length === 0) return;
     const batches = this.batches.splice(0);
-    const { metrics, checkpoints } = this.context;
-    for (const { eventCount } of batches) metrics.eventsIn.inc(eventCount);
+    for (const { eventCount } of batches) this.context.metrics.eventsIn.inc(eventCount);
     for (const pending of batches) {
       const { eventCount, resumeOffset } = pending;
+      // Registered before it goes downstream, so its acknowledgement always finds it. Outcomes may come in any
+      // order and may be failures: the tracker (agent/checkpoint/ack-tracker.ts) decides what the checkpoint passes.
+      const acknowledge = this.acks.register(resumeOffset, eventCount);
       const batch = {
         key: this.key,
         schema: 'raw.log.v1' as const,
         ndjson: pending.ndjson,
         eventCount,
-        onDelivered: (outcome: DeliveryOutcome) => {
-          // Later batches may be acknowledged, but a checkpoint past a refused batch would skip it for good.
-          if (outcome.status !== 'delivered') this.deliveryFailed = true;
-          if (this.deliveryFailed) return;
-          this.acknowledgedOffset = resumeOffset;
-          checkpoints.advance(this.identity, this.path, resumeOffset);
-          metrics.eventsOut.inc(eventCount);
-        },
+        onDelivered: (outcome: DeliveryOutcome) => acknowledge(outcome),
       };
       await this.context.consumer.consume(batch);
       // Accepted: the framer has the text. The batch object stays referenced until Kafka acknowledges it
