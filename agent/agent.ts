@@ -6,9 +6,8 @@ import type { AgentConfig } from './config.js';
 import { Framer } from './framer/framer.js';
 import { KafkaOutput } from './outputs/kafka/kafka-output.js';
 import { SpooledKafkaOutput } from './outputs/kafka/spooled-kafka-output.js';
-import { FileSource } from './sources/file/file-source.js';
-import { HostMetricsSource } from './sources/host_metrics/host-metrics-source.js';
-import { PrometheusScrapeSource } from './sources/prometheus_scrape/prometheus-scrape-source.js';
+import { bindSource, type BoundSource } from './sources/registry.js';
+import type { CheckpointedSource } from './sources/source-factory.js';
 import { SourceSupervisor, type NamedSource } from './source-supervisor.js';
 import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
 import { AckedProducer } from '../shared/kafka/producer.js';
@@ -24,7 +23,7 @@ import { TributaryError, errorMessage } from '../shared/errors.js';
 interface LogPath {
   output: KafkaOutput;
   framer: Framer;
-  sources: Array<SourceSupervisor<FileSource>>;
+  sources: Array<SourceSupervisor<CheckpointedSource>>;
 }
 
 /** Metric frames: scrape and host sources → framer → spooled output; the disk spool is the buffer. */
@@ -66,12 +65,13 @@ export class Agent implements Lifecycle {
     });
     this.checkpoints = this.checkpointPersistence.store;
     const client = createKafkaClient(config.kafka, logger, `tributary-agent-${config.agent.id}`);
-    const entries = Object.entries(config.sources);
     const sourceMetrics = (name: string, type: string) => this.metrics.component({ component_id: name, component_type: type, component_kind: 'source' });
     const common = { agentId: config.agent.id, host: config.agent.host_name };
+    // Each source's factory says which stream it feeds: a path exists only when a source needs it.
+    const bound = Object.entries(config.sources).map(([name, source]) => bindSource(name, source));
 
-    const fileEntries = entries.flatMap(([name, source]) => (source.type === 'file' ? [[name, source] as const] : []));
-    if (fileEntries.length > 0) {
+    const logSources = bound.flatMap((source) => (source.stream === 'logs' ? [source] : []));
+    if (logSources.length > 0) {
       const output = new KafkaOutput(
         config.output,
         new AckedProducer(client),
@@ -80,22 +80,22 @@ export class Agent implements Lifecycle {
         logger.child({ component: 'output.kafka' }),
       );
       const framer = new Framer(config.framer, output, this.metrics.component({ component_id: 'framer', component_type: 'framer', component_kind: 'framer' }));
-      const sources = fileEntries.map(([name, source]) => {
-        const metrics = sourceMetrics(name, source.type);
-        const sourceLogger = logger.child({ component: `source.${name}` });
+      const sources = logSources.map((source) => {
+        const metrics = sourceMetrics(source.name, source.type);
+        const sourceLogger = logger.child({ component: `source.${source.name}` });
         const deps = { ...common, consumer: framer, checkpoints: this.checkpoints, metrics, logger: sourceLogger };
-        return new SourceSupervisor(name, () => new FileSource(name, source, deps), { health: this.health, metrics, logger: sourceLogger });
+        return new SourceSupervisor(source.name, () => source.create(deps), { health: this.health, metrics, logger: sourceLogger });
       });
       this.logPath = { output, framer, sources };
     }
 
-    const metricEntries = entries.filter(([, source]) => source.type !== 'file');
-    if (metricEntries.length > 0) this.metricPath = this.buildMetricPath(client, metricEntries, sourceMetrics);
+    const metricSources = bound.flatMap((source) => (source.stream === 'metrics' ? [source] : []));
+    if (metricSources.length > 0) this.metricPath = this.buildMetricPath(client, metricSources, sourceMetrics);
   }
 
   private buildMetricPath(
     client: KafkaClient,
-    entries: ReadonlyArray<[string, AgentConfig['sources'][string]]>,
+    bound: ReadonlyArray<Extract<BoundSource, { stream: 'metrics' }>>,
     sourceMetrics: (name: string, type: string) => ReturnType<PipelineMetrics['component']>,
   ): MetricPath {
     const { config, logger } = this;
@@ -114,20 +114,18 @@ export class Agent implements Lifecycle {
     );
     // Batches of one scrape fit one frame each: the framer never splits a batch.
     const limits = { maxEvents: config.framer.max_events, maxBytes: config.framer.max_bytes };
-    const sources: Array<SourceSupervisor<NamedSource>> = [];
-    for (const [name, source] of entries) {
+    const sources = bound.map((source) => {
       const deps = {
         agentId: config.agent.id,
         host: config.agent.host_name,
         consumer: framer,
         limits,
-        metrics: sourceMetrics(name, source.type),
-        logger: logger.child({ component: `source.${name}` }),
+        metrics: sourceMetrics(source.name, source.type),
+        logger: logger.child({ component: `source.${source.name}` }),
       };
       const supervision = { health: this.health, metrics: deps.metrics, logger: deps.logger };
-      if (source.type === 'prometheus_scrape') sources.push(new SourceSupervisor(name, () => new PrometheusScrapeSource(name, source, deps), supervision));
-      else if (source.type === 'host_metrics') sources.push(new SourceSupervisor(name, () => new HostMetricsSource(name, source, deps), supervision));
-    }
+      return new SourceSupervisor(source.name, () => source.create(deps), supervision);
+    });
     return { output, framer, sources };
   }
 

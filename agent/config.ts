@@ -4,12 +4,7 @@ import { duration, telemetrySchema } from '../shared/config/schema.js';
 import { kafkaConnectionSchema } from '../shared/kafka/config.js';
 import { framerSchema } from './framer/config.js';
 import { kafkaOutputSchema, metricsOutputSchema } from './outputs/kafka/config.js';
-import { fileSourceSchema } from './sources/file/config.js';
-import { hostMetricsSourceSchema } from './sources/host_metrics/config.js';
-import { prometheusScrapeSourceSchema } from './sources/prometheus_scrape/config.js';
-
-/** Source types, keyed by the `type` field; one entry per component folder under agent/sources. */
-export const agentSourceSchema = z.discriminatedUnion('type', [fileSourceSchema, prometheusScrapeSourceSchema, hostMetricsSourceSchema]);
+import { agentSourceSchema } from './sources/registry.js';
 
 export const agentConfigSchema = z.strictObject({
   agent: z
