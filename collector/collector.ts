@@ -3,7 +3,6 @@ import { createKafkaClient } from '../shared/kafka/client.js';
 import { GroupConsumer, type PartitionBatch } from '../shared/kafka/consumer.js';
 import { AckedProducer } from '../shared/kafka/producer.js';
 import { ensureTopicsWith, type TopicSpec } from '../shared/kafka/topics.js';
-import type { RecordSink } from '../shared/pipeline/record-sink.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
 import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
@@ -17,11 +16,8 @@ import { createEnricher } from './processors/enrich/enrich.js';
 import { ParserSelector } from './processors/parse/parse-rules.js';
 import { Router } from './processors/route/route.js';
 import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
-import { ElasticsearchSink } from './outputs/elasticsearch/elasticsearch-sink.js';
-import { FileSink } from './outputs/file/file-sink.js';
-import { HdfsSink } from './outputs/hdfs/hdfs-sink.js';
-import { KafkaTopicsOutput } from './outputs/kafka_topics/kafka-topics-output.js';
-import { SolrSink } from './outputs/solr/solr-sink.js';
+import type { CollectorOutput } from './outputs/output-factory.js';
+import { createOutput } from './outputs/registry.js';
 import { RecordPipeline } from './record-pipeline.js';
 
 /**
@@ -34,8 +30,7 @@ export class Collector implements Lifecycle {
   /** What the process guard marked failed (an error no code handled); the collector is not ready while any is listed. */
   readonly health = new ComponentHealth();
   private readonly producer: AckedProducer;
-  private readonly outputs: RecordSink[];
-  private readonly kafkaTopicOutputs: KafkaTopicsOutput[] = [];
+  private readonly outputs: CollectorOutput[];
   private readonly deadLetters: DeadLetterOutput;
   private readonly pipeline: RecordPipeline;
   private readonly consumer: GroupConsumer;
@@ -54,16 +49,13 @@ export class Collector implements Lifecycle {
     this.metrics = new PipelineMetrics('collector');
     this.client = createKafkaClient(config.kafka, logger, `tributary-collector-${config.collector.instance_name}`);
     this.producer = new AckedProducer(this.client);
-    this.outputs = Object.entries(config.outputs).map(([id, output]) => {
-      const metrics = this.metrics.component({ component_id: id, component_type: output.type, component_kind: 'sink' });
-      if (output.type === 'file') return new FileSink(id, output, metrics);
-      if (output.type === 'elasticsearch') return new ElasticsearchSink(id, output, metrics, logger.child({ output: id }));
-      if (output.type === 'hdfs') return new HdfsSink(id, output, metrics, logger.child({ output: id }));
-      if (output.type === 'solr') return new SolrSink(id, output, metrics, logger.child({ output: id }));
-      const kafkaOutput = new KafkaTopicsOutput(id, output, this.producer, metrics);
-      this.kafkaTopicOutputs.push(kafkaOutput);
-      return kafkaOutput;
-    });
+    this.outputs = Object.entries(config.outputs).map(([id, output]) =>
+      createOutput(id, output, {
+        producer: this.producer,
+        metrics: this.metrics.component({ component_id: id, component_type: output.type, component_kind: 'sink' }),
+        logger: logger.child({ output: id }),
+      }),
+    );
     this.deadLetters = new DeadLetterOutput(
       config.dead_letter.topic,
       this.producer,
@@ -134,7 +126,7 @@ export class Collector implements Lifecycle {
     const topics: TopicSpec[] = [
       // Agents normally create the raw topics; creating them here too lets collectors start first.
       ...this.config.input.topics.map((topic) => ({ topic, partitions: 6 })),
-      ...this.kafkaTopicOutputs.flatMap((output) => output.topics),
+      ...this.outputs.flatMap((output) => output.topics ?? []),
       { topic: this.config.dead_letter.topic, partitions: this.config.dead_letter.partitions },
       ...(this.alerting?.topics ?? []),
     ];

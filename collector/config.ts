@@ -3,23 +3,10 @@ import { z } from 'zod';
 import { byteSize, duration, telemetrySchema } from '../shared/config/schema.js';
 import { kafkaConnectionSchema } from '../shared/kafka/config.js';
 import { alertingSchema } from './alerting/config.js';
-import { elasticsearchOutputSchema } from './outputs/elasticsearch/config.js';
-import { fileOutputSchema } from './outputs/file/config.js';
-import { hdfsOutputSchema } from './outputs/hdfs/config.js';
-import { kafkaTopicsOutputSchema } from './outputs/kafka_topics/config.js';
-import { solrOutputSchema } from './outputs/solr/config.js';
+import { collectorOutputSchema } from './outputs/registry.js';
 import { enrichOperationSchema } from './processors/enrich/config.js';
 import { parseRuleSchema } from './processors/parse/parse-rules.js';
 import { routeRuleSchema } from './processors/route/config.js';
-
-/** Output types, keyed by the `type` field; one entry per component folder under collector/outputs. */
-export const collectorOutputSchema = z.discriminatedUnion('type', [
-  kafkaTopicsOutputSchema,
-  fileOutputSchema,
-  elasticsearchOutputSchema,
-  solrOutputSchema,
-  hdfsOutputSchema,
-]);
 
 export const collectorConfigSchema = z
   .strictObject({
