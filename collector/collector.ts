@@ -12,9 +12,7 @@ import { inSpan } from '../shared/telemetry/tracing.js';
 import { AlertingMetrics } from './alerting/alerting-metrics.js';
 import { AlertingService } from './alerting/alerting-service.js';
 import type { CollectorConfig } from './config.js';
-import { createEnricher } from './processors/enrich/enrich.js';
-import { ParserSelector } from './processors/parse/parse-rules.js';
-import { Router } from './processors/route/route.js';
+import { createProcessors } from './processors/registry.js';
 import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
 import type { CollectorOutput } from './outputs/output-factory.js';
 import { createOutput } from './outputs/registry.js';
@@ -75,26 +73,29 @@ export class Collector implements Lifecycle {
         heartbeatIntervalMs: config.input.heartbeat_interval,
       });
     }
+    const normalizeMetrics = {
+      // `normalize` keeps the id it had before metric records existed, so dashboards on it still count logs.
+      'raw.log.v1': this.metrics.component({ component_id: 'normalize', component_type: 'normalize', component_kind: 'processor' }),
+      'raw.metric.v1': this.metrics.component({ component_id: 'normalize_metrics', component_type: 'normalize', component_kind: 'processor' }),
+    };
+    const processors = createProcessors(config, {
+      outputIds: Object.keys(config.outputs),
+      normalizeMetrics,
+      metricsFor: (type) => this.metrics.component({ component_id: type, component_type: type, component_kind: 'processor' }),
+    });
     this.pipeline = new RecordPipeline(
       this.outputs,
       this.deadLetters,
       {
         maxFrameBytes: config.input.max_frame_bytes,
-        parsers: new ParserSelector(config.parsers),
         staticResource: config.collector.resource,
-        enrich: createEnricher(config.enrich),
-        router: new Router(config, Object.keys(config.outputs)),
-        enrichMetrics: this.metrics.component({ component_id: 'enrich', component_type: 'enrich', component_kind: 'processor' }),
+        processors,
         retry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
         taps: this.alerting === undefined ? [] : [this.alerting.partialsOutput],
         maxStepEvents: config.input.max_step_events,
         maxStepBytes: config.input.max_step_bytes,
       },
-      {
-        // `normalize` keeps the id it had before metric records existed, so dashboards on it still count logs.
-        'raw.log.v1': this.metrics.component({ component_id: 'normalize', component_type: 'normalize', component_kind: 'processor' }),
-        'raw.metric.v1': this.metrics.component({ component_id: 'normalize_metrics', component_type: 'normalize', component_kind: 'processor' }),
-      },
+      normalizeMetrics,
       logger.child({ component: 'pipeline' }),
     );
     this.consumer = new GroupConsumer(this.client, {

@@ -4,9 +4,7 @@ import { byteSize, duration, telemetrySchema } from '../shared/config/schema.js'
 import { kafkaConnectionSchema } from '../shared/kafka/config.js';
 import { alertingSchema } from './alerting/config.js';
 import { collectorOutputSchema } from './outputs/registry.js';
-import { enrichOperationSchema } from './processors/enrich/config.js';
-import { parseRuleSchema } from './processors/parse/parse-rules.js';
-import { routeRuleSchema } from './processors/route/config.js';
+import { processorConfigShape } from './processors/registry.js';
 
 export const collectorConfigSchema = z
   .strictObject({
@@ -41,14 +39,8 @@ export const collectorConfigSchema = z
         heartbeat_interval: duration({ min: 1 }).default(3_000),
       })
       .prefault({}),
-    /** Parsers chosen per record by source, file glob, container or resource; the first matching rule wins. */
-    parsers: z.array(parseRuleSchema).default([]),
-    /** Operations (add, rename, drop, redact) applied in order to every record (log records after parsing, metric records too). */
-    enrich: z.array(enrichOperationSchema).default([]),
-    /** Routing rules choosing each record's outputs; the first matching rule wins unless it says `continue`. */
-    routes: z.array(routeRuleSchema).default([]),
-    /** Outputs of records no route matches; every output when unset. */
-    default_outputs: z.array(z.string().min(1)).min(1).optional(),
+    /** `parsers`, `enrich`, `routes`, `default_outputs`: each owned by its processor (collector/processors/registry.ts). */
+    ...processorConfigShape,
     outputs: z
       .record(z.string().regex(/^[a-z0-9_]+$/, 'output ids are lower_snake_case'), collectorOutputSchema)
       .refine((outputs) => Object.keys(outputs).length > 0, { message: 'at least one output is required' }),

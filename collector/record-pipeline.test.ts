@@ -7,9 +7,7 @@ import type { RawLogEvent } from '../shared/record/raw-event.js';
 import { silentLogger } from '../shared/telemetry/logger.js';
 import { testComponentMetrics } from '../shared/telemetry/test-metrics.js';
 import type { DeadLetter, DeadLetterWriter } from './outputs/dead_letter/dead-letter-output.js';
-import { createEnricher } from './processors/enrich/enrich.js';
-import { ParserSelector } from './processors/parse/parse-rules.js';
-import { Router } from './processors/route/route.js';
+import { createProcessors } from './processors/registry.js';
 import { RecordPipeline, type RecordPipelineOptions } from './record-pipeline.js';
 
 /** A sink that answers each write with whatever the test scripted. */
@@ -70,11 +68,11 @@ function pipeline(sink: RecordSink, letters: DeadLetterWriter, limits: Partial<R
     letters,
     {
       maxFrameBytes: 1 << 20,
-      parsers: new ParserSelector([]),
       staticResource: {},
-      enrich: createEnricher([]),
-      router: new Router({ routes: [] }, [sink.id]),
-      enrichMetrics: metrics,
+      processors: createProcessors(
+        { parsers: [], enrich: [], routes: [] },
+        { outputIds: [sink.id], normalizeMetrics: { 'raw.log.v1': metrics, 'raw.metric.v1': metrics }, metricsFor: () => metrics },
+      ),
       retry: { initialMs: 1, maxMs: 1 },
       ...limits,
     },

@@ -7,24 +7,17 @@ import { retry } from '../shared/pipeline/retry.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../shared/telemetry/metrics.js';
 import type { DeadLetter, DeadLetterWriter } from './outputs/dead_letter/dead-letter-output.js';
-import type { Enricher } from './processors/enrich/enrich.js';
 import { asRawLogEvent, normalizeLogEvent, resourceKey } from './processors/normalize/normalize-log.js';
 import { asRawMetricEvent, normalizeMetricEvent } from './processors/normalize/normalize-metric.js';
-import { applyParser, TIMESTAMP_FALLBACK_ATTRIBUTE, type ParserSelector } from './processors/parse/parse-rules.js';
-import type { Router } from './processors/route/route.js';
+import type { InFlightRecord, RecordProcessor } from './processors/processor.js';
 import { StepReader, type DecodedStep, type StepEvent } from './step-reader.js';
 
 export interface RecordPipelineOptions {
   maxFrameBytes: number;
-  /** Log records only: metrics have no text to parse. */
-  parsers: ParserSelector;
+  /** Added to every record's resource by normalize (`collector.resource`). */
   staticResource: Readonly<Record<string, string>>;
-  /** Applied to every record (logs after parsing, and metrics); reports redactions. */
-  enrich: Enricher;
-  /** Chooses each record's outputs by id. */
-  router: Router;
-  /** Where the enrich step's redactions are counted. */
-  enrichMetrics: ComponentMetrics;
+  /** Run on every normalized record in this order (collector/processors/registry.ts: parse, enrich, route). */
+  processors: readonly RecordProcessor[];
   retry: { initialMs: number; maxMs: number };
   /** Outputs that see every record whatever the routes say (alerting's partial aggregation); the step waits for them too. */
   taps?: readonly RecordSink[];
@@ -39,6 +32,7 @@ export interface RecordPipelineOptions {
 const DEFAULT_MAX_STEP_EVENTS = 10_000;
 const DEFAULT_MAX_STEP_BYTES = 4 * 1024 * 1024;
 const DEFAULT_SLICE_MS = 20;
+const NO_OUTPUTS: readonly string[] = [];
 
 export interface StepResult {
   records: number;
@@ -53,11 +47,11 @@ interface Normalized {
 }
 
 /**
- * One processing step of the collector: frames → raw events → standard
- * records → enrich → routed outputs, plus dead letters for what could not be
- * decoded. A frame's schema header decides its path: `raw.log.v1` events are
- * normalized and parsed into log records, `raw.metric.v1` events into metric
- * records; both are enriched and routed alike. Each output is given only the
+ * One processing step of the collector: frames → raw events → normalize →
+ * processors (parse, enrich, route) → outputs, plus dead letters for what
+ * could not be decoded. A frame's schema header decides how an event is
+ * normalized: `raw.log.v1` events into log records, `raw.metric.v1` events
+ * into metric records; the processors then see both (parse only acts on logs). Each output is given only the
  * records routed to it (a record routed elsewhere is not a drop). Resolves
  * only when every output and the dead-letter topic acknowledged the whole
  * step; only then may the input mark the frames' offsets processed.
@@ -102,7 +96,7 @@ export class RecordPipeline {
   }
 
   /**
-   * Normalizes, enriches and routes one step's events (yielding to the event loop between slices) and
+   * Normalizes one step's events and runs the processors on them (yielding to the event loop between slices) and
    * delivers them. A record whose processing fails in any way is dead-lettered alone, with its own line
    * and the reason; the rest of the step goes on, so no single record can stall a partition.
    */
@@ -113,7 +107,6 @@ export class RecordPipeline {
     const sliceMs = this.options.sliceMs ?? DEFAULT_SLICE_MS;
     // One frame comes from one agent's source (a file, a scrape target), so its events share a resource: key it once.
     const keysBySource = new Map<string, string>();
-    let redactions = 0;
     let deadline = performance.now() + sliceMs;
     for (let index = 0; index < step.events.length; index++) {
       if ((index & 63) === 0 && performance.now() >= deadline) {
@@ -122,15 +115,13 @@ export class RecordPipeline {
       }
       const stepEvent = step.events[index] as StepEvent;
       try {
-        const { record, key, redacted } = this.toRecord(stepEvent, keysBySource);
+        const { record, key, destinations } = this.toRecord(stepEvent, keysBySource);
         const outgoing: OutgoingRecord = {
           record,
           json: JSON.stringify(record),
           key,
           origin: { topic, partition, offset: stepEvent.message.offset, event: stepEvent.index },
         };
-        const destinations = this.options.router.trivial ? this.options.router.defaults : this.options.router.route(record);
-        redactions += redacted;
         records.push(outgoing);
         for (const id of destinations) {
           let list = routed.get(id);
@@ -153,7 +144,6 @@ export class RecordPipeline {
         });
       }
     }
-    if (redactions > 0) this.options.enrichMetrics.redactions.inc(redactions);
     // Decode-time and processing-time letters go out in input order, as the events came (the sort is stable).
     letters.sort((first, second) => Number(first.sourceOffset) - Number(second.sourceOffset));
     const deliveries = this.outputs.map((output) => {
@@ -172,24 +162,22 @@ export class RecordPipeline {
     return { records: records.length, deadLetters: letters.length };
   }
 
-  /** One event to its record and partition key; throws whatever normalization, parsing or enrichment throws. */
-  private toRecord(stepEvent: StepEvent, keysBySource: Map<string, string>): { record: NormalizedRecord; key: string; redacted: number } {
+  /** One event to its record, partition key and outputs; throws whatever normalization or a processor throws. */
+  private toRecord(stepEvent: StepEvent, keysBySource: Map<string, string>): { record: NormalizedRecord; key: string; destinations: readonly string[] } {
     const { record, sourceIdentity } = stepEvent.schema === 'raw.metric.v1' ? this.normalizeMetric(stepEvent.event) : this.normalizeLog(stepEvent.event);
     let key = keysBySource.get(sourceIdentity);
     // A metric key is the target's resource before enrichment, which could move series labels into the resource and so
     // spread one target over partitions; a log key includes what enrichment adds, as it always has.
     if (key === undefined && record.schema === 'tributary.metric.v1') keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
-    const redacted = this.options.enrich(record).redactions;
+    const inFlight: InFlightRecord = { record, destinations: NO_OUTPUTS };
+    for (const processor of this.options.processors) processor.process(inFlight);
     if (key === undefined) keysBySource.set(sourceIdentity, (key = resourceKey(record.resource)));
-    return { record, key, redacted };
+    return { record, key, destinations: inFlight.destinations };
   }
 
   private normalizeLog(event: unknown): Normalized {
     const raw = asRawLogEvent(event);
     const record = normalizeLogEvent(raw, this.options.staticResource);
-    const parser = this.options.parsers.select(record);
-    if (parser && !applyParser(record, parser)) this.metrics['raw.log.v1'].error('parse');
-    if (TIMESTAMP_FALLBACK_ATTRIBUTE in record.attributes) this.metrics['raw.log.v1'].drop('timestamp_fallback');
     return { record, sourceIdentity: `${raw.agent_id}\u0000${raw.host}\u0000${raw.source.name}` };
   }
 
