@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { componentRow, readme } from '../../shared/test-support/component-docs.js';
 import { validateFile } from '../../shared/cli/validate.js';
 import { validateConfig } from '../../shared/config/load.js';
 import { silentLogger } from '../../shared/telemetry/logger.js';
@@ -68,5 +69,12 @@ describe('agent source registry', () => {
 
   it('looking up an unregistered type throws instead of falling through', () => {
     expect(() => agentSources.get('journald')).toThrow('unknown source type "journald"; known types are: file, prometheus_scrape, host_metrics');
+  });
+});
+
+describe('the README', () => {
+  it('lists every source type with its description', async () => {
+    const text = await readme();
+    for (const { type, description } of agentSources.describe()) expect(text).toMatch(componentRow('source', type, description));
   });
 });

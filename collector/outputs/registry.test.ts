@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { componentRow, readme } from '../../shared/test-support/component-docs.js';
 import { validateConfig } from '../../shared/config/load.js';
 import { silentLogger } from '../../shared/telemetry/logger.js';
 import { testComponentMetrics } from '../../shared/telemetry/test-metrics.js';
@@ -59,3 +60,10 @@ function schemasAreTheFactories(): void {
   expect(collectorOutputSchema.options).toHaveLength(collectorOutputs.factories.length);
   collectorOutputSchema.options.forEach((schema, index) => expect(schema).toBe(collectorOutputs.factories[index]?.schema));
 }
+
+describe('the README', () => {
+  it('lists every output type with its description', async () => {
+    const text = await readme();
+    for (const { type, description } of collectorOutputs.describe()) expect(text).toMatch(componentRow('output', type, description));
+  });
+});

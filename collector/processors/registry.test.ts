@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { componentRow, readme } from '../../shared/test-support/component-docs.js';
 import { validateConfig } from '../../shared/config/load.js';
 import type { NormalizedRecord } from '../../shared/pipeline/record-sink.js';
 import { PipelineMetrics } from '../../shared/telemetry/metrics.js';
@@ -87,5 +88,12 @@ describe('collector processor registry', () => {
     const event = run(logRecord('not json'));
     expect(event.record.attributes['tributary.parse_error']).toBeDefined();
     expect(await sampleValue(families, 'tributary_component_errors_total', { component_id: 'normalize', reason: 'parse' })).toBe(1);
+  });
+});
+
+describe('the README', () => {
+  it('lists every processor with its description', async () => {
+    const text = await readme();
+    for (const { type, description } of collectorProcessors.describe()) expect(text).toMatch(componentRow('processor', type, description));
   });
 });

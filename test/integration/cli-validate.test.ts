@@ -25,6 +25,14 @@ describe('tributary validate (the compiled CLI)', () => {
     expect(result.stderr).toContain(`${fixture('agent-unknown-key.yaml')}: sources.app.start_from: unknown key`);
   });
 
+  it('names the key of an unknown component type and the types there are', async () => {
+    const result = await runCli(['validate', '--config', fixture('agent-unknown-type.yaml')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${fixture('agent-unknown-type.yaml')}: sources.app.type: unknown source type "journald"; known types are: file, prometheus_scrape, host_metrics`,
+    );
+  });
+
   it('names every missing required key', async () => {
     const result = await runCli(['validate', '--config', fixture('collector-missing-key.yaml')]);
     expect(result.code).toBe(1);
