@@ -119,4 +119,21 @@ describe('SerialQueue', () => {
     await inner;
     expect(log).toEqual(['outer', 'inner']);
   });
+
+  it('a failing task nobody awaits raises no unhandled rejection (fire-and-forget work like a spool flush)', async () => {
+    const queue = new SerialQueue();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      void queue.run(() => Promise.reject(new Error('nobody listens')));
+      await queue.idle();
+      await settle();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

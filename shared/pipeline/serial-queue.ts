@@ -1,5 +1,3 @@
-const ignore = (): void => undefined;
-
 /**
  * Runs tasks one at a time, in the order they were handed in (a mutex with a
  * FIFO line). A task that fails rejects only its own promise: the tasks
@@ -10,6 +8,9 @@ export class SerialQueue {
   /** Settles when the last task handed in has; never rejects, so one failure cannot fail the tasks after it. */
   private tail: Promise<void> = Promise.resolve();
   private count = 0;
+  private readonly settled = (): void => {
+    this.count--;
+  };
 
   /** Tasks handed in and not yet settled, the running one included. */
   get pending(): number {
@@ -19,10 +20,9 @@ export class SerialQueue {
   /** Runs `task` after every task handed in before it has settled; resolves or rejects as `task` does. */
   run<T>(task: () => Promise<T> | T): Promise<T> {
     this.count++;
-    const result = this.tail.then(task).finally(() => {
-      this.count--;
-    });
-    this.tail = result.then(ignore, ignore);
+    const result = this.tail.then(task);
+    // Registered before the caller can await `result`, so the count is down by the time the caller resumes.
+    this.tail = result.then(this.settled, this.settled);
     return result;
   }
 
