@@ -264,11 +264,10 @@ export class RecordPipeline {
 
   private withRetry(target: string, write: () => Promise<void>, signal: AbortSignal): Promise<void> {
     return retry(write, {
-      initialMs: this.options.retry.initialMs,
-      maxMs: this.options.retry.maxMs,
+      policy: this.options.retry,
       signal,
-      isRetriable: (error) => error instanceof TributaryError && error.retriable,
-      onRetry: (error, attempt, delayMs) =>
+      classify: (error) => (error instanceof TributaryError && error.retriable ? 'retry' : 'fail'),
+      onRetry: (attempt, delayMs, error) =>
         this.logger.warn({ target, attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'write failed; retrying (offsets stay uncommitted)'),
     });
   }

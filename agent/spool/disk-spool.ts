@@ -2,6 +2,7 @@ import { mkdir, open, readFile, readdir, rm, unlink, type FileHandle } from 'nod
 import { join } from 'node:path';
 import { removeStaleTemporaries, replaceFileAtomically } from '../checkpoint/atomic-file.js';
 import { TributaryError, errorMessage } from '../../shared/errors.js';
+import { SerialQueue } from '../../shared/pipeline/serial-queue.js';
 import {
   RECORD_HEADER_BYTES,
   SEGMENT_HEADER_BYTES,
@@ -148,7 +149,8 @@ export class DiskSpool {
   private reader: SegmentReader | undefined;
   private pending: PendingAppend[] = [];
   private flushQueued = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Every operation, in order: appends, reads, acknowledgements, rewinds and the close never overlap. */
+  private readonly queue = new SerialQueue();
   private closing: Promise<void> | undefined;
   /** Set when a failed write could not be undone: appends would no longer be trustworthy. */
   private failure: TributaryError | undefined;
@@ -207,7 +209,7 @@ export class DiskSpool {
       this.pending.push({ record, resolve, reject });
       if (!this.flushQueued) {
         this.flushQueued = true;
-        void this.enqueue(() => this.flush());
+        void this.queue.run(() => this.flush());
       }
     });
   }
@@ -219,7 +221,7 @@ export class DiskSpool {
    */
   read(limits: { maxEntries: number; maxBytes: number }): Promise<SpooledEntry[]> {
     if (this.closing) return Promise.reject(new TributaryError('SHUTDOWN', `spool ${this.options.dir} is closed`));
-    return this.enqueue(() => this.readEntries(limits));
+    return this.queue.run(() => this.readEntries(limits));
   }
 
   /** Resolves true when `read` has something to return, false when the signal aborts or the spool closes. */
@@ -246,7 +248,7 @@ export class DiskSpool {
    */
   acknowledge(position: SpoolPosition): Promise<void> {
     if (this.closing) return Promise.reject(new TributaryError('SHUTDOWN', `spool ${this.options.dir} is closed`));
-    return this.enqueue(async () => {
+    return this.queue.run(async () => {
       if (position.seq <= this.ack.seq) return;
       if (position.seq > this.handedOut) {
         throw new TributaryError('INTERNAL', `spool acknowledgement for entry ${position.seq - 1}, which was never handed out (last: ${this.handedOut - 1})`);
@@ -263,7 +265,7 @@ export class DiskSpool {
   /** Hands out again everything after the last acknowledgement, in order, from the next `read` on. */
   rewind(): void {
     if (this.closing) return;
-    void this.enqueue(() => this.rewindNow());
+    void this.queue.run(() => this.rewindNow());
   }
 
   /** Waits for queued work, reports in-flight entries the size cap deleted as dropped, and closes the files. Idempotent. */
@@ -274,16 +276,10 @@ export class DiskSpool {
 
   private async closeNow(): Promise<void> {
     for (const settle of [...this.dataWaiters]) settle(false);
-    await this.enqueue(async () => {
+    await this.queue.run(async () => {
       this.reportInFlightDrops();
       await this.releaseFiles();
     });
-  }
-
-  private enqueue<T>(operation: () => Promise<T> | T): Promise<T> {
-    const result = this.queue.then(operation);
-    this.queue = result.catch(() => undefined);
-    return result;
   }
 
   private segmentPath(id: number): string {

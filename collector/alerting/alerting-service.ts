@@ -4,6 +4,8 @@ import { GroupConsumer, type PartitionBatch } from '../../shared/kafka/consumer.
 import type { MessageProducer } from '../../shared/kafka/producer.js';
 import type { TopicSpec } from '../../shared/kafka/topics.js';
 import type { OutgoingRecord, RecordSink } from '../../shared/pipeline/record-sink.js';
+import { retry, type RetryPolicy } from '../../shared/pipeline/retry.js';
+import { SerialQueue } from '../../shared/pipeline/serial-queue.js';
 import type { AlertRecord } from '../../shared/record/alert-record.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { ComponentMetrics, DropReason } from '../../shared/telemetry/metrics.js';
@@ -31,9 +33,13 @@ export interface AlertingDependencies {
   logger: Logger;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** Backoff for restoring alert state; DEFAULT_RESTORE_RETRY when unset. */
+  retry?: RetryPolicy;
 }
 
 const TICK_MS = 1000;
+/** The ceilings the restore loop always had (1 s doubling to 30 s), now with full jitter; no max_attempts: until stop. */
+const DEFAULT_RESTORE_RETRY: RetryPolicy = { initialMs: 1_000, maxMs: 30_000 };
 /** How often the rule files are stat-ed for changes (`reload: true`); they are re-read only when one changed. */
 const RULES_POLL_MS = 5000;
 const REFUSED_SAMPLE_DROPS: ReadonlyArray<[RefusedSampleReason, DropReason]> = [
@@ -41,17 +47,6 @@ const REFUSED_SAMPLE_DROPS: ReadonlyArray<[RefusedSampleReason, DropReason]> = [
   ['slice_limit', 'alert_slice_limit'],
   ['alert_limit', 'alert_group_limit'],
 ];
-
-/** Serializes the evaluator's users (partials arriving, ticks, rule reloads): its state is one structure. */
-class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
 
 /**
  * Threshold alerting across any number of collectors, built on Kafka.
@@ -79,7 +74,10 @@ export class AlertingService {
   private readonly store: AlertStateStore;
   private readonly publisher: KafkaAlertPublisher;
   private readonly notifiers: AlertNotifier[];
-  private readonly lock = new Mutex();
+  /** Serializes the evaluator's users (partials arriving, ticks, rule reloads): its state is one structure. */
+  private readonly lock = new SerialQueue();
+  /** Aborted by stop(): ends the retrying of state restores. */
+  private readonly lifetime = new AbortController();
   /** The partials partition each known key lives in (its state is written to the same partition). */
   private readonly keyPartitions = new Map<string, number>();
   private owned = new Set<number>();
@@ -182,6 +180,7 @@ export class AlertingService {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.lifetime.abort();
     clearInterval(this.tickTimer);
     clearInterval(this.reloadTimer);
     await this.reloading;
@@ -209,25 +208,33 @@ export class AlertingService {
   }
 
   private async restore(partitions: readonly number[]): Promise<void> {
-    // Retried until it works: a partition's partials must not be applied to a state missing its checkpoint.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const states = await this.store.load(partitions);
-        await this.lock.run(async () => {
-          for (const [id, { partition, state }] of states) {
-            if (!this.owned.has(partition) || this.evaluator.has(id)) continue;
-            this.evaluator.restore(id, state);
-            this.keyPartitions.set(id, partition);
-          }
-          await Promise.resolve();
-        });
-        this.dependencies.logger.info({ partitions, alerts: states.size }, 'alert state restored');
-        return;
-      } catch (error) {
-        if (this.stopped) return;
-        this.dependencies.logger.warn({ partitions, attempt, err: errorMessage(error) }, 'restoring alert state failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
-      }
+    const signal = this.lifetime.signal;
+    try {
+      // Retried until it works: a partition's partials must not be applied to a state missing its checkpoint.
+      await retry(
+        async () => {
+          const states = await this.store.load(partitions);
+          await this.lock.run(async () => {
+            for (const [id, { partition, state }] of states) {
+              if (!this.owned.has(partition) || this.evaluator.has(id)) continue;
+              this.evaluator.restore(id, state);
+              this.keyPartitions.set(id, partition);
+            }
+            await Promise.resolve();
+          });
+          this.dependencies.logger.info({ partitions, alerts: states.size }, 'alert state restored');
+        },
+        {
+          policy: this.dependencies.retry ?? DEFAULT_RESTORE_RETRY,
+          signal,
+          classify: () => (this.stopped ? 'fail' : 'retry'),
+          onRetry: (attempt, delayMs, error) =>
+            this.dependencies.logger.warn({ partitions, attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'restoring alert state failed; retrying'),
+        },
+      );
+    } catch (error) {
+      // Only stopping ends the retrying; the partition is someone else's to restore then.
+      if (!this.stopped) this.dependencies.logger.error({ partitions, err: errorMessage(error) }, 'restoring alert state stopped unexpectedly');
     }
   }
 

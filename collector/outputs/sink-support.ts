@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { TributaryError, errorMessage } from '../../shared/errors.js';
 import type { Endpoint, HttpRequest, HttpTransport, SentRequest } from '../../shared/http/http-transport.js';
 import type { RejectedRecord } from '../../shared/pipeline/record-sink.js';
-import { retry } from '../../shared/pipeline/retry.js';
+import { retry, type RetryDecision } from '../../shared/pipeline/retry.js';
 import type { Logger } from '../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../shared/telemetry/metrics.js';
 
@@ -52,15 +52,19 @@ export function retryStartup(
   message: string,
 ): Promise<void> {
   return retry(check, {
-    initialMs: backoff.initial_backoff,
-    maxMs: backoff.max_backoff,
+    policy: { initialMs: backoff.initial_backoff, maxMs: backoff.max_backoff },
     signal,
-    isRetriable: (error) => error instanceof TributaryError && error.retriable && error.code !== 'SHUTDOWN',
-    onRetry: (error, attempt, delayMs) => {
+    classify: retriableUnlessShutdown,
+    onRetry: (attempt, delayMs, error) => {
       const blocked = error instanceof TributaryError && error.context.blocked === true;
       logger[blocked ? 'error' : 'warn']({ attempt, retry_in_ms: delayMs, err: errorMessage(error) }, message);
     },
   });
+}
+
+/** A retriable TributaryError may heal; a SHUTDOWN one means the sink is stopping, and anything else is permanent. */
+export function retriableUnlessShutdown(error: unknown): RetryDecision {
+  return error instanceof TributaryError && error.retriable && error.code !== 'SHUTDOWN' ? 'retry' : 'fail';
 }
 
 /** One request with failover to the next endpoint (see HttpTransport.sendWithFailover), each failover logged. */

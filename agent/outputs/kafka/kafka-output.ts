@@ -1,5 +1,6 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
-import { backoffDelay, sleep } from '../../../shared/pipeline/backoff.js';
+import { sleep } from '../../../shared/pipeline/backoff.js';
+import { retry } from '../../../shared/pipeline/retry.js';
 import { isRetriableKafkaError } from '../../../shared/kafka/errors.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type TopicAdmin } from '../../../shared/kafka/topics.js';
@@ -60,31 +61,48 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
   }
 
   private async connect(): Promise<boolean> {
-    for (let attempt = 0; !this.stopConnecting.signal.aborted; attempt++) {
-      try {
-        if (this.config.create_topic) {
-          const created = await this.topicAdmin.ensureTopics([{ topic: this.config.topic, partitions: this.config.partitions }]);
-          if (created.length > 0) this.logger.info({ topic: this.config.topic, partitions: this.config.partitions }, 'created topic');
-        }
-        const maxMessageBytes = await this.readMaxMessageBytes();
-        await this.producer.connect();
-        this.requestBudgetBytes = Math.min(this.config.request_max_bytes, batchBudget(maxMessageBytes));
-        this.connected = true;
-        this.logger.info({ topic: this.config.topic, max_message_bytes: maxMessageBytes, request_max_bytes: this.requestBudgetBytes }, 'connected to Kafka');
-        return true;
-      } catch (error) {
-        this.connectFailures++;
-        this.metrics.error('kafka_unavailable');
-        const delay = backoffDelay(attempt, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff });
-        // One line per attempt; attempts are spaced by the backoff (up to retry.max_backoff), so the rate is bounded.
-        this.logger.warn(
-          { topic: this.config.topic, attempt: attempt + 1, retry_in_ms: delay, err: errorMessage(error) },
-          'Kafka unreachable; not ready, files wait unread until it is back',
-        );
-        await sleep(delay, this.stopConnecting.signal);
-      }
+    const signal = this.stopConnecting.signal;
+    if (signal.aborted) return false;
+    try {
+      await retry(
+        async () => {
+          try {
+            if (this.config.create_topic) {
+              const created = await this.topicAdmin.ensureTopics([{ topic: this.config.topic, partitions: this.config.partitions }]);
+              if (created.length > 0) this.logger.info({ topic: this.config.topic, partitions: this.config.partitions }, 'created topic');
+            }
+            const maxMessageBytes = await this.readMaxMessageBytes();
+            await this.producer.connect();
+            this.requestBudgetBytes = Math.min(this.config.request_max_bytes, batchBudget(maxMessageBytes));
+            this.connected = true;
+            this.logger.info(
+              { topic: this.config.topic, max_message_bytes: maxMessageBytes, request_max_bytes: this.requestBudgetBytes },
+              'connected to Kafka',
+            );
+          } catch (error) {
+            this.connectFailures++;
+            this.metrics.error('kafka_unavailable');
+            throw error;
+          }
+        },
+        {
+          policy: { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff },
+          signal,
+          // Whatever fails, the files wait unread; connecting is tried again until stop.
+          classify: () => 'retry',
+          // One line per attempt; attempts are spaced by the backoff (up to retry.max_backoff), so the rate is bounded.
+          onRetry: (attempt, delayMs, error) =>
+            this.logger.warn(
+              { topic: this.config.topic, attempt, retry_in_ms: delayMs, err: errorMessage(error) },
+              'Kafka unreachable; not ready, files wait unread until it is back',
+            ),
+        },
+      );
+      return true;
+    } catch {
+      // Every failure is retried: only the stop ends this.
+      return false;
     }
-    return false;
   }
 
   /** The topic's limit; when the broker will not describe it (no permission), Kafka's default, which splitting backs up. */

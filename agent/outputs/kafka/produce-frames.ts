@@ -1,7 +1,7 @@
 import { decompress } from 'zstd-napi';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { FRAME_HEADER, encodeFrame, type FrameSchema } from '../../../shared/frame/frame-codec.js';
-import { backoffDelay, sleep } from '../../../shared/pipeline/backoff.js';
+import { retry } from '../../../shared/pipeline/retry.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
 import type { DeliveryOutcome } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
@@ -172,39 +172,52 @@ export async function produceFrames(frames: readonly FrameMessage[], options: Pr
   const { producer, topic, metrics, logger, signal } = options;
   const events = frames.reduce((sum, frame) => sum + frame.eventCount, 0);
   const bytes = frames.reduce((sum, frame) => sum + frame.value.length, 0);
-  for (let attempt = 0; ; attempt++) {
-    if (signal?.aborted) return 'aborted';
-    const timer = metrics.requestDuration.startTimer();
-    try {
-      await inSpan('kafka.produce', { 'messaging.destination.name': topic, 'messaging.batch.message_count': frames.length }, () =>
-        // Frames are zstd already; compressing the batch again would only burn CPU.
-        producer.send(
-          topic,
-          frames.map((frame) => ({ key: frame.key, value: frame.value, headers: frame.headers })),
-          'none',
-        ),
-      );
-      timer();
-      metrics.eventsOut.inc(events);
-      metrics.bytesOut.inc(bytes);
-      metrics.batchesOut.inc();
-      if (attempt > 0) logger.info({ topic, attempts: attempt + 1 }, 'Kafka accepted frames after retries');
-      return 'delivered';
-    } catch (error) {
-      timer();
-      if (!(error instanceof TributaryError && error.retriable)) {
-        metrics.error('kafka_rejected');
-        const tooLarge = error instanceof TributaryError && error.code === 'FRAME_TOO_LARGE';
-        logger.warn(
-          { topic, frames: frames.length, events, bytes, too_large: tooLarge, err: errorMessage(error) },
-          'Kafka refused a produce request permanently',
-        );
-        return tooLarge ? 'too_large' : 'rejected';
-      }
-      metrics.error('kafka_unavailable');
-      const delay = backoffDelay(attempt, { initialMs: options.retry.initial_backoff, maxMs: options.retry.max_backoff });
-      logger.warn({ topic, attempt: attempt + 1, retry_in_ms: delay, err: errorMessage(error) }, 'produce failed; retrying');
-      await sleep(delay, signal);
-    }
+  if (signal?.aborted) return 'aborted';
+  try {
+    await retry(
+      async (attempt) => {
+        const timer = metrics.requestDuration.startTimer();
+        try {
+          await inSpan('kafka.produce', { 'messaging.destination.name': topic, 'messaging.batch.message_count': frames.length }, () =>
+            // Frames are zstd already; compressing the batch again would only burn CPU.
+            producer.send(
+              topic,
+              frames.map((frame) => ({ key: frame.key, value: frame.value, headers: frame.headers })),
+              'none',
+            ),
+          );
+        } catch (error) {
+          // Every failed request counts, the one the output stops after included.
+          if (isRetriable(error)) metrics.error('kafka_unavailable');
+          throw error;
+        } finally {
+          timer();
+        }
+        metrics.eventsOut.inc(events);
+        metrics.bytesOut.inc(bytes);
+        metrics.batchesOut.inc();
+        if (attempt > 1) logger.info({ topic, attempts: attempt }, 'Kafka accepted frames after retries');
+      },
+      {
+        // No max_attempts: a request is retried until Kafka takes it or the output stops.
+        policy: { initialMs: options.retry.initial_backoff, maxMs: options.retry.max_backoff },
+        signal,
+        classify: (error) => (isRetriable(error) ? 'retry' : 'fail'),
+        onRetry: (attempt, delayMs, error) => logger.warn({ topic, attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'produce failed; retrying'),
+      },
+    );
+    return 'delivered';
+  } catch (error) {
+    // Only the stop ends the retrying of a retriable failure.
+    if (isRetriable(error)) return 'aborted';
+    metrics.error('kafka_rejected');
+    const tooLarge = error instanceof TributaryError && error.code === 'FRAME_TOO_LARGE';
+    logger.warn({ topic, frames: frames.length, events, bytes, too_large: tooLarge, err: errorMessage(error) }, 'Kafka refused a produce request permanently');
+    return tooLarge ? 'too_large' : 'rejected';
   }
+}
+
+/** The broker away or a leader moving: the request may succeed later. */
+function isRetriable(error: unknown): boolean {
+  return error instanceof TributaryError && error.retriable;
 }

@@ -1,5 +1,6 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
-import { backoffDelay, sleep } from '../../../shared/pipeline/backoff.js';
+import { sleep } from '../../../shared/pipeline/backoff.js';
+import { retry } from '../../../shared/pipeline/retry.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
 import { isRetriableKafkaError } from '../../../shared/kafka/errors.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type TopicAdmin } from '../../../shared/kafka/topics.js';
@@ -89,21 +90,38 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
 
   /** Connects (and creates the topic) with retries, so the agent runs and spools while Kafka is unreachable. */
   private async connect(): Promise<boolean> {
-    for (let attempt = 0; !this.stopSignal.signal.aborted; attempt++) {
-      try {
-        if (this.config.create_topic) await this.topicAdmin.ensureTopics([{ topic: this.config.topic, partitions: this.config.partitions }]);
-        const maxMessageBytes = await this.readMaxMessageBytes();
-        await this.producer.connect();
-        this.requestBudgetBytes = Math.min(this.config.request_max_bytes, batchBudget(maxMessageBytes));
-        return true;
-      } catch (error) {
-        this.metrics.error('kafka_unavailable');
-        const delay = backoffDelay(attempt, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff });
-        this.logger.warn({ topic: this.config.topic, retry_in_ms: delay, err: errorMessage(error) }, 'Kafka unreachable; spooling metrics until it is back');
-        await sleep(delay, this.stopSignal.signal);
-      }
+    const signal = this.stopSignal.signal;
+    if (signal.aborted) return false;
+    try {
+      await retry(
+        async () => {
+          try {
+            if (this.config.create_topic) await this.topicAdmin.ensureTopics([{ topic: this.config.topic, partitions: this.config.partitions }]);
+            const maxMessageBytes = await this.readMaxMessageBytes();
+            await this.producer.connect();
+            this.requestBudgetBytes = Math.min(this.config.request_max_bytes, batchBudget(maxMessageBytes));
+          } catch (error) {
+            this.metrics.error('kafka_unavailable');
+            throw error;
+          }
+        },
+        {
+          policy: { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff },
+          signal,
+          // Whatever fails, scrapes keep going to the spool; connecting is tried again until stop.
+          classify: () => 'retry',
+          onRetry: (_attempt, delayMs, error) =>
+            this.logger.warn(
+              { topic: this.config.topic, retry_in_ms: delayMs, err: errorMessage(error) },
+              'Kafka unreachable; spooling metrics until it is back',
+            ),
+        },
+      );
+      return true;
+    } catch {
+      // Every failure is retried: only the stop ends this.
+      return false;
     }
-    return false;
   }
 
   /** The topic's limit; when the broker will not describe it (no permission), Kafka's default, which splitting backs up. */

@@ -1,14 +1,14 @@
 import { errorMessage } from '../../../shared/errors.js';
-import { backoffDelay, sleep } from '../../../shared/pipeline/backoff.js';
+import { retryAfterMs } from '../../../shared/http/retry-after.js';
+import { sleep } from '../../../shared/pipeline/backoff.js';
+import { retry } from '../../../shared/pipeline/retry.js';
 import type { AlertRecord } from '../../../shared/record/alert-record.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { NotifierMetrics } from '../alerting-metrics.js';
 import type { HttpDeliveryConfig } from './config.js';
-import type { NotifierHttpClient, Target } from './http-client.js';
+import type { HttpResponse, NotifierHttpClient, Target } from './http-client.js';
 import type { AlertNotifier } from './notifier.js';
 
-/** A receiver asking for more than this in Retry-After is waited for this long at most, so a queue cannot stall for hours. */
-export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 /** Response bodies are logged up to this size (they explain a 400: which label was invalid). */
 const LOGGED_BODY_CHARS = 1_000;
 
@@ -21,15 +21,16 @@ export interface NotifierDependencies {
   random?: () => number;
 }
 
-/** Seconds or an HTTP date (RFC 9110 §10.2.3), as milliseconds from now; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | string[] | undefined, now: number): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, MAX_RETRY_AFTER_MS);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_MS);
+/** A send that failed in a way worth retrying (5xx, 408, 429, a 401 before the credentials were re-read, no answer). */
+class FailedSend extends Error {
+  constructor(
+    message: string,
+    /** The receiver's Retry-After, if it sent one it could read. */
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+    this.name = 'FailedSend';
+  }
 }
 
 /**
@@ -201,40 +202,59 @@ export abstract class QueuedNotifier implements AlertNotifier {
   ): Promise<boolean> {
     const { max_attempts: maxAttempts, initial_backoff: initialMs, max_backoff: maxMs } = this.config.retry;
     let reloaded = false;
-    for (let attempt = 1; ; attempt++) {
-      const endTimer = this.metrics.startRequest();
-      let problem: string;
-      let waitMs: number | undefined;
-      try {
-        const response = await this.http.send(target, method, body, headers, signal);
-        endTimer();
-        if (response.status >= 200 && response.status < 300) return true;
-        problem = `HTTP ${response.status}: ${response.body.slice(0, LOGGED_BODY_CHARS)}`;
-        if (response.status === 401 && !reloaded) {
-          reloaded = true;
-          await this.http
-            .reloadCredentials()
-            .catch((error: unknown) => this.logger.error({ notifier: this.id, err: errorMessage(error) }, 'reloading credentials failed'));
-        } else if (response.status !== 408 && response.status !== 429 && response.status < 500) {
-          this.logger.error(
-            { notifier: this.id, target: target.display, status: response.status, body: response.body.slice(0, LOGGED_BODY_CHARS), alerts },
-            'receiver rejected alerts',
+    let attempts = 0;
+    try {
+      return await retry(
+        async (attempt) => {
+          attempts = attempt;
+          const endTimer = this.metrics.startRequest();
+          let response: HttpResponse;
+          try {
+            response = await this.http.send(target, method, body, headers, signal);
+          } catch (error) {
+            endTimer();
+            throw new FailedSend(errorMessage(error), undefined);
+          }
+          endTimer();
+          if (response.status >= 200 && response.status < 300) return true;
+          if (response.status === 401 && !reloaded) {
+            reloaded = true;
+            await this.http
+              .reloadCredentials()
+              .catch((error: unknown) => this.logger.error({ notifier: this.id, err: errorMessage(error) }, 'reloading credentials failed'));
+          } else if (response.status !== 408 && response.status !== 429 && response.status < 500) {
+            this.logger.error(
+              { notifier: this.id, target: target.display, status: response.status, body: response.body.slice(0, LOGGED_BODY_CHARS), alerts },
+              'receiver rejected alerts',
+            );
+            return false;
+          }
+          throw new FailedSend(
+            `HTTP ${response.status}: ${response.body.slice(0, LOGGED_BODY_CHARS)}`,
+            retryAfterMs(response.headers['retry-after'], this.now()),
           );
-          return false;
-        }
-        waitMs = retryAfterMs(response.headers['retry-after'], this.now());
-      } catch (error) {
-        endTimer();
-        problem = errorMessage(error);
-      }
+        },
+        {
+          policy: { initialMs, maxMs, maxAttempts },
+          signal,
+          // Once stop() began, the attempt it cut the wait short for was the last.
+          classify: () => (this.stopping ? 'fail' : 'retry'),
+          // The receiver's Retry-After replaces the backoff (capped, see retryAfterMs).
+          delayMs: (backoffMs, error) => (error instanceof FailedSend ? (error.retryAfterMs ?? backoffMs) : backoffMs),
+          onRetry: (attempt, delayMs, error) =>
+            this.logger.warn(
+              { notifier: this.id, target: target.display, attempt, error: errorMessage(error), retry_in_ms: delayMs },
+              'notification failed, retrying',
+            ),
+        },
+        this.random,
+        // stop() ends the wait (not the retrying): what is queued gets one more attempt without backoff.
+        (ms) => sleep(ms, AbortSignal.any([signal, this.draining.signal])),
+      );
+    } catch (error) {
       if (signal.aborted) return false;
-      if (attempt >= maxAttempts || this.stopping) {
-        this.logger.error({ notifier: this.id, target: target.display, attempts: attempt, error: problem, alerts }, 'giving up on notification');
-        return false;
-      }
-      const delay = waitMs ?? backoffDelay(attempt - 1, { initialMs, maxMs }, this.random);
-      this.logger.warn({ notifier: this.id, target: target.display, attempt, error: problem, retry_in_ms: delay }, 'notification failed, retrying');
-      await sleep(delay, AbortSignal.any([signal, this.draining.signal]));
+      this.logger.error({ notifier: this.id, target: target.display, attempts, error: errorMessage(error), alerts }, 'giving up on notification');
+      return false;
     }
   }
 }

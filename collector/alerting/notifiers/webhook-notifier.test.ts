@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { webhookNotifierSchema } from './config.js';
-import { retryAfterMs } from './queued-notifier.js';
 import {
   FakeReceiver,
   firingAlert,
@@ -15,19 +14,6 @@ import {
   unusedPort,
 } from './test-support.js';
 import { WebhookNotifier, type WebhookPayload } from './webhook-notifier.js';
-
-describe('retryAfterMs', () => {
-  const now = Date.parse('2026-11-23T12:00:00.000Z');
-  it('reads seconds and HTTP dates, caps at 5 minutes, and ignores what it cannot read', () => {
-    expect(retryAfterMs('2', now)).toBe(2_000);
-    expect(retryAfterMs(['3'], now)).toBe(3_000);
-    expect(retryAfterMs('Mon, 23 Nov 2026 12:00:07 GMT', now)).toBe(7_000);
-    expect(retryAfterMs('Mon, 23 Nov 2026 11:00:00 GMT', now)).toBe(0);
-    expect(retryAfterMs('86400', now)).toBe(300_000);
-    expect(retryAfterMs('soon', now)).toBeUndefined();
-    expect(retryAfterMs(undefined, now)).toBeUndefined();
-  });
-});
 
 describe('WebhookNotifier', () => {
   const cleanups: Array<() => Promise<void>> = [];

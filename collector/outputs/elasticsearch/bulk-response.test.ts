@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bulkBody, bulkItem, planRequests } from './bulk-request.js';
-import { classifyItem, parseBulkResponse, retryAfterMs } from './bulk-response.js';
+import { classifyItem, parseBulkResponse } from './bulk-response.js';
 
 describe('bulk requests', () => {
   it('are create actions with _id, each line and the body ending in a newline', () => {
@@ -85,15 +85,5 @@ describe('bulk responses', () => {
     expect(parseBulkResponse('{"errors":true,"items":[]}', 1)).toBeUndefined();
     expect(parseBulkResponse('{"errors":true,"items":[{"create":{}}]}', 1)).toBeUndefined();
     expect(parseBulkResponse('null', 1)).toBeUndefined();
-  });
-});
-
-describe('Retry-After', () => {
-  it('reads seconds and HTTP dates', () => {
-    expect(retryAfterMs('3')).toBe(3000);
-    expect(retryAfterMs(['1.5'])).toBe(1500);
-    expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
-    expect(retryAfterMs(undefined)).toBeUndefined();
-    expect(retryAfterMs('soon')).toBeUndefined();
   });
 });

@@ -86,12 +86,3 @@ export function parseBulkResponse(body: string, expectedItems: number): ItemVerd
   }
   return verdicts;
 }
-
-/** `Retry-After` in seconds or as an HTTP date, in ms from `now`; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || value.trim() === '') return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) return Math.round(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}

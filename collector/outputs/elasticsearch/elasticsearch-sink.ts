@@ -1,11 +1,13 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
-import { backoffDelay, sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
+import { sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
+import { retry, type Sleep } from '../../../shared/pipeline/retry.js';
+import { retryAfterMs } from '../../../shared/http/retry-after.js';
 import type { OutgoingRecord, RecordSink, RejectedRecord, WriteResult } from '../../../shared/pipeline/record-sink.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import { inSpan } from '../../../shared/telemetry/tracing.js';
 import { bulkBody, bulkItem, planRequests, type BulkItem } from './bulk-request.js';
-import { describeError, parseBulkResponse, retryAfterMs, type ItemVerdict } from './bulk-response.js';
+import { describeError, parseBulkResponse, type ItemVerdict } from './bulk-response.js';
 import type { ElasticsearchOutputConfig } from './config.js';
 import { logDocument, metricDocument, type DataStreamFields } from './document.js';
 import { renderIndexName, renderStreamPart } from './index-name.js';
@@ -14,12 +16,9 @@ import { RequestLimiter } from '../../../shared/http/request-limiter.js';
 import { templateRequests } from './templates.js';
 import { reportRejected, retryStartup, sendLogged, writeSignal } from '../sink-support.js';
 
-/** A server's Retry-After is honored up to this, so a bad header cannot park the sink for hours. */
-const RETRY_AFTER_CEILING_MS = 5 * 60_000;
-
 /** Test seams: time and randomness. */
 export interface ElasticsearchSinkOptions {
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
   random?: () => number;
   now?: () => number;
 }
@@ -34,6 +33,21 @@ type RequestOutcome =
   /** Another 4xx: the request as such is refused; its documents go to the dead-letter topic. */
   | { readonly kind: 'reject'; readonly reason: string };
 
+/** A round of bulk requests left records that must wait before they are sent again: what the retry logs and waits on. */
+class PendingRecords extends Error {
+  constructor(
+    readonly records: number,
+    readonly reason: string,
+    /** Set when the server refuses requests as such (credentials, privileges, blocks): logged as an error. */
+    readonly blocked: string | undefined,
+    /** The longest Retry-After among the round's answers (already capped), if any asked. */
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`${records} records not indexed: ${reason}`);
+    this.name = 'PendingRecords';
+  }
+}
+
 /**
  * Writes standard records to Elasticsearch or OpenSearch through `_bulk`.
  * `write` resolves only when every record is indexed (or already was: 409)
@@ -47,7 +61,7 @@ export class ElasticsearchSink implements RecordSink {
   private readonly limiter: RequestLimiter;
   private readonly lifetime = new AbortController();
   private readonly bulkPath: string;
-  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly sleep: Sleep;
   private readonly random: () => number;
   /** Lowered when the server answers 413, so later writes do not hit its limit again. */
   private maxBytes: number;
@@ -165,84 +179,96 @@ export class ElasticsearchSink implements RecordSink {
     };
     try {
       let pending = records.map((record, index) => this.encode(record, index));
-      // Rounds that had to wait: the backoff exponent (a 413 split resends at once and does not count).
-      let retries = 0;
-      while (pending.length > 0) {
-        const requests = planRequests(pending, this.maxBytes, this.config.batch.max_events);
-        const outcomes = await Promise.all(requests.map((items) => this.limiter.run(() => this.sendBulk(items, abort), abort)));
-        const again: BulkItem[] = [];
-        let pushback = 0;
-        let blocked: string | undefined;
-        let firstReason: string | undefined;
-        let onlySplits = true;
-        let done = 0;
-        const rejectedBefore = rejected.length;
-        for (const [position, outcome] of outcomes.entries()) {
-          const items = requests[position] as BulkItem[];
-          if (outcome.kind === 'items') {
-            for (const [i, verdict] of outcome.verdicts.entries()) {
-              const item = items[i] as BulkItem;
-              if (verdict.kind === 'done') done++;
-              else if (verdict.kind === 'reject') reject(item, verdict.reason);
-              else {
-                item.lastError = verdict.reason;
-                again.push(item);
-                onlySplits = false;
-                firstReason ??= verdict.reason;
-                if (verdict.blocked) blocked ??= verdict.reason;
+      // One try sends what is pending until nothing is, or until a round leaves records that must wait (a 413 split
+      // resends at once and does not count). retry.max_attempts counts each record's sends, so it is checked per record
+      // here; the rounds are retried until stop.
+      const sendRounds = async (): Promise<void> => {
+        while (pending.length > 0) {
+          const requests = planRequests(pending, this.maxBytes, this.config.batch.max_events);
+          const outcomes = await Promise.all(requests.map((items) => this.limiter.run(() => this.sendBulk(items, abort), abort)));
+          const again: BulkItem[] = [];
+          let pushback: number | undefined;
+          let blocked: string | undefined;
+          let firstReason: string | undefined;
+          let onlySplits = true;
+          let done = 0;
+          const rejectedBefore = rejected.length;
+          for (const [position, outcome] of outcomes.entries()) {
+            const items = requests[position] as BulkItem[];
+            if (outcome.kind === 'items') {
+              for (const [i, verdict] of outcome.verdicts.entries()) {
+                const item = items[i] as BulkItem;
+                if (verdict.kind === 'done') done++;
+                else if (verdict.kind === 'reject') reject(item, verdict.reason);
+                else {
+                  item.lastError = verdict.reason;
+                  again.push(item);
+                  onlySplits = false;
+                  firstReason ??= verdict.reason;
+                  if (verdict.blocked) blocked ??= verdict.reason;
+                }
               }
-            }
-          } else if (outcome.kind === 'retry') {
-            for (const item of items) item.lastError = outcome.reason;
-            again.push(...items);
-            onlySplits = false;
-            firstReason ??= outcome.reason;
-            if (outcome.blocked) blocked ??= outcome.reason;
-            pushback = Math.max(pushback, outcome.retryAfterMs ?? 0);
-          } else if (outcome.kind === 'too_large') {
-            if (items.length === 1) reject(items[0] as BulkItem, outcome.reason);
-            else {
-              // Not the documents' fault: split without counting an attempt or waiting.
-              for (const item of items) item.attempts--;
+            } else if (outcome.kind === 'retry') {
+              for (const item of items) item.lastError = outcome.reason;
               again.push(...items);
-              this.lowerMaxBytes(items, outcome.reason);
+              onlySplits = false;
+              firstReason ??= outcome.reason;
+              if (outcome.blocked) blocked ??= outcome.reason;
+              if (outcome.retryAfterMs !== undefined) pushback = Math.max(pushback ?? 0, outcome.retryAfterMs);
+            } else if (outcome.kind === 'too_large') {
+              if (items.length === 1) reject(items[0] as BulkItem, outcome.reason);
+              else {
+                // Not the documents' fault: split without counting an attempt or waiting.
+                for (const item of items) item.attempts--;
+                again.push(...items);
+                this.lowerMaxBytes(items, outcome.reason);
+              }
+            } else {
+              for (const item of items) reject(item, outcome.reason);
             }
-          } else {
-            for (const item of items) reject(item, outcome.reason);
           }
+          const maxAttempts = this.config.retry.max_attempts;
+          pending = [];
+          for (const item of again) {
+            if (maxAttempts !== undefined && item.attempts >= maxAttempts)
+              reject(item, `gave up after ${item.attempts} attempts: ${item.lastError ?? 'unknown error'}`);
+            else pending.push(item);
+          }
+          written += done;
+          this.metrics.eventsOut.inc(done);
+          const resolved = done + rejected.length - rejectedBefore;
+          unresolved -= resolved;
+          this.metrics.queuedEvents.dec(resolved);
+          if (pending.length > 0 && !onlySplits) throw new PendingRecords(pending.length, firstReason ?? 'unknown error', blocked, pushback);
         }
-        const maxAttempts = this.config.retry.max_attempts;
-        pending = [];
-        for (const item of again) {
-          if (maxAttempts !== undefined && item.attempts >= maxAttempts)
-            reject(item, `gave up after ${item.attempts} attempts: ${item.lastError ?? 'unknown error'}`);
-          else pending.push(item);
-        }
-        written += done;
-        this.metrics.eventsOut.inc(done);
-        const resolved = done + rejected.length - rejectedBefore;
-        unresolved -= resolved;
-        this.metrics.queuedEvents.dec(resolved);
-        if (pending.length === 0) break;
-        if (onlySplits) continue;
-        this.metrics.retriedEvents.inc(pending.length);
-        const delay = Math.max(
-          backoffDelay(retries, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff }, this.random),
-          Math.min(pushback, RETRY_AFTER_CEILING_MS),
-        );
-        const context = { retrying: pending.length, indexed: written, rejected: rejected.length, attempt: ++retries, retry_in_ms: delay };
-        if (blocked !== undefined) {
-          this.logger.error(
-            { ...context, reason: blocked },
-            'Elasticsearch refuses requests (credentials, privileges, a read-only block or a wrong endpoint path?); records wait and are retried',
-          );
-        } else {
-          this.logger.warn({ ...context, reason: firstReason }, 'bulk requests or items failed; retrying exactly those records');
-        }
-        await this.sleep(delay, abort);
-        if (abort.aborted)
-          throw new TributaryError('SHUTDOWN', `output ${this.id}: gave up retrying at shutdown (${pending.length} records not indexed)`, { retriable: true });
-      }
+      };
+      await retry(
+        sendRounds,
+        {
+          policy: { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff },
+          signal: abort,
+          classify: (error) => (error instanceof PendingRecords ? 'retry' : 'fail'),
+          // A server's Retry-After is a floor under the backoff, never a shortcut.
+          delayMs: (backoffMs, error) => Math.max(backoffMs, error instanceof PendingRecords ? (error.retryAfterMs ?? 0) : 0),
+          onRetry: (attempt, delayMs, error) => {
+            const round = error as PendingRecords;
+            this.metrics.retriedEvents.inc(round.records);
+            const context = { retrying: round.records, indexed: written, rejected: rejected.length, attempt, retry_in_ms: delayMs };
+            if (round.blocked !== undefined) {
+              this.logger.error(
+                { ...context, reason: round.blocked },
+                'Elasticsearch refuses requests (credentials, privileges, a read-only block or a wrong endpoint path?); records wait and are retried',
+              );
+            } else {
+              this.logger.warn({ ...context, reason: round.reason }, 'bulk requests or items failed; retrying exactly those records');
+            }
+          },
+          abortError: () =>
+            new TributaryError('SHUTDOWN', `output ${this.id}: gave up retrying at shutdown (${pending.length} records not indexed)`, { retriable: true }),
+        },
+        this.random,
+        this.sleep,
+      );
     } finally {
       release();
       this.metrics.queuedEvents.dec(unresolved);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { truncateUtf8 } from '../../../shared/utf8.js';
 import { logRecord, metricRecord } from '../../../test/helpers/records.js';
 import {
   parseNameTemplate,
@@ -7,7 +8,6 @@ import {
   sanitizeIndexName,
   sanitizeStreamPart,
   templatePattern,
-  truncateUtf8,
   type NameTemplate,
 } from './index-name.js';
 

@@ -1,5 +1,6 @@
 import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
 import { getOwnDataKey } from '../../../shared/record/key-path.js';
+import { truncateUtf8 } from '../../../shared/utf8.js';
 
 /**
  * Where a record goes: a data stream named `<type>-<dataset>-<namespace>`
@@ -81,20 +82,6 @@ export function templatePattern(template: NameTemplate): string {
 function fieldValue(record: NormalizedRecord, source: 'resource' | 'attributes', key: string): string | undefined {
   const value = source === 'resource' ? getOwnDataKey(record.resource, key) : getOwnDataKey(record.attributes, key);
   return value === undefined ? undefined : String(value);
-}
-
-/** Cuts a string to at most `maxBytes` of UTF-8 without splitting a character. */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text;
-  let out = '';
-  let bytes = 0;
-  for (const char of text) {
-    const size = Buffer.byteLength(char);
-    if (bytes + size > maxBytes) break;
-    out += char;
-    bytes += size;
-  }
-  return out;
 }
 
 /**

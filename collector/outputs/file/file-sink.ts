@@ -2,6 +2,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import type { OutgoingRecord, RecordSink } from '../../../shared/pipeline/record-sink.js';
+import { SerialQueue } from '../../../shared/pipeline/serial-queue.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import type { FileOutputConfig } from './config.js';
 
@@ -39,7 +40,7 @@ const TAIL_READ_BYTES = 64 * 1024;
  */
 export class FileSink implements RecordSink {
   private handle: FileHandle | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writing = new SerialQueue();
   /** The file's length before a batch that failed after writing part of itself, until it is cut back to it. */
   private cutBackTo: number | undefined;
   private readonly io: FileSinkIo;
@@ -66,9 +67,7 @@ export class FileSink implements RecordSink {
 
   write(records: readonly OutgoingRecord[]): Promise<void> {
     // Batches from partitions processed concurrently are serialized so lines never interleave.
-    const next = this.writing.then(() => this.append(records));
-    this.writing = next.catch(() => undefined);
-    return next;
+    return this.writing.run(() => this.append(records));
   }
 
   private async append(records: readonly OutgoingRecord[]): Promise<void> {
@@ -135,7 +134,7 @@ export class FileSink implements RecordSink {
   }
 
   async stop(): Promise<void> {
-    await this.writing;
+    await this.writing.idle();
     await this.handle?.close();
     this.handle = undefined;
   }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
-import { backoffDelay, sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
+import { sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
+import { retry, type Sleep } from '../../../shared/pipeline/retry.js';
+import { SerialQueue } from '../../../shared/pipeline/serial-queue.js';
 import type { OutgoingRecord, RecordSink, WriteResult } from '../../../shared/pipeline/record-sink.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
@@ -10,11 +12,11 @@ import { comparePositions, formatPosition, positionOf, type SourcePosition } fro
 import { TEMP_DIR, finalName, parseFinalName, parseTempName, tempName, type TempName } from './file-names.js';
 import { renderDirectory } from './path-template.js';
 import { WebHdfsClient, type FileStatus } from './webhdfs-client.js';
-import { retryStartup, writeSignal } from '../sink-support.js';
+import { retriableUnlessShutdown, retryStartup, writeSignal } from '../sink-support.js';
 
 /** Test seams: time and randomness. */
 export interface HdfsSinkOptions {
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
   random?: () => number;
   now?: () => number;
   /** How often open files are checked against roll.interval and roll.idle_timeout; default from those. */
@@ -32,7 +34,10 @@ interface OpenFile {
   lastWriteAt: number;
 }
 
-/** What the sink knows of one (directory, source topic, source partition). Every HDFS operation on it runs in `chain`, one at a time. */
+/**
+ * What the sink knows of one (directory, source topic, source partition). Every HDFS operation on it runs in `queue`, one at a
+ * time; a state is only forgotten when idle (nothing queued or held), so one file never has two queues.
+ */
 interface FileState {
   readonly dir: string;
   readonly topic: string;
@@ -40,9 +45,9 @@ interface FileState {
   /** The last source position whose records for this directory are in HDFS; undefined when none. Valid while `open` is set. */
   highWater: SourcePosition | undefined;
   open: OpenFile | undefined;
-  chain: Promise<void>;
-  /** Operations queued or running on `chain`: a state is only forgotten when idle, so one file never has two chains. */
-  pending: number;
+  readonly queue: SerialQueue;
+  /** Writes holding the state while they recover their partitions, before their operations are queued. */
+  held: number;
 }
 
 /** Marker files: which directories may hold an in-progress file of a partition (so recovery finds them without a tree walk). */
@@ -72,7 +77,7 @@ export class HdfsSink implements RecordSink {
   private readonly background = new Set<Promise<void>>();
   private readonly extension: string;
   private readonly markerRoot: string;
-  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly sleep: Sleep;
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly rollCheckMs: number;
@@ -143,12 +148,12 @@ export class HdfsSink implements RecordSink {
       const partitions = new Set<string>();
       for (const { state } of groups.values()) partitions.add(`${state.topic}\u0000${state.partition}`);
       // Held while recovery runs, so the roll timer does not forget these states before their writes are queued.
-      for (const { state } of groups.values()) state.pending++;
+      for (const { state } of groups.values()) state.held++;
       try {
         for (const partition of partitions) await this.recoverPartition(partition, abort);
-        await Promise.all([...groups.values()].map(({ state, records: own }) => this.serialized(state, () => this.writeGroup(state, own, abort))));
+        await Promise.all([...groups.values()].map(({ state, records: own }) => state.queue.run(() => this.writeGroup(state, own, abort))));
       } finally {
-        for (const { state } of groups.values()) state.pending--;
+        for (const { state } of groups.values()) state.held--;
       }
       for (const partition of partitions) {
         const known = this.partitions.get(partition);
@@ -166,49 +171,47 @@ export class HdfsSink implements RecordSink {
     const key = `${dir}\u0000${topic}\u0000${partition}`;
     let state = this.states.get(key);
     if (state === undefined)
-      this.states.set(key, (state = { dir, topic, partition, highWater: undefined, open: undefined, chain: Promise.resolve(), pending: 0 }));
+      this.states.set(key, (state = { dir, topic, partition, highWater: undefined, open: undefined, queue: new SerialQueue(), held: 0 }));
     return state;
   }
 
-  /** Runs `operation` after every earlier one on this file state: no two appends or renames of one file at once. */
-  private serialized<T>(state: FileState, operation: () => Promise<T>): Promise<T> {
-    state.pending++;
-    const result = state.chain.then(operation).finally(() => state.pending--);
-    state.chain = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
-
-  /** Retries one group until it is in HDFS; every failure makes the next try look at HDFS first (sync). */
+  /** Retries one group until it is in HDFS (or retry.max_attempts tries failed); every failure makes the next try look at HDFS first (sync). */
   private async writeGroup(state: FileState, records: readonly OutgoingRecord[], signal: AbortSignal): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.appendGroup(state, records, signal);
-        return;
-      } catch (error) {
-        // Whatever failed, what HDFS holds is known only by looking again.
-        state.open = undefined;
-        const retriable = error instanceof TributaryError && error.retriable && error.code !== 'SHUTDOWN';
-        const maxAttempts = this.config.retry.max_attempts;
-        if (!retriable || signal.aborted || (maxAttempts !== undefined && attempt + 1 >= maxAttempts)) {
-          if (signal.aborted && !(error instanceof TributaryError && error.code === 'SHUTDOWN')) {
-            throw new TributaryError('SHUTDOWN', `output ${this.id}: gave up at shutdown: ${errorMessage(error)}`, { retriable: true, cause: error });
+    try {
+      await retry(
+        async () => {
+          try {
+            await this.appendGroup(state, records, signal);
+          } catch (error) {
+            // Whatever failed, what HDFS holds is known only by looking again.
+            state.open = undefined;
+            throw error;
           }
-          throw error;
-        }
-        this.healthy = false;
-        this.metrics.error('sink_unavailable');
-        this.metrics.retriedEvents.inc(records.length);
-        const delay = backoffDelay(attempt, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff }, this.random);
-        this.logger.warn(
-          { dir: state.dir, topic: state.topic, partition: state.partition, attempt: attempt + 1, retry_in_ms: delay, err: errorMessage(error) },
-          'HDFS write failed; looking at HDFS again and retrying (offsets stay uncommitted)',
-        );
-        await this.sleep(delay, signal);
-        if (aborted(signal)) throw new TributaryError('SHUTDOWN', `output ${this.id}: gave up retrying at shutdown`, { retriable: true, cause: error });
+        },
+        {
+          policy: { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff, maxAttempts: this.config.retry.max_attempts },
+          signal,
+          classify: retriableUnlessShutdown,
+          onRetry: (attempt, delayMs, error) => {
+            this.healthy = false;
+            this.metrics.error('sink_unavailable');
+            this.metrics.retriedEvents.inc(records.length);
+            this.logger.warn(
+              { dir: state.dir, topic: state.topic, partition: state.partition, attempt, retry_in_ms: delayMs, err: errorMessage(error) },
+              'HDFS write failed; looking at HDFS again and retrying (offsets stay uncommitted)',
+            );
+          },
+          abortError: (error) => new TributaryError('SHUTDOWN', `output ${this.id}: gave up retrying at shutdown`, { retriable: true, cause: error }),
+        },
+        this.random,
+        this.sleep,
+      );
+    } catch (error) {
+      // At shutdown any failure, even one that looks permanent, may be the abort's doing: the step is replayed, not dead-lettered.
+      if (signal.aborted && !(error instanceof TributaryError && error.code === 'SHUTDOWN')) {
+        throw new TributaryError('SHUTDOWN', `output ${this.id}: gave up at shutdown: ${errorMessage(error)}`, { retriable: true, cause: error });
       }
+      throw error;
     }
   }
 
@@ -404,7 +407,7 @@ export class HdfsSink implements RecordSink {
       }
       if (!target.startsWith('/')) continue;
       const state = this.state(target, topic, partition);
-      await this.serialized(state, async () => {
+      await state.queue.run(async () => {
         // Our own open file (a write of this process got there first) is not a leftover.
         if (state.open === undefined) await this.sync(state, signal);
       });
@@ -443,16 +446,18 @@ export class HdfsSink implements RecordSink {
     // Forget states without an open file that have been idle: they are re-read from HDFS on the next write anyway.
     for (const [key, state] of this.states) {
       if (this.states.size <= this.config.roll.max_open_files * 4) break;
-      if (state.open === undefined && state.pending === 0) this.states.delete(key);
+      if (state.open === undefined && state.held === 0 && state.queue.pending === 0) this.states.delete(key);
     }
   }
 
   private inBackground(state: FileState, reason: string): void {
-    const task = this.serialized(state, () => this.finalize(state, this.lifetime.signal)).catch((error: unknown) => {
-      // The next write (or the next collector's recovery) finishes it; its records are safe in the temp file meanwhile.
-      this.metrics.error('sink_unavailable');
-      this.logger.warn({ dir: state.dir, reason, err: errorMessage(error) }, 'could not finish a file; it stays in _tmp until the next try');
-    });
+    const task = state.queue
+      .run(() => this.finalize(state, this.lifetime.signal))
+      .catch((error: unknown) => {
+        // The next write (or the next collector's recovery) finishes it; its records are safe in the temp file meanwhile.
+        this.metrics.error('sink_unavailable');
+        this.logger.warn({ dir: state.dir, reason, err: errorMessage(error) }, 'could not finish a file; it stays in _tmp until the next try');
+      });
     this.background.add(task);
     void task.finally(() => this.background.delete(task));
   }
@@ -466,20 +471,17 @@ export class HdfsSink implements RecordSink {
     const signal = AbortSignal.timeout(Math.min(this.config.request_timeout * 2, 30_000));
     await Promise.all(
       [...this.states.values()].map((state) =>
-        this.serialized(state, () => this.finalize(state, signal)).catch((error: unknown) =>
-          this.logger.warn({ dir: state.dir, err: errorMessage(error) }, 'could not finish a file at shutdown; the next collector will'),
-        ),
+        state.queue
+          .run(() => this.finalize(state, signal))
+          .catch((error: unknown) =>
+            this.logger.warn({ dir: state.dir, err: errorMessage(error) }, 'could not finish a file at shutdown; the next collector will'),
+          ),
       ),
     );
     this.healthy = false;
     this.lifetime.abort();
     this.client.close();
   }
-}
-
-/** Read through a call, so the type checker does not assume a signal checked before an await is still not aborted. */
-function aborted(signal: AbortSignal): boolean {
-  return signal.aborted;
 }
 
 function partitionName(topic: string, partition: number): string {

@@ -1,5 +1,6 @@
 import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
 import { getOwnDataKey } from '../../../shared/record/key-path.js';
+import { truncateUtf8 } from '../../../shared/utf8.js';
 
 /**
  * The directory a record's file goes to: a template such as
@@ -144,15 +145,7 @@ export function sanitizeSegmentValue(value: string, missing: string): string {
 
 /** At most `maxBytes` of UTF-8 without splitting a character or a `%XX` escape. */
 function cutUtf8(text: string, maxBytes: number): string {
-  let out = '';
-  let bytes = 0;
-  for (const char of text) {
-    const size = Buffer.byteLength(char);
-    if (bytes + size > maxBytes) break;
-    out += char;
-    bytes += size;
-  }
-  return out.replace(/%[0-9A-F]?$/, '');
+  return truncateUtf8(text, maxBytes).replace(/%[0-9A-F]?$/, '');
 }
 
 /**

@@ -1,7 +1,8 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { HttpTransport, type Endpoint, type HttpRequest, type SentRequest } from '../../../shared/http/http-transport.js';
 import { RequestLimiter } from '../../../shared/http/request-limiter.js';
-import { backoffDelay, sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
+import { sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
+import { retry, type Sleep } from '../../../shared/pipeline/retry.js';
 import type { OutgoingRecord, RecordSink, RejectedRecord, WriteResult } from '../../../shared/pipeline/record-sink.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
@@ -13,7 +14,7 @@ import { classifyUpdateResponse, solrErrorMessage, type UpdateVerdict } from './
 
 /** Test seams: time and randomness. */
 export interface SolrSinkOptions {
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
   random?: () => number;
   now?: () => number;
 }
@@ -32,6 +33,19 @@ interface UpdateItem {
 
 /** Documents sent together: one collection, at most batch.max_bytes and batch.max_events. */
 type Group = UpdateItem[];
+
+/** A round of update requests left records that must wait before they are sent again: what the retry logs and waits on. */
+class PendingRecords extends Error {
+  constructor(
+    readonly records: number,
+    readonly reason: string,
+    /** Set when Solr refuses requests as such (credentials, permissions, no such collection): logged as an error. */
+    readonly blocked: string | undefined,
+  ) {
+    super(`${records} records not indexed: ${reason}`);
+    this.name = 'PendingRecords';
+  }
+}
 
 /**
  * Writes standard records to Solr through a collection's JSON update handler
@@ -53,7 +67,7 @@ export class SolrSink implements RecordSink {
   private readonly transport: HttpTransport;
   private readonly limiter: RequestLimiter;
   private readonly lifetime = new AbortController();
-  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly sleep: Sleep;
   private readonly random: () => number;
   /** The tolerant chain's name while the server has it; undefined once it turned out missing. */
   private chain: string | undefined;
@@ -149,107 +163,124 @@ export class SolrSink implements RecordSink {
     const rejected: RejectedRecord[] = [];
     try {
       let pending = this.plan(records.map((record, index) => this.encode(record, index)));
-      // Rounds that had to wait: the backoff exponent (splits and resends go at once and do not count).
-      let retries = 0;
-      while (pending.length > 0) {
-        const outcomes = await Promise.all(pending.map((group) => this.limiter.run(() => this.sendGroup(group, abort), abort)));
-        const next: Group[] = [];
-        let waitBeforeNext = false;
-        let blocked: string | undefined;
-        let firstReason: string | undefined;
-        let done = 0;
-        const rejectedBefore = rejected.length;
-        const reject = (item: UpdateItem, reason: string): void => {
-          rejected.push({ index: item.index, reason });
-        };
-        /** Sends again at once without counting an attempt: not these documents' fault. */
-        const resend = (items: Group): void => {
-          if (items.length === 0) return;
-          for (const item of items) item.attempts--;
-          next.push(items);
-        };
-        for (const [position, verdict] of outcomes.entries()) {
-          const group = pending[position] as Group;
-          switch (verdict.kind) {
-            case 'done':
-              for (const item of group) {
-                const reason = verdict.failed.get(item.id);
-                if (reason === undefined) done++;
-                else reject(item, reason);
+      // One try sends what is pending until nothing is, or until a round leaves records that must wait (splits and
+      // resends go at once and do not count). retry.max_attempts counts each record's sends, so it is checked per
+      // record here; the rounds are retried until stop.
+      const sendRounds = async (): Promise<void> => {
+        while (pending.length > 0) {
+          const outcomes = await Promise.all(pending.map((group) => this.limiter.run(() => this.sendGroup(group, abort), abort)));
+          const next: Group[] = [];
+          let waitBeforeNext = false;
+          let blocked: string | undefined;
+          let firstReason: string | undefined;
+          let done = 0;
+          const rejectedBefore = rejected.length;
+          const reject = (item: UpdateItem, reason: string): void => {
+            rejected.push({ index: item.index, reason });
+          };
+          /** Sends again at once without counting an attempt: not these documents' fault. */
+          const resend = (items: Group): void => {
+            if (items.length === 0) return;
+            for (const item of items) item.attempts--;
+            next.push(items);
+          };
+          for (const [position, verdict] of outcomes.entries()) {
+            const group = pending[position] as Group;
+            switch (verdict.kind) {
+              case 'done':
+                for (const item of group) {
+                  const reason = verdict.failed.get(item.id);
+                  if (reason === undefined) done++;
+                  else reject(item, reason);
+                }
+                break;
+              case 'bad_document': {
+                const bad = group.find((item) => item.id === verdict.id);
+                if (bad === undefined) {
+                  // A [doc=…] that is none of ours (a document's field quoting another id?): find it by splitting.
+                  if (group.length === 1) reject(group[0] as UpdateItem, verdict.reason);
+                  else {
+                    resend(group.slice(0, group.length >> 1));
+                    resend(group.slice(group.length >> 1));
+                  }
+                  break;
+                }
+                reject(bad, verdict.reason);
+                resend(group.filter((item) => item !== bad));
+                break;
               }
-              break;
-            case 'bad_document': {
-              const bad = group.find((item) => item.id === verdict.id);
-              if (bad === undefined) {
-                // A [doc=…] that is none of ours (a document's field quoting another id?): find it by splitting.
+              case 'split':
                 if (group.length === 1) reject(group[0] as UpdateItem, verdict.reason);
                 else {
                   resend(group.slice(0, group.length >> 1));
                   resend(group.slice(group.length >> 1));
                 }
                 break;
-              }
-              reject(bad, verdict.reason);
-              resend(group.filter((item) => item !== bad));
-              break;
+              case 'no_chain':
+                if (this.chain !== undefined) {
+                  this.logger.warn({ update_chain: this.chain, reason: verdict.reason }, 'the update chain is gone from the server; sending without it');
+                  this.chain = undefined;
+                }
+                resend(group);
+                break;
+              case 'retry':
+                for (const item of group) item.lastError = verdict.reason;
+                next.push(group);
+                waitBeforeNext = true;
+                firstReason ??= verdict.reason;
+                if (verdict.blocked) blocked ??= verdict.reason;
+                break;
             }
-            case 'split':
-              if (group.length === 1) reject(group[0] as UpdateItem, verdict.reason);
-              else {
-                resend(group.slice(0, group.length >> 1));
-                resend(group.slice(group.length >> 1));
-              }
-              break;
-            case 'no_chain':
-              if (this.chain !== undefined) {
-                this.logger.warn({ update_chain: this.chain, reason: verdict.reason }, 'the update chain is gone from the server; sending without it');
-                this.chain = undefined;
-              }
-              resend(group);
-              break;
-            case 'retry':
-              for (const item of group) item.lastError = verdict.reason;
-              next.push(group);
-              waitBeforeNext = true;
-              firstReason ??= verdict.reason;
-              if (verdict.blocked) blocked ??= verdict.reason;
-              break;
           }
+          const maxAttempts = this.config.retry.max_attempts;
+          pending = [];
+          let retrying = 0;
+          for (const group of next) {
+            const keep = group.filter((item) => {
+              if (maxAttempts === undefined || item.attempts < maxAttempts) return true;
+              reject(item, `gave up after ${item.attempts} attempts: ${item.lastError ?? 'unknown error'}`);
+              return false;
+            });
+            if (keep.length > 0) pending.push(keep);
+            retrying += keep.length;
+          }
+          written += done;
+          this.metrics.eventsOut.inc(done);
+          const resolved = done + rejected.length - rejectedBefore;
+          unresolved -= resolved;
+          this.metrics.queuedEvents.dec(resolved);
+          if (pending.length > 0 && waitBeforeNext) throw new PendingRecords(retrying, firstReason ?? 'unknown error', blocked);
         }
-        const maxAttempts = this.config.retry.max_attempts;
-        pending = [];
-        let retrying = 0;
-        for (const group of next) {
-          const keep = group.filter((item) => {
-            if (maxAttempts === undefined || item.attempts < maxAttempts) return true;
-            reject(item, `gave up after ${item.attempts} attempts: ${item.lastError ?? 'unknown error'}`);
-            return false;
-          });
-          if (keep.length > 0) pending.push(keep);
-          retrying += keep.length;
-        }
-        written += done;
-        this.metrics.eventsOut.inc(done);
-        const resolved = done + rejected.length - rejectedBefore;
-        unresolved -= resolved;
-        this.metrics.queuedEvents.dec(resolved);
-        if (pending.length === 0) break;
-        if (!waitBeforeNext) continue;
-        this.metrics.retriedEvents.inc(retrying);
-        const delay = backoffDelay(retries, { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff }, this.random);
-        const context = { retrying, indexed: written, rejected: rejected.length, attempt: ++retries, retry_in_ms: delay };
-        if (blocked !== undefined) {
-          this.logger.error(
-            { ...context, reason: blocked },
-            'Solr refuses requests (credentials, permissions, or no such collection?); records wait and are retried',
-          );
-        } else {
-          this.logger.warn({ ...context, reason: firstReason }, 'update requests failed; retrying those records');
-        }
-        await this.sleep(delay, abort);
-        if (abort.aborted)
-          throw new TributaryError('SHUTDOWN', `output ${this.id}: gave up retrying at shutdown (${retrying} records not indexed)`, { retriable: true });
-      }
+      };
+      await retry(
+        sendRounds,
+        {
+          policy: { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff },
+          signal: abort,
+          classify: (error) => (error instanceof PendingRecords ? 'retry' : 'fail'),
+          onRetry: (attempt, delayMs, error) => {
+            const round = error as PendingRecords;
+            this.metrics.retriedEvents.inc(round.records);
+            const context = { retrying: round.records, indexed: written, rejected: rejected.length, attempt, retry_in_ms: delayMs };
+            if (round.blocked !== undefined) {
+              this.logger.error(
+                { ...context, reason: round.blocked },
+                'Solr refuses requests (credentials, permissions, or no such collection?); records wait and are retried',
+              );
+            } else {
+              this.logger.warn({ ...context, reason: round.reason }, 'update requests failed; retrying those records');
+            }
+          },
+          abortError: (error) =>
+            new TributaryError(
+              'SHUTDOWN',
+              `output ${this.id}: gave up retrying at shutdown (${error instanceof PendingRecords ? error.records : 0} records not indexed)`,
+              { retriable: true },
+            ),
+        },
+        this.random,
+        this.sleep,
+      );
     } finally {
       release();
       this.metrics.queuedEvents.dec(unresolved);
