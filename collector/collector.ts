@@ -71,6 +71,8 @@ export class Collector implements Lifecycle {
         logger: logger.child({ component: 'alerting' }),
         sessionTimeoutMs: config.input.session_timeout,
         heartbeatIntervalMs: config.input.heartbeat_interval,
+        // Restoring alert state backs off like a failed step: the collector's own `retry` section.
+        retry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
       });
     }
     const normalizeMetrics = {

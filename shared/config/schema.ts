@@ -95,7 +95,7 @@ export type TelemetryConfig = z.output<typeof telemetrySchema>;
 
 /**
  * `retry` of an output or notifier: exponential backoff from `initial_backoff` up to `max_backoff`, plus the
- * component's own keys (such as `max_attempts`, whose meaning and default differ per component).
+ * component's own keys (such as `max_attempts`: total tries, the first included, everywhere; only its default differs).
  */
 export function retrySchema<const Extra extends z.core.$ZodLooseShape>(defaults: { initial_backoff: number; max_backoff: number }, extra: Extra) {
   return (
