@@ -198,9 +198,18 @@ export function expectLinearTime<T>(makeInput: (size: number) => T, run: (input:
     size *= 2;
     baseMs = bestOf(repetitions, makeInput(size), guarded);
   }
-  const grownMs = bestOf(repetitions, makeInput(size * growth), guarded);
+  const baseInput = makeInput(size);
+  const grownInput = makeInput(size * growth);
+  let grownMs = bestOf(repetitions, grownInput, guarded);
   // A floor keeps a sub-millisecond base from turning scheduler noise into a failure.
-  const ratio = grownMs / Math.max(baseMs, 1);
+  let ratio = grownMs / Math.max(baseMs, 1);
+  // A busy machine (a parallel test file, a GC of another worker) can slow one side: measure both again, a
+  // few times. Quadratic work stays ×16 for ×4 input however often it is measured; noise does not.
+  for (let again = 0; again < 3 && ratio > maxRatio; again++) {
+    baseMs = Math.min(baseMs, bestOf(repetitions, baseInput, guarded));
+    grownMs = Math.min(grownMs, bestOf(repetitions, grownInput, guarded));
+    ratio = grownMs / Math.max(baseMs, 1);
+  }
   if (ratio > maxRatio) {
     throw new Error(
       `time is not linear in input size: ${size} units took ${baseMs.toFixed(1)} ms, ${size * growth} units took ${grownMs.toFixed(1)} ms (×${ratio.toFixed(1)} for ×${growth} input; allowed ×${maxRatio})`,
