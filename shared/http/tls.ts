@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { AgentOptions } from 'node:https';
 import { z } from 'zod';
-import { TributaryError, errorMessage } from '../errors.js';
+import { readTlsFiles } from '../secret-files.js';
+
+export { readSecretFile } from '../secret-files.js';
 
 /**
  * Client-side TLS and secret files for the HTTP outputs (Elasticsearch,
@@ -24,38 +25,12 @@ export const httpTlsSchema = z
 
 export type HttpTlsConfig = z.output<typeof httpTlsSchema>;
 
-/** Reads a secret file; whitespace around it (a trailing newline) is not part of the secret. */
-export async function readSecretFile(path: string, what: string): Promise<string> {
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch (error) {
-    // The path is configuration, not a secret; the content never appears in messages.
-    throw new TributaryError('CONFIG_UNREADABLE', `cannot read ${what} ${path}: ${errorMessage(error)}`, { cause: error });
-  }
-}
-
-async function readTlsFile(path: string | undefined, what: string): Promise<Buffer | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new TributaryError('CONFIG_UNREADABLE', `cannot read tls.${what} ${path}: ${errorMessage(error)}`, { cause: error });
-  }
-}
-
 /** The TLS part of an https.Agent's options; without `tls`, Node's defaults (system CAs, verification on). */
 export async function tlsAgentOptions(
   tls: HttpTlsConfig | undefined,
 ): Promise<Pick<AgentOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>> {
-  const [ca, cert, key] = await Promise.all([
-    readTlsFile(tls?.ca_file, 'ca_file'),
-    readTlsFile(tls?.cert_file, 'cert_file'),
-    readTlsFile(tls?.key_file, 'key_file'),
-  ]);
   return {
-    ...(ca && { ca }),
-    ...(cert && { cert }),
-    ...(key && { key }),
+    ...(await readTlsFiles(tls, 'tls')),
     ...(tls?.server_name !== undefined && { servername: tls.server_name }),
     rejectUnauthorized: !(tls?.insecure_skip_verify ?? false),
   };

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
 import kafkajs, { type Admin, type Consumer, type Kafka, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
-import { TributaryError, errorMessage } from '../errors.js';
+import { readSecretFileSync } from '../secret-files.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { KafkaConnectionConfig } from './config.js';
 import { registerZstdCodec } from './zstd-codec.js';
@@ -29,21 +28,13 @@ export interface ConsumerTuning {
   maxWaitTimeMs?: number;
 }
 
-function readSecretFile(path: string, key: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch (error) {
-    throw new TributaryError('CONFIG_UNREADABLE', `cannot read ${key} file ${path}: ${errorMessage(error)}`, { cause: error });
-  }
-}
-
 function tlsOptions(config: KafkaConnectionConfig): ConnectionOptions | undefined {
   const tls = config.tls;
   if (!tls?.enabled) return undefined;
   const options: ConnectionOptions = { rejectUnauthorized: !tls.insecure_skip_verify };
-  if (tls.ca_file) options.ca = [readSecretFile(tls.ca_file, 'kafka.tls.ca_file')];
-  if (tls.cert_file) options.cert = readSecretFile(tls.cert_file, 'kafka.tls.cert_file');
-  if (tls.key_file) options.key = readSecretFile(tls.key_file, 'kafka.tls.key_file');
+  if (tls.ca_file) options.ca = [readSecretFileSync(tls.ca_file, 'kafka.tls.ca_file')];
+  if (tls.cert_file) options.cert = readSecretFileSync(tls.cert_file, 'kafka.tls.cert_file');
+  if (tls.key_file) options.key = readSecretFileSync(tls.key_file, 'kafka.tls.key_file');
   if (tls.server_name) options.servername = tls.server_name;
   return options;
 }
@@ -51,7 +42,7 @@ function tlsOptions(config: KafkaConnectionConfig): ConnectionOptions | undefine
 function saslOptions(config: KafkaConnectionConfig): SASLOptions | undefined {
   const sasl = config.sasl;
   if (!sasl) return undefined;
-  const password = sasl.password ?? readSecretFile(sasl.password_file as string, 'kafka.sasl.password_file');
+  const password = sasl.password ?? readSecretFileSync(sasl.password_file as string, 'kafka.sasl.password_file');
   return { mechanism: sasl.mechanism, username: sasl.username, password };
 }
 

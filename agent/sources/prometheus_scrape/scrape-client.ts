@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readSecretFile, readTlsFiles } from '../../../shared/secret-files.js';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createGunzip, createInflate } from 'node:zlib';
@@ -35,23 +35,20 @@ export interface ScrapeClientOptions {
 }
 
 export async function loadScrapeClientOptions(job: ScrapeJobConfig): Promise<ScrapeClientOptions> {
-  const tls = job.tls_config;
-  const options: ScrapeClientOptions = { job };
-  if (tls?.ca_file !== undefined) options.ca = await readFile(tls.ca_file);
-  if (tls?.cert_file !== undefined) options.cert = await readFile(tls.cert_file);
-  if (tls?.key_file !== undefined) options.key = await readFile(tls.key_file);
-  return options;
+  return { job, ...(await readTlsFiles(job.tls_config, `scrape_configs[${job.job_name}].tls_config`)) };
 }
 
 async function authorizationHeader(job: ScrapeJobConfig): Promise<string | undefined> {
   if (job.basic_auth) {
     const password =
-      job.basic_auth.password_file === undefined ? (job.basic_auth.password ?? '') : (await readFile(job.basic_auth.password_file, 'utf8')).trim();
+      job.basic_auth.password_file === undefined
+        ? (job.basic_auth.password ?? '')
+        : await readSecretFile(job.basic_auth.password_file, 'basic_auth.password_file');
     return `Basic ${Buffer.from(`${job.basic_auth.username}:${password}`).toString('base64')}`;
   }
   if (job.authorization) {
     const { type, credentials, credentials_file: file } = job.authorization;
-    const secret = file === undefined ? credentials : (await readFile(file, 'utf8')).trim();
+    const secret = file === undefined ? credentials : await readSecretFile(file, 'authorization.credentials_file');
     return secret === undefined ? undefined : `${type} ${secret}`;
   }
   return undefined;

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readSecretFile } from '../../../shared/secret-files.js';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
@@ -286,7 +286,7 @@ export class WebHdfsClient {
 
   private async reloadToken(): Promise<void> {
     if (this.options.delegationTokenFile === undefined) return;
-    this.token = (await readFile(this.options.delegationTokenFile, 'utf8')).trim();
+    this.token = await readSecretFile(this.options.delegationTokenFile, 'auth.delegation_token_file');
   }
 
   private send(method: string, url: string, body: Buffer | undefined, signal: AbortSignal | undefined, maxBytes = WEBHDFS_MAX_RESPONSE_BYTES): Promise<Reply> {
