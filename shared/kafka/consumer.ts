@@ -1,5 +1,10 @@
 import type { Consumer, IHeaders } from 'kafkajs';
+import { retry, type RetryPolicy } from '../pipeline/retry.js';
 import type { ConsumerTuning, KafkaClient } from './client.js';
+import { isRetriableKafkaError } from './errors.js';
+
+/** Tries of joining the group at start: about a minute of retriable metadata errors before the start fails. */
+const SUBSCRIBE_RETRY: RetryPolicy = { initialMs: 250, maxMs: 5_000, maxAttempts: 15 };
 
 export interface ConsumedMessage {
   offset: string;
@@ -53,6 +58,7 @@ export function flattenHeaders(headers: IHeaders | undefined): Record<string, Bu
  */
 export class GroupConsumer {
   private readonly consumer: Consumer;
+  private readonly stopping = new AbortController();
 
   constructor(
     client: KafkaClient,
@@ -66,8 +72,20 @@ export class GroupConsumer {
     if (onAssignment !== undefined) {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => onAssignment(event.payload.memberAssignment));
     }
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning });
+    // Right after the topics were created, or while a broker restarts, metadata can still say "this server does
+    // not host this topic-partition" once kafkajs' own retries ran out: that is a moment, not a configuration
+    // mistake, so joining is tried again (for about a minute) instead of failing the process's start.
+    await retry(
+      async () => {
+        await this.consumer.connect();
+        await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning });
+      },
+      {
+        policy: SUBSCRIBE_RETRY,
+        signal: this.stopping.signal,
+        classify: (error) => (isRetriableKafkaError(error) ? 'retry' : 'fail'),
+      },
+    );
     await this.consumer.run({
       autoCommit: true,
       autoCommitInterval: this.options.commitIntervalMs,
@@ -100,6 +118,7 @@ export class GroupConsumer {
 
   /** Waits for the batch in progress, commits processed offsets and leaves the group. */
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.consumer.disconnect();
   }
 }

@@ -17,7 +17,8 @@ describe('boundary contract helpers', () => {
       return sum;
     };
     expect(() => expectLinearTime((size) => 'a'.repeat(size), quadratic, { maxBaseSize: 1 << 14 })).toThrow(/not linear/);
-  });
+    // Quadratic work is slow by nature: seconds on a loaded two-core machine.
+  }, 60_000);
 
   it('lets typed errors through and names untyped ones', () => {
     expect(

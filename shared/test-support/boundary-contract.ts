@@ -204,8 +204,10 @@ export function expectLinearTime<T>(makeInput: (size: number) => T, run: (input:
   // A floor keeps a sub-millisecond base from turning scheduler noise into a failure.
   let ratio = grownMs / Math.max(baseMs, 1);
   // A busy machine (a parallel test file, a GC of another worker) can slow one side: measure both again, a
-  // few times. Quadratic work stays ×16 for ×4 input however often it is measured; noise does not.
-  for (let again = 0; again < 3 && ratio > maxRatio; again++) {
+  // few times, when the ratio is nearer linear than quadratic. Quadratic work stays ×growth² however often it
+  // is measured; noise does not.
+  const clearlyQuadratic = growth * growth * 0.75;
+  for (let again = 0; again < 3 && ratio > maxRatio && ratio < clearlyQuadratic; again++) {
     baseMs = Math.min(baseMs, bestOf(repetitions, baseInput, guarded));
     grownMs = Math.min(grownMs, bestOf(repetitions, grownInput, guarded));
     ratio = grownMs / Math.max(baseMs, 1);
