@@ -44,6 +44,7 @@ export class FileSink implements RecordSink {
   /** The file's length before a batch that failed after writing part of itself, until it is cut back to it. */
   private cutBackTo: number | undefined;
   private readonly io: FileSinkIo;
+  private stopped = false;
 
   constructor(
     readonly id: string,
@@ -72,7 +73,11 @@ export class FileSink implements RecordSink {
 
   private async append(records: readonly OutgoingRecord[]): Promise<void> {
     const handle = this.handle;
-    if (!handle) throw new TributaryError('INTERNAL', `file output ${this.id} used before start()`);
+    if (!handle) {
+      // After stop the batch must stay uncommitted and be replayed, never dead-lettered as a permanent failure.
+      if (this.stopped) throw new TributaryError('SHUTDOWN', `file output ${this.id} is stopped`, { retriable: true });
+      throw new TributaryError('INTERNAL', `file output ${this.id} used before start()`);
+    }
     if (records.length === 0) return;
     this.metrics.eventsIn.inc(records.length);
     let text = '';
@@ -134,6 +139,7 @@ export class FileSink implements RecordSink {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.writing.idle();
     await this.handle?.close();
     this.handle = undefined;

@@ -24,6 +24,10 @@ export class FakeWebHdfs {
   standby = false;
   /** The next datanode APPEND keeps this many bytes of its body and then drops the connection. */
   breakNextAppendAfter: number | undefined;
+  /** The next this many namenode requests answer 503 without a RemoteException (a namenode down behind a proxy). */
+  unavailableFor = 0;
+  /** Awaited before a request is answered (recorded already): a test holds a request in flight with it. */
+  beforeAnswer: ((request: FakeWebHdfsRequest) => Promise<void> | void) | undefined;
   private server: Server | undefined;
 
   get url(): string {
@@ -35,7 +39,7 @@ export class FakeWebHdfs {
     this.server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => this.handle(request, response, Buffer.concat(chunks)));
+      request.on('end', () => void this.answer(request, response, Buffer.concat(chunks)));
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
   }
@@ -50,12 +54,26 @@ export class FakeWebHdfs {
     return [...this.files.keys()].filter((path) => path.startsWith(prefix)).sort();
   }
 
-  private handle(request: IncomingMessage, response: ServerResponse, body: Buffer): void {
+  private async answer(request: IncomingMessage, response: ServerResponse, body: Buffer): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://fake');
     const datanode = url.pathname.startsWith('/datanode');
     const path = decodeURIComponent(url.pathname.replace(/^\/(datanode|webhdfs\/v1)/, '')) || '/';
     const op = url.searchParams.get('op') ?? '';
-    this.requests.push({ op, path, user: url.searchParams.get('user.name'), delegation: url.searchParams.get('delegation'), datanode });
+    const recorded = { op, path, user: url.searchParams.get('user.name'), delegation: url.searchParams.get('delegation'), datanode };
+    this.requests.push(recorded);
+    await this.beforeAnswer?.(recorded);
+    // The client gave up while the request was held: nothing to answer, and nothing done.
+    if (response.destroyed) return;
+    if (!datanode && this.unavailableFor > 0) {
+      this.unavailableFor--;
+      response.writeHead(503, { 'content-type': 'text/plain' });
+      response.end('Service Unavailable');
+      return;
+    }
+    this.handle(url, datanode, path, op, response, body);
+  }
+
+  private handle(url: URL, datanode: boolean, path: string, op: string, response: ServerResponse, body: Buffer): void {
     const json = (status: number, value: unknown): void => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(value));

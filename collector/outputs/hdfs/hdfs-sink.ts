@@ -71,6 +71,12 @@ const TRUNCATE_POLLS = 150;
 export class HdfsSink implements RecordSink {
   private readonly client: WebHdfsClient;
   private readonly lifetime = new AbortController();
+  /**
+   * Aborted first thing in stop(): a write still in flight (HDFS slow, or retrying while it is away) rejects
+   * with a retriable SHUTDOWN at once instead of holding stop until HDFS answers; what it left half-written is
+   * cut off by the next owner's recovery, as after a crash. Finishing files at stop keeps its own deadline.
+   */
+  private readonly writes = new AbortController();
   private readonly states = new Map<string, FileState>();
   /** Source partitions (`topic\0partition`) whose leftover markers this process has recovered, and when it last wrote them. */
   private readonly partitions = new Map<string, { recovered: Promise<void> | undefined; lastWriteAt: number }>();
@@ -132,7 +138,7 @@ export class HdfsSink implements RecordSink {
   async write(records: readonly OutgoingRecord[], signal?: AbortSignal): Promise<WriteResult> {
     if (records.length === 0) return { rejected: [] };
     if (this.stopped) throw new TributaryError('SHUTDOWN', `output ${this.id} is stopped`, { retriable: true });
-    const { signal: abort, release } = writeSignal(signal, this.lifetime.signal);
+    const { signal: abort, release } = writeSignal(signal, this.writes.signal);
     this.metrics.eventsIn.inc(records.length);
     this.metrics.queuedEvents.inc(records.length);
     try {
@@ -150,7 +156,11 @@ export class HdfsSink implements RecordSink {
       // Held while recovery runs, so the roll timer does not forget these states before their writes are queued.
       for (const { state } of groups.values()) state.held++;
       try {
-        for (const partition of partitions) await this.recoverPartition(partition, abort);
+        // Retried like the appends: an HDFS away at a partition's first write holds the write, it does not fail it.
+        for (const partition of partitions) {
+          const [topic, number] = partition.split('\u0000') as [string, string];
+          await this.retrying(() => this.recoverPartition(partition, abort), records.length, abort, { topic, partition: Number(number), recovering: true });
+        }
         await Promise.all([...groups.values()].map(({ state, records: own }) => state.queue.run(() => this.writeGroup(state, own, abort))));
       } finally {
         for (const { state } of groups.values()) state.held--;
@@ -176,18 +186,32 @@ export class HdfsSink implements RecordSink {
   }
 
   /** Retries one group until it is in HDFS (or retry.max_attempts tries failed); every failure makes the next try look at HDFS first (sync). */
-  private async writeGroup(state: FileState, records: readonly OutgoingRecord[], signal: AbortSignal): Promise<void> {
+  private writeGroup(state: FileState, records: readonly OutgoingRecord[], signal: AbortSignal): Promise<void> {
+    return this.retrying(
+      async () => {
+        try {
+          await this.appendGroup(state, records, signal);
+        } catch (error) {
+          // Whatever failed, what HDFS holds is known only by looking again.
+          state.open = undefined;
+          throw error;
+        }
+      },
+      records.length,
+      signal,
+      { dir: state.dir, topic: state.topic, partition: state.partition },
+    );
+  }
+
+  /**
+   * Runs one step of a write (recovering its partitions, appending a group) with retry.max_attempts and
+   * backoff; each failed try is counted as an error and as `records` events tried again, whichever request
+   * of the try failed, so a write held by an unreachable HDFS is counted alike wherever it stopped.
+   */
+  private async retrying(operation: () => Promise<void>, records: number, signal: AbortSignal, context: Record<string, unknown>): Promise<void> {
     try {
       await retry(
-        async () => {
-          try {
-            await this.appendGroup(state, records, signal);
-          } catch (error) {
-            // Whatever failed, what HDFS holds is known only by looking again.
-            state.open = undefined;
-            throw error;
-          }
-        },
+        operation,
         {
           policy: { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff, maxAttempts: this.config.retry.max_attempts },
           signal,
@@ -195,9 +219,9 @@ export class HdfsSink implements RecordSink {
           onRetry: (attempt, delayMs, error) => {
             this.healthy = false;
             this.metrics.error('sink_unavailable');
-            this.metrics.retriedEvents.inc(records.length);
+            this.metrics.retriedEvents.inc(records);
             this.logger.warn(
-              { dir: state.dir, topic: state.topic, partition: state.partition, attempt, retry_in_ms: delayMs, err: errorMessage(error) },
+              { ...context, attempt, retry_in_ms: delayMs, err: errorMessage(error) },
               'HDFS write failed; looking at HDFS again and retrying (offsets stay uncommitted)',
             );
           },
@@ -467,6 +491,7 @@ export class HdfsSink implements RecordSink {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.writes.abort();
     await Promise.all([...this.background]);
     const signal = AbortSignal.timeout(Math.min(this.config.request_timeout * 2, 30_000));
     await Promise.all(

@@ -72,6 +72,14 @@ describe('KafkaTopicsOutput', () => {
     expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'kafka_unavailable' })).toBe(1);
   });
 
+  it('counts a refusal for good as kafka_rejected, not as Kafka being away', async () => {
+    const { sink, producer, families } = output();
+    producer.send = () => Promise.reject(new TributaryError('KAFKA_REJECTED', 'refused', { retriable: false }));
+    await expect(sink.write([outgoing(logRecord(), 'k')])).rejects.toMatchObject({ retriable: false });
+    expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'kafka_rejected' })).toBe(1);
+    expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'kafka_unavailable' })).toBe(0);
+  });
+
   it('creates both topics at start, once when they are the same, none without create_topics', () => {
     expect(output().sink.topics).toEqual([
       { topic: 'tributary.logs', partitions: 6 },

@@ -1,3 +1,4 @@
+import { TributaryError } from '../../../shared/errors.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
 import type { RecordSink, OutgoingRecord } from '../../../shared/pipeline/record-sink.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
@@ -38,7 +39,8 @@ export class KafkaTopicsOutput implements RecordSink {
       // Both sends must be acknowledged before the step's offsets may advance; a failure of either retries the whole batch.
       await Promise.all([this.send(this.config.logs_topic, logs), this.send(this.config.metrics_topic, metrics)]);
     } catch (error) {
-      this.metrics.error('kafka_unavailable');
+      // The producer classified it: a refusal for good (KAFKA_REJECTED, FRAME_TOO_LARGE) is not an outage.
+      this.metrics.error(error instanceof TributaryError && !error.retriable ? 'kafka_rejected' : 'kafka_unavailable');
       throw error;
     } finally {
       timer();

@@ -26,6 +26,8 @@ export class FakeSolr extends FakeJsonServer<RecordedRequest> {
   /** Documents by core, then id. */
   readonly cores = new Map<string, Map<string, Document>>();
   readonly chains = new Set(['tolerant']);
+  /** Documents refused whatever their fields, as a mapping conflict would refuse them. */
+  readonly refusedIds = new Set<string>();
 
   private constructor() {
     super();
@@ -75,13 +77,14 @@ export class FakeSolr extends FakeJsonServer<RecordedRequest> {
     const documents = JSON.parse(request.body) as Document[];
     const errors: Array<{ type: string; id: string; message: string }> = [];
     for (const document of documents) {
-      const refusal = refuse(document);
+      const id = String(document.id);
+      const refusal = this.refusedIds.has(id) ? `ERROR: [doc=${id}] Error adding field 'body'='…' msg=refused for this test` : refuse(document);
       if (refusal === undefined) {
-        store.set(String(document.id), document);
+        store.set(id, document);
         continue;
       }
       if (chain === null) return FakeSolr.error(400, refusal);
-      errors.push({ type: 'ADD', id: String(document.id), message: refusal });
+      errors.push({ type: 'ADD', id, message: refusal });
     }
     const header: Record<string, unknown> = { status: 0, QTime: 1 };
     if (chain !== null && errors.length > 0) Object.assign(header, { errors, maxErrors: -1 });
