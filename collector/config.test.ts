@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseYaml, validateConfig } from '../shared/config/load.js';
 import { configErrorOf, problemsOf } from '../shared/test-support/config-problems.js';
-import { alertNotifierSchema } from './alerting/notifiers/config.js';
+import { alertNotifierSchema } from './alerting/notifiers/registry.js';
 import { collectorConfigSchema } from './config.js';
 
 describe('environment interpolation', () => {

@@ -108,6 +108,25 @@ describe('CheckpointStore', () => {
     expect(store.size).toBe(2);
   });
 
+  it('a flush queued behind a failing one still runs (and reports its own outcome)', async () => {
+    const dir = await tempDir();
+    const dataDir = join(dir, 'data');
+    await writeFile(dataDir, 'not a directory');
+    const store = CheckpointStore.forDataDir(dataDir);
+    delivered(store, '1:42', '/var/log/app.log', 1200);
+    // Handed in together: the second waits for the first, which fails and leaves the registry dirty.
+    const first = store.flush();
+    const second = store.flush();
+    await expect(first).rejects.toThrow(/cannot write checkpoint file/);
+    await expect(second).rejects.toThrow(/cannot write checkpoint file/);
+    await rm(dataDir);
+    const [third, fourth] = [store.flush(), store.flush()];
+    await Promise.all([third, fourth]);
+    const reloaded = CheckpointStore.forDataDir(dataDir);
+    await reloaded.load();
+    expect(reloaded.get('1:42')).toMatchObject({ path: '/var/log/app.log', offset: 1200 });
+  });
+
   it('13.3: a failed write does not poison later flushes: four failures, then the next flush writes', async () => {
     const dir = await tempDir();
     // A regular file where the data directory should be: every write fails (ENOTDIR/EEXIST), also as root.

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TributaryError, errorMessage } from '../../shared/errors.js';
+import { SerialQueue } from '../../shared/pipeline/serial-queue.js';
 import { AckTracker, type AckTrackerCallbacks } from './ack-tracker.js';
 import { removeStaleTemporaries, replaceFileAtomically } from './atomic-file.js';
 
@@ -34,8 +35,8 @@ export class CheckpointStore {
   private streams = 0;
   private dirty = false;
   private lastWrite = Date.now();
-  /** The tail of the write queue; it never rejects, so one failed write cannot fail the writes after it. */
-  private queueTail: Promise<void> = Promise.resolve();
+  /** Writes one at a time; a failed write rejects only its own flush, never the ones queued behind it. */
+  private readonly writes = new SerialQueue();
 
   constructor(readonly file: string) {}
 
@@ -147,9 +148,7 @@ export class CheckpointStore {
    * write's outcome; a failure leaves the registry dirty, so the next flush writes it again.
    */
   flush(): Promise<void> {
-    const write = this.queueTail.then(() => this.writeIfDirty());
-    this.queueTail = write.catch(() => undefined);
-    return write;
+    return this.writes.run(() => this.writeIfDirty());
   }
 
   private async writeIfDirty(): Promise<void> {

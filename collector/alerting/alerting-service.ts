@@ -12,7 +12,7 @@ import type { ComponentMetrics, DropReason } from '../../shared/telemetry/metric
 import type { AlertingMetrics } from './alerting-metrics.js';
 import type { AlertingConfig } from './config.js';
 import { AlertEvaluator, type RefusedSampleReason } from './evaluator.js';
-import { createAlertNotifier } from './notifiers/create-notifier.js';
+import { createAlertNotifier } from './notifiers/registry.js';
 import { KafkaAlertPublisher } from './notifiers/kafka-alert-publisher.js';
 import type { AlertNotifier } from './notifiers/notifier.js';
 import { buildPartials, stateKey, type AlertPartial } from './partials.js';

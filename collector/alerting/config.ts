@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../../shared/config/schema.js';
-import { alertNotifierSchema, alertTopicSchema } from './notifiers/config.js';
+import { alertTopicSchema } from './notifiers/config.js';
+import { alertNotifierSchema } from './notifiers/registry.js';
 
 /**
  * The collector's `alerting` section. Rules live in their own files

@@ -4,6 +4,7 @@ import { resolve, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
+import { SerialQueue } from '../../../shared/pipeline/serial-queue.js';
 import type { BatchConsumer, Lifecycle } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
@@ -47,7 +48,8 @@ export class FileSource implements Lifecycle {
   private readonly limiter: OpenFileLimiter;
   private watcher: FSWatcher | undefined;
   private rescanTimer: NodeJS.Timeout | undefined;
-  private scanning: Promise<void> = Promise.resolve();
+  /** Rescans, one at a time; a failed one is logged and the next still runs. */
+  private readonly scans = new SerialQueue();
   private rescanQueued = false;
   private readonly stopSignal = new AbortController();
   private readonly context: TailerContext;
@@ -109,7 +111,7 @@ export class FileSource implements Lifecycle {
     this.stopSignal.abort();
     clearInterval(this.rescanTimer);
     await this.watcher?.close();
-    await this.scanning;
+    await this.scans.idle();
     await Promise.all([...this.tailers.values()].map((tailer) => tailer.stop()));
   }
 
@@ -123,8 +125,8 @@ export class FileSource implements Lifecycle {
   private requestRescan(): void {
     if (this.rescanQueued || this.isStopped()) return;
     this.rescanQueued = true;
-    this.scanning = this.scanning
-      .then(() => {
+    void this.scans
+      .run(() => {
         this.rescanQueued = false;
         return this.scan(false);
       })

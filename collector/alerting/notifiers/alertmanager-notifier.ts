@@ -1,6 +1,7 @@
 import type { AlertRecord } from '../../../shared/record/alert-record.js';
-import type { AlertmanagerNotifierConfig } from './config.js';
+import { alertmanagerNotifierSchema, type AlertmanagerNotifierConfig } from './config.js';
 import { NotifierHttpClient, type Target } from './http-client.js';
+import type { NotifierFactory } from './notifier-factory.js';
 import { QueuedNotifier, type NotifierDependencies } from './queued-notifier.js';
 
 /** One element of Alertmanager's `POST /api/v2/alerts` body (its `postableAlert`). */
@@ -95,3 +96,10 @@ export class AlertmanagerNotifier extends QueuedNotifier {
     return accepted.some(Boolean);
   }
 }
+
+export const alertmanagerNotifierFactory: NotifierFactory<typeof alertmanagerNotifierSchema> = {
+  type: 'alertmanager',
+  description: 'sends firing and resolved alerts to every configured Prometheus Alertmanager (API v2)',
+  schema: alertmanagerNotifierSchema,
+  create: (id, config, deps) => new AlertmanagerNotifier(id, config, deps),
+};

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alertNotifierSchema, alertTopicSchema } from './config.js';
+import { alertTopicSchema } from './config.js';
+import { alertNotifierSchema } from './registry.js';
 
 function issues(input: unknown): string[] {
   const result = alertNotifierSchema.safeParse(input);

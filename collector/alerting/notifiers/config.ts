@@ -5,8 +5,9 @@ import { httpTlsSchema } from '../../../shared/http/tls.js';
 
 /**
  * Configuration of the alert notifiers (`alertmanager`, `webhook`) and of the
- * `tributary.alerts` topic. Every default is written here and in the README's
- * "Alert notifiers" table; values can come from the environment through the
+ * `tributary.alerts` topic; `registry.ts` puts the notifier schemas together
+ * as `alerting.notifiers.<id>`. Every default is written here and in the
+ * README's "Alert notifiers" table; values can come from the environment through the
  * config loader's `${VAR}` interpolation (header values, tokens, URLs).
  */
 
@@ -131,14 +132,11 @@ export const webhookNotifierSchema = z
       ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but the URL is not https' });
   });
 
-export const alertNotifierSchema = z.discriminatedUnion('type', [alertmanagerNotifierSchema, webhookNotifierSchema]);
-
 export type AlertmanagerNotifierConfig = z.output<typeof alertmanagerNotifierSchema>;
 export type WebhookNotifierConfig = z.output<typeof webhookNotifierSchema>;
-export type AlertNotifierConfig = z.output<typeof alertNotifierSchema>;
 /** What the HTTP plumbing needs of either notifier's config. */
 export type HttpDeliveryConfig = Pick<
-  AlertNotifierConfig,
+  AlertmanagerNotifierConfig | WebhookNotifierConfig,
   'timeout' | 'queue_capacity' | 'max_batch_size' | 'retry' | 'basic_auth' | 'bearer_token' | 'bearer_token_file' | 'tls'
 >;
 

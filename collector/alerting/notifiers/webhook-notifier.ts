@@ -1,6 +1,7 @@
 import type { AlertRecord } from '../../../shared/record/alert-record.js';
-import type { WebhookNotifierConfig } from './config.js';
+import { webhookNotifierSchema, type WebhookNotifierConfig } from './config.js';
 import { NotifierHttpClient, type Target } from './http-client.js';
+import type { NotifierFactory } from './notifier-factory.js';
 import { QueuedNotifier, type NotifierDependencies } from './queued-notifier.js';
 
 /**
@@ -42,3 +43,10 @@ export class WebhookNotifier extends QueuedNotifier {
     return this.sendWithRetry(this.target, this.webhookConfig.method, JSON.stringify(payload), this.webhookConfig.headers, batch.length, signal);
   }
 }
+
+export const webhookNotifierFactory: NotifierFactory<typeof webhookNotifierSchema> = {
+  type: 'webhook',
+  description: 'posts alert state changes as JSON batches to any HTTP endpoint, with retries',
+  schema: webhookNotifierSchema,
+  create: (id, config, deps) => new WebhookNotifier(id, config, deps),
+};

@@ -30,8 +30,8 @@ describe('elasticsearch output config', () => {
     expect(config.data_stream.type).toBeUndefined();
     expect(config.data_stream.dataset.source).toBe('generic');
     expect(config.data_stream.namespace.source).toBe('default');
-    expect(config.index.logs.source).toBe('tributary-logs-%Y.%m.%d');
-    expect(config.index.metrics.source).toBe('tributary-metrics-%Y.%m.%d');
+    expect(config.index.logs.source).toBe('tributary-logs-{yyyy.MM.dd}');
+    expect(config.index.metrics.source).toBe('tributary-metrics-{yyyy.MM.dd}');
   });
 
   it('takes one index template for every record, units in sizes and durations', () => {

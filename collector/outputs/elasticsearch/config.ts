@@ -29,7 +29,7 @@ function streamPart(fallback: string) {
 
 const endpoint = httpEndpointSchema('https://localhost:9200');
 
-const DEFAULT_INDEX = { logs: 'tributary-logs-%Y.%m.%d', metrics: 'tributary-metrics-%Y.%m.%d' };
+const DEFAULT_INDEX = { logs: 'tributary-logs-{yyyy.MM.dd}', metrics: 'tributary-metrics-{yyyy.MM.dd}' };
 
 export const elasticsearchOutputSchema = z
   .strictObject({
@@ -48,7 +48,7 @@ export const elasticsearchOutputSchema = z
         namespace: streamPart('default'),
       })
       .prefault({}),
-    /** Index mode: one template for every record, or one per record schema; dates are the record timestamp's, in UTC. */
+    /** Index mode: one template for every record, or one per record schema; times (`{yyyy.MM.dd}`) are the record timestamp's, in UTC. */
     index: z
       .union([
         z.string(),

@@ -23,12 +23,16 @@ describe('name templates', () => {
       { kind: 'text', text: 'logs-' },
       { kind: 'field', source: 'resource', key: 'service.name' },
       { kind: 'text', text: '-' },
-      { kind: 'date', spec: 'Y' },
+      { kind: 'time', tokens: [{ unit: 'yyyy' }] },
       { kind: 'text', text: '.' },
-      { kind: 'date', spec: 'm' },
+      { kind: 'time', tokens: [{ unit: 'MM' }] },
       { kind: 'text', text: '.' },
-      { kind: 'date', spec: 'd' },
+      { kind: 'time', tokens: [{ unit: 'dd' }] },
       { kind: 'text', text: '%' },
+    ]);
+    expect(template('logs-{yyyy.MM.dd}').parts).toEqual([
+      { kind: 'text', text: 'logs-' },
+      { kind: 'time', tokens: [{ unit: 'yyyy' }, { text: '.' }, { unit: 'MM' }, { text: '.' }, { unit: 'dd' }] },
     ]);
     expect(template('generic').constant).toBe(true);
     // Without dates (datasets), % is plain text, which sanitizing keeps.
@@ -38,7 +42,9 @@ describe('name templates', () => {
   it('explains what is wrong', () => {
     expect(parseNameTemplate('{resource.x', { dates: true })).toMatch(/unclosed/);
     expect(parseNameTemplate('a}', { dates: true })).toMatch(/unmatched/);
-    expect(parseNameTemplate('{host}', { dates: true })).toMatch(/placeholders are/);
+    expect(parseNameTemplate('{host}', { dates: true })).toMatch(/placeholders are .* or a time such as \{yyyy.MM.dd\}/);
+    // Datasets and namespaces have no time: a time placeholder there is an error, not a field.
+    expect(parseNameTemplate('{yyyy}', { dates: false })).toBe('placeholders are {resource.<key>} or {attributes.<key>}, got "{yyyy}"');
     expect(parseNameTemplate('x-%j', { dates: true })).toMatch(/unknown date field "%j"/);
     expect(parseNameTemplate('Logs', { dates: true })).toMatch(/lowercase/);
     expect(parseNameTemplate('a b', { dates: true })).toMatch(/" " is not allowed/);
@@ -49,6 +55,8 @@ describe('name templates', () => {
     expect(templatePattern(template('tributary-logs-%Y.%m.%d'))).toBe('tributary-logs-*.*.*');
     expect(templatePattern(template('{resource.service.name}-%Y%m'))).toBe('*-*');
     expect(templatePattern(template('generic'))).toBe('generic');
+    expect(templatePattern(template('tributary-logs-{yyyy.MM.dd}'))).toBe('tributary-logs-*.*.*');
+    expect(templatePattern(template('{resource.service.name}-{yyyyMM}'))).toBe('*-*');
   });
 });
 
@@ -84,6 +92,29 @@ describe('index names', () => {
     expect(at('2026-11-24T01:30:00+02:00')).toBe('tributary-logs-2026.11.23-23');
     // An unreadable timestamp falls back to the observed one, never to "now" (a replay must land in the same index).
     expect(renderIndexName(template('x-%Y.%m.%d'), logRecord({ timestamp: 'garbage', observed_timestamp: '2025-01-02T03:04:05Z' }))).toBe('x-2025.01.02');
+  });
+
+  it('are the same in the {yyyy.MM.dd} syntax and the deprecated %Y.%m.%d one', () => {
+    const pairs = [
+      ['tributary-logs-{yyyy.MM.dd}', 'tributary-logs-%Y.%m.%d'],
+      ['tributary-metrics-{yyyy.MM.dd}', 'tributary-metrics-%Y.%m.%d'],
+      ['x-{yyyy}.{MM}-{dd}_{HH}', 'x-%Y.%m-%d_%H'],
+      ['app-{resource.service.name}-{yyyyMMddHH}', 'app-{resource.service.name}-%Y%m%d%H'],
+    ];
+    const records = [
+      logRecord({ timestamp: '2026-11-24T01:30:00+02:00', resource: { 'service.name': 'checkout' } }),
+      logRecord({ timestamp: '2026-01-01T00:00:00.000Z' }),
+      logRecord({ timestamp: 'garbage', observed_timestamp: '2025-01-02T03:04:05Z' }),
+      metricRecord(),
+    ];
+    for (const [current, deprecated] of pairs) {
+      const [a, b] = [template(current ?? ''), template(deprecated ?? '')];
+      expect(templatePattern(a)).toBe(templatePattern(b));
+      for (const record of records) expect(renderIndexName(a, record)).toBe(renderIndexName(b, record));
+    }
+    expect(renderIndexName(template('tributary-logs-{yyyy.MM.dd}'), records[0] ?? logRecord())).toBe('tributary-logs-2026.11.23');
+    // Minutes exist only in the new syntax (as in HDFS paths).
+    expect(renderIndexName(template('x-{yyyy.MM.dd-HH.mm}'), logRecord({ timestamp: '2026-11-23T12:34:56Z' }))).toBe('x-2026.11.23-12.34');
   });
 
   it('render placeholders sanitized, "unknown" for a missing key', () => {

@@ -1,18 +1,23 @@
 import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
 import { getOwnDataKey } from '../../../shared/record/key-path.js';
+import { formatTime, parseTimeFormat, timePattern, utcMinute, type TimeToken, type TimeUnit } from '../../../shared/template/time-format.js';
 import { truncateUtf8 } from '../../../shared/utf8.js';
 
 /**
  * Where a record goes: a data stream named `<type>-<dataset>-<namespace>`
  * (Elastic's data stream naming scheme) or a dated index. Names come from
  * small templates parsed once at config time: literal text, `{resource.<key>}`
- * and `{attributes.<key>}` placeholders, and in index names the UTC date of
- * the record's timestamp (`%Y`, `%m`, `%d`, `%H`, `%%`).
+ * and `{attributes.<key>}` placeholders, and in index names the UTC time of
+ * the record's timestamp as every template writes it (`{yyyy.MM.dd}`,
+ * `{HH}`: `shared/template/time-format.ts`). The strftime-like `%Y`, `%m`,
+ * `%d`, `%H` (and `%%` for `%`) of earlier releases are still read, as the
+ * same time fields, so an existing config keeps its index names; they are
+ * deprecated.
  */
 export type TemplatePart =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'field'; readonly source: 'resource' | 'attributes'; readonly key: string }
-  | { readonly kind: 'date'; readonly spec: 'Y' | 'm' | 'd' | 'H' };
+  | { readonly kind: 'time'; readonly tokens: readonly TimeToken[] };
 
 export interface NameTemplate {
   readonly source: string;
@@ -26,6 +31,8 @@ const FORBIDDEN = /[\\/*?"<>| ,#:]/g;
 /** The data stream naming scheme also keeps `-` out of dataset and namespace, as the reroute processor does. */
 const FORBIDDEN_IN_PART = /[\\/*?"<>| ,#:-]/g;
 const PLACEHOLDER = /^(resource|attributes)\.(.+)$/;
+/** The deprecated `%` fields, as the time units they always meant. */
+const PERCENT_FIELDS: Readonly<Record<string, TimeUnit>> = { Y: 'yyyy', m: 'MM', d: 'dd', H: 'HH' };
 
 /** Parses a template, or returns a message saying what is wrong with it (for the config schema). */
 export function parseNameTemplate(source: string, options: { dates: boolean }): NameTemplate | string {
@@ -40,20 +47,27 @@ export function parseNameTemplate(source: string, options: { dates: boolean }): 
     if (char === '{') {
       const end = source.indexOf('}', i + 1);
       if (end < 0) return `unclosed "{" at position ${i}`;
-      const match = PLACEHOLDER.exec(source.slice(i + 1, end));
-      if (!match) return `placeholders are {resource.<key>} or {attributes.<key>}, got "${source.slice(i, end + 1)}"`;
+      const inner = source.slice(i + 1, end);
+      const match = PLACEHOLDER.exec(inner);
+      const tokens = options.dates ? parseTimeFormat(inner) : undefined;
+      if (!match && tokens === undefined) {
+        const time = options.dates ? ', or a time such as {yyyy.MM.dd} (yyyy, MM, dd, HH, mm with - _ . between)' : '';
+        return `placeholders are {resource.<key>} or {attributes.<key>}${time}, got "${source.slice(i, end + 1)}"`;
+      }
       flush();
-      parts.push({ kind: 'field', source: match[1] as 'resource' | 'attributes', key: match[2] as string });
+      if (match) parts.push({ kind: 'field', source: match[1] as 'resource' | 'attributes', key: match[2] as string });
+      else if (tokens !== undefined) parts.push({ kind: 'time', tokens });
       i = end;
     } else if (char === '}') {
       return `unmatched "}" at position ${i}`;
     } else if (char === '%' && options.dates) {
       const spec = source.charAt(i + 1);
+      const unit = Object.hasOwn(PERCENT_FIELDS, spec) ? PERCENT_FIELDS[spec] : undefined;
       if (spec === '%') text += '%';
-      else if (spec === 'Y' || spec === 'm' || spec === 'd' || spec === 'H') {
+      else if (unit !== undefined) {
         flush();
-        parts.push({ kind: 'date', spec });
-      } else return `unknown date field "%${spec}" (use %Y, %m, %d, %H or %%)`;
+        parts.push({ kind: 'time', tokens: [{ unit }] });
+      } else return `unknown date field "%${spec}" (write times as {yyyy.MM.dd}; the deprecated %Y, %m, %d, %H and %% are still read)`;
       i++;
     } else {
       text += char;
@@ -70,10 +84,13 @@ export function parseNameTemplate(source: string, options: { dates: boolean }): 
   return { source, parts, constant: parts.every((part) => part.kind === 'text') };
 }
 
-/** The template with every placeholder and date as `*`: the index pattern its index template matches. */
+/**
+ * The template with every placeholder and time field as `*` (separators inside a time placeholder kept, so
+ * `{yyyy.MM.dd}` and `%Y.%m.%d` give the same pattern): the index pattern its index template matches.
+ */
 export function templatePattern(template: NameTemplate): string {
   return template.parts
-    .map((part) => (part.kind === 'text' ? part.text : '*'))
+    .map((part) => (part.kind === 'text' ? part.text : part.kind === 'time' ? timePattern(part.tokens) : '*'))
     .join('')
     .replace(/\*+/g, '*');
 }
@@ -118,32 +135,16 @@ export function renderStreamPart(template: NameTemplate, record: NormalizedRecor
   return sanitized.replace(/_/g, '') === '' ? fallback : sanitized;
 }
 
-/**
- * The UTC date and hour of a record's timestamp as `YYYY-MM-DDTHH`. The record's
- * own time (not the time of writing) so a replay on another day lands in the
- * same index, where `create` finds the earlier copy.
- */
-function utcHour(record: NormalizedRecord): string {
-  for (const timestamp of [record.timestamp, record.observed_timestamp]) {
-    // Normalized timestamps are UTC with a `Z`; anything else goes through Date.
-    if (/^\d{4}-\d{2}-\d{2}T\d{2}:.*Z$/.test(timestamp)) return timestamp.slice(0, 13);
-    const ms = Date.parse(timestamp);
-    if (!Number.isNaN(ms)) return new Date(ms).toISOString().slice(0, 13);
-  }
-  return '1970-01-01T00';
-}
-
 /** Renders an index name for a record; missing placeholder keys render as `unknown`. */
 export function renderIndexName(template: NameTemplate, record: NormalizedRecord): string {
   let out = '';
-  let hour: string | undefined;
+  let minute: string | undefined;
   for (const part of template.parts) {
     if (part.kind === 'text') out += part.text;
     else if (part.kind === 'field') out += fieldValue(record, part.source, part.key) ?? 'unknown';
-    else {
-      hour ??= utcHour(record);
-      out += part.spec === 'Y' ? hour.slice(0, 4) : part.spec === 'm' ? hour.slice(5, 7) : part.spec === 'd' ? hour.slice(8, 10) : hour.slice(11, 13);
-    }
+    // The record's own time, never the time of writing: a replay on another day lands in the same index,
+    // where `create` finds the earlier copy.
+    else out += formatTime(part.tokens, (minute ??= utcMinute([record.timestamp, record.observed_timestamp])));
   }
   return sanitizeIndexName(out) || 'unknown';
 }

@@ -1,5 +1,6 @@
 import type { NormalizedRecord } from '../../../shared/pipeline/record-sink.js';
 import { getOwnDataKey } from '../../../shared/record/key-path.js';
+import { formatTime, parseTimeFormat, utcMinute, type TimeToken } from '../../../shared/template/time-format.js';
 import { truncateUtf8 } from '../../../shared/utf8.js';
 
 /**
@@ -13,7 +14,7 @@ import { truncateUtf8 } from '../../../shared/utf8.js';
  * - Time placeholders: runs of `yyyy`, `MM`, `dd`, `HH`, `mm` with `-`, `_`
  *   or `.` between them (`{yyyy-MM-dd}`, `{HH}`, `{yyyyMMdd}`), from the
  *   record's timestamp in UTC (event time, so a replay lands where the first
- *   write did).
+ *   write did); the syntax every template shares, `shared/template/time-format.ts`.
  *
  * The base path is the literal part before the first placeholder's segment;
  * every rendered directory lies below it. Values are escaped the way Hive
@@ -30,8 +31,6 @@ export type PathPart =
   /** `{record.type}`: `logs` or `metrics`. */
   | { readonly kind: 'record_type' };
 
-type TimeToken = { readonly unit: 'yyyy' | 'MM' | 'dd' | 'HH' | 'mm' } | { readonly text: string };
-
 /** One path segment: literal text and placeholders between two `/`. */
 export type PathSegment = readonly PathPart[];
 
@@ -44,8 +43,6 @@ export interface PathTemplate {
 }
 
 const FIELD = /^(?:(resource|attributes)\.)?([A-Za-z0-9_][A-Za-z0-9_.-]*)$/;
-const TIME = /^(?:yyyy|MM|dd|HH|mm|[-_.])+$/;
-const TIME_TOKEN = /yyyy|MM|dd|HH|mm|[-_.]/g;
 /** What HDFS refuses or readers misread in a literal segment. */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const BAD_LITERAL = /[:\\\u0000-\u001f\u007f]/;
@@ -86,12 +83,10 @@ function parseSegment(raw: string): PathSegment | string {
       if (end < 0) return `unclosed "{" at position ${i}`;
       const inner = raw.slice(i + 1, end);
       flush();
+      const tokens = parseTimeFormat(inner);
       if (inner === 'record.type') {
         parts.push({ kind: 'record_type' });
-      } else if (TIME.test(inner) && /yyyy|MM|dd|HH|mm/.test(inner)) {
-        const tokens = (inner.match(TIME_TOKEN) ?? []).map((token): TimeToken =>
-          token === 'yyyy' || token === 'MM' || token === 'dd' || token === 'HH' || token === 'mm' ? { unit: token } : { text: token },
-        );
+      } else if (tokens !== undefined) {
         parts.push({ kind: 'time', tokens });
       } else {
         const field = FIELD.exec(inner);
@@ -160,25 +155,7 @@ function fieldValue(record: NormalizedRecord, source: 'resource' | 'attributes' 
 
 /** The record's event time in UTC as `YYYY-MM-DDTHH:mm` (timestamp, else observed timestamp, else the epoch). */
 export function eventTime(record: NormalizedRecord): string {
-  for (const timestamp of [record.timestamp, record.observed_timestamp]) {
-    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}.*Z$/.test(timestamp)) return timestamp.slice(0, 16);
-    const ms = Date.parse(timestamp);
-    if (!Number.isNaN(ms)) return new Date(ms).toISOString().slice(0, 16);
-  }
-  return '1970-01-01T00:00';
-}
-
-function renderTime(tokens: readonly TimeToken[], time: string): string {
-  let out = '';
-  for (const token of tokens) {
-    if ('text' in token) out += token.text;
-    else if (token.unit === 'yyyy') out += time.slice(0, 4);
-    else if (token.unit === 'MM') out += time.slice(5, 7);
-    else if (token.unit === 'dd') out += time.slice(8, 10);
-    else if (token.unit === 'HH') out += time.slice(11, 13);
-    else out += time.slice(14, 16);
-  }
-  return out;
+  return utcMinute([record.timestamp, record.observed_timestamp]);
 }
 
 /** The record's directory: the base path plus one sanitized segment per template segment, without trailing slash. */
@@ -191,7 +168,7 @@ export function renderDirectory(template: PathTemplate, record: NormalizedRecord
       if (part.kind === 'text') rendered += part.text;
       else if (part.kind === 'field') rendered += sanitizeSegmentValue(fieldValue(record, part.source, part.key) ?? missing, missing);
       else if (part.kind === 'record_type') rendered += record.schema === 'tributary.metric.v1' ? 'metrics' : 'logs';
-      else rendered += renderTime(part.tokens, (time ??= eventTime(record)));
+      else rendered += formatTime(part.tokens, (time ??= eventTime(record)));
     }
     // HDFS refuses names over 255 bytes (dfs.namenode.fs-limits.max-component-length).
     out += `/${Buffer.byteLength(rendered) > MAX_SEGMENT_BYTES ? cutUtf8(rendered, MAX_SEGMENT_BYTES) : rendered}`;
