@@ -213,24 +213,35 @@ export function sinkContract(adapter: SinkContractAdapter): void {
       });
     });
 
-    it.runIf(adapter.refusesRecords)('3. a record refused for good is reported with its index and a reason; the rest is durable', async () => {
-      const { sink, families, held, refuse } = await target();
-      const records = contractRecords(0, 5);
-      const refused = records[2]?.record.id ?? '';
-      refuse(refused);
-      const rejected = rejectedOf(await sink.write(records));
-      expect(rejected).toEqual([{ index: 2, reason: expect.stringMatching(/\S/) as unknown }]);
-      expect(sorted(await held())).toEqual(sorted(idsOf(records).filter((id) => id !== refused)));
-      expect(await counters(families, ['sink_rejected'])).toMatchObject({
-        sent: 4,
-        retried: 0,
-        errors: { sink_rejected: 1 },
-        allErrors: 1,
-        discarded: 1,
-        allDiscarded: 1,
-        queued: 0,
+    // A sink that cannot refuse one record (a file, a topic, an HDFS file) must never report one refused.
+    if (!adapter.refusesRecords) {
+      it('3. a sink that cannot refuse single records never reports one: the whole batch is durable', async () => {
+        const { sink, families, held } = await target();
+        const records = contractRecords(0, 5);
+        expect(rejectedOf(await sink.write(records))).toEqual([]);
+        expect(sorted(await held())).toEqual(sorted(idsOf(records)));
+        expect(await counters(families, [])).toMatchObject({ sent: 5, allErrors: 0, allDiscarded: 0, queued: 0 });
       });
-    });
+    } else {
+      it('3. a record refused for good is reported with its index and a reason; the rest is durable', async () => {
+        const { sink, families, held, refuse } = await target();
+        const records = contractRecords(0, 5);
+        const refused = records[2]?.record.id ?? '';
+        refuse(refused);
+        const rejected = rejectedOf(await sink.write(records));
+        expect(rejected).toEqual([{ index: 2, reason: expect.stringMatching(/\S/) as unknown }]);
+        expect(sorted(await held())).toEqual(sorted(idsOf(records).filter((id) => id !== refused)));
+        expect(await counters(families, ['sink_rejected'])).toMatchObject({
+          sent: 4,
+          retried: 0,
+          errors: { sink_rejected: 1 },
+          allErrors: 1,
+          discarded: 1,
+          allDiscarded: 1,
+          queued: 0,
+        });
+      });
+    }
 
     it('4. every outcome is counted: exact metrics after a scripted run (ok, away once, refusal, replay)', async () => {
       const { sink, families, held, unavailableFor, refuse } = await target();
