@@ -34,7 +34,6 @@ export type DropReason =
   | 'frame_invalid'
   | 'frame_too_large'
   | 'sink_rejected'
-  | 'shutdown'
   | 'spool_full'
   | 'spool_corrupt'
   | 'sample_limit'

@@ -27,6 +27,12 @@ describe('scrapeJobSchema', () => {
     expect(issues({ scheme: 'https', tls_config: { ca_file: '/etc/ca.pem' } })).toEqual([]);
   });
 
+  it('reads body_size_limit as a size, like every other size key (0 = no limit)', () => {
+    expect(scrapeJobSchema.parse({ job_name: 'app', ...TARGETS, body_size_limit: '16MiB' })).toMatchObject({ body_size_limit: 16 * 1024 * 1024 });
+    expect(scrapeJobSchema.parse({ job_name: 'app', ...TARGETS, body_size_limit: 0 })).toMatchObject({ body_size_limit: 0 });
+    expect(scrapeJobSchema.parse({ job_name: 'app', ...TARGETS })).toMatchObject({ body_size_limit: 64 * 1024 * 1024 });
+  });
+
   it('keeps the defaults and accepts ordinary durations', () => {
     expect(scrapeJobSchema.parse({ job_name: 'app', ...TARGETS })).toMatchObject({ scrape_interval: 15_000, scrape_timeout: 10_000 });
     expect(scrapeJobSchema.parse({ job_name: 'app', ...TARGETS, scrape_interval: '1s' })).toMatchObject({ scrape_interval: 1000, scrape_timeout: 1000 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../../shared/config/schema.js';
+import { byteSize, duration } from '../../../shared/config/schema.js';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const DEFAULT_SCRAPE_TIMEOUT_MS = 10_000;
@@ -92,11 +92,7 @@ export const scrapeJobSchema = z
       })
       .optional(),
     /** A scrape whose body (decompressed) passes this is failed (up = 0) instead of exhausting memory; 0 = no limit. */
-    body_size_limit: z
-      .number()
-      .int()
-      .min(0)
-      .default(64 * 1024 * 1024),
+    body_size_limit: byteSize({ min: 0 }).default(64 * 1024 * 1024),
     /** A scrape with more samples than this (after relabelling) is failed as Prometheus's sample_limit does; 0 = no limit. */
     sample_limit: z.number().int().min(0).default(0),
     static_configs: z.array(staticTargetGroupSchema).default([]),
