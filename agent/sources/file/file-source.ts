@@ -5,24 +5,13 @@ import { watch, type FSWatcher } from 'chokidar';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { SerialQueue } from '../../../shared/pipeline/serial-queue.js';
-import type { BatchConsumer, Lifecycle } from '../../../shared/pipeline/types.js';
-import type { Logger } from '../../../shared/telemetry/logger.js';
-import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
-import type { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
+import type { Lifecycle } from '../../../shared/pipeline/types.js';
 import { COMPRESSED_FILE_PATTERNS, type FileSourceConfig } from './config.js';
 import { kubernetesMetadataFromPath } from './container/kubernetes-path.js';
 import { fingerprint, type FingerprintOptions } from './file-identity.js';
 import { OpenFileLimiter } from './open-file-limiter.js';
 import { FileTailer, type TailerContext } from './file-tailer.js';
-
-export interface FileSourceDeps {
-  agentId: string;
-  host: string;
-  consumer: BatchConsumer;
-  checkpoints: CheckpointStore;
-  metrics: ComponentMetrics;
-  logger: Logger;
-}
+import type { LogSourceDeps } from '../source-factory.js';
 
 /**
  * Finds files by glob and runs one tailer per file *identity* (not per path:
@@ -57,7 +46,7 @@ export class FileSource implements Lifecycle {
   constructor(
     readonly name: string,
     private readonly config: FileSourceConfig,
-    private readonly deps: FileSourceDeps,
+    private readonly deps: LogSourceDeps,
   ) {
     this.include = config.include.map((pattern) => resolve(pattern));
     this.exclude = [...config.exclude, ...(config.ignore_compressed ? COMPRESSED_FILE_PATTERNS : [])].map((pattern) =>
