@@ -12,7 +12,12 @@ import { startLocalKafka } from '../../deploy/dev/kafka/local-kafka.js';
 import { PROCESS_NODE_FLAGS } from '../../shared/process/node-flags.js';
 import { packageRoot } from '../../shared/paths.js';
 
-const CLI = join(packageRoot(), 'dist', 'cli', 'tributary.js');
+/**
+ * The CLI under test: this checkout's build, or another build's entry point (`TRIBUTARY_BENCH_CLI`) so one
+ * run measures two versions against the same broker and ceiling. `TRIBUTARY_BENCH_LABEL` names it in results.
+ */
+const CLI = process.env.TRIBUTARY_BENCH_CLI ?? join(packageRoot(), 'dist', 'cli', 'tributary.js');
+const BUILD_LABEL = process.env.TRIBUTARY_BENCH_LABEL ?? 'this checkout';
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ, fixed at 100 on every mainstream architecture
 
 export interface BenchBrokers {
@@ -88,8 +93,8 @@ export async function sentEvents(metricsUrl: string, componentId: string): Promi
   return sample ? Number(sample.slice(sample.lastIndexOf(' ') + 1)) : 0;
 }
 
-export function machine(): { node: string; cpus: string } {
-  return { node: process.version, cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}` };
+export function machine(): { node: string; cpus: string; build: string } {
+  return { node: process.version, cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`, build: BUILD_LABEL };
 }
 
 /** Prints a markdown table; cells are converted with String(). */
