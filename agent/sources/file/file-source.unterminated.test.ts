@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventId } from '../../../shared/record/event-id.js';
 import { sampleValue } from '../../../shared/telemetry/test-metrics.js';
-import { UNTERMINATED_ATTRIBUTE } from './file-tailer.js';
+import { UNTERMINATED_ATTRIBUTE } from './line-batcher.js';
 import { AGENT, FileSourceFixture, idOf, waitFor } from './test-support/file-source-harness.js';
 
 /**

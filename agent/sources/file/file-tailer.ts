@@ -1,21 +1,14 @@
-import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { EventIdScope } from '../../../shared/record/event-id.js';
-import type { RawLogEvent } from '../../../shared/record/raw-event.js';
-import { RawLogNdjsonWriter } from '../../../shared/record/raw-log-ndjson.js';
 import type { BatchConsumer, DeliveryOutcome } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import type { AckTracker } from '../../checkpoint/ack-tracker.js';
 import type { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
 import type { FileSourceConfig } from './config.js';
-import { ContainerFormatStage } from './container/container-stage.js';
 import { codecFor } from './encoding.js';
 import { fingerprint, type FingerprintOptions } from './file-identity.js';
-import type { LineRecord, LineStage } from './line-stage.js';
-import { LineSplitter } from './line-splitter.js';
-import { MultilineStage } from './multiline/multiline-stage.js';
+import { LineBatcher } from './line-batcher.js';
 import type { OpenFileLimiter } from './open-file-limiter.js';
 
 export interface TailerContext {
@@ -31,34 +24,17 @@ export interface TailerContext {
   fingerprint: FingerprintOptions;
 }
 
-/**
- * Lines of one read are handed downstream in batches of about this many NDJSON
- * bytes: big enough that per-batch costs vanish, small enough that the batch
- * text stays a regular V8 string (strings over 128 KiB are allocated in the
- * large-object space, several times slower per byte).
- */
-const BATCH_TARGET_BYTES = 56 * 1024;
 /** Bytes a tailer reads in one go before giving its descriptor slot to a waiting file. */
 const FAIR_SHARE_BYTES = 4 * 1024 * 1024;
-
-interface PendingBatch {
-  ndjson: string;
-  eventCount: number;
-  /** Where reading resumes after a crash once this batch is delivered. */
-  resumeOffset: number;
-}
-
-/** On an event whose line had no newline when its file was finished (rotated away or deleted). */
-export const UNTERMINATED_ATTRIBUTE = 'tributary.unterminated';
 
 type FileState = 'growing' | 'truncated' | 'rewritten' | 'moved' | 'deleted';
 
 /**
- * Follows one file (one identity) from an offset: reads chunks, splits lines,
- * runs the optional stages (container format, multiline), hands batches
- * downstream (waiting when downstream is full: the backpressure), and registers
- * each batch with its AckTracker, the only way the checkpoint moves: across the
- * delivered prefix, never past a batch refused for good.
+ * Follows one file (one identity) from an offset: reads chunks, has its
+ * LineBatcher turn them into batches of events (lines, stages, serialization),
+ * hands batches downstream (waiting when downstream is full: the backpressure),
+ * and registers each batch with its AckTracker, the only way the checkpoint
+ * moves: across the delivered prefix, never past a batch refused for good.
  *
  * Rotation: when the path stops pointing at this file (rename-and-create) or
  * the file is deleted, the open descriptor is read on until it has not grown
@@ -77,23 +53,11 @@ export class FileTailer {
   private lastGrowthAt = Date.now();
   /** When the path was first seen no longer holding this file (renamed or deleted), while it is so. */
   private goneSince: number | undefined;
-  private lastLineEnd: number;
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
   private stopped = false;
-  private readonly splitter: LineSplitter;
-  private readonly stages: LineStage[] = [];
-  private readonly multiline: MultilineStage | undefined;
-  private readonly container: ContainerFormatStage | undefined;
-  private readonly statsSeen = { recordsCut: 0, linesDropped: 0, malformed: 0, partialsDropped: 0 };
-  /** Fast path: serializes straight from the read buffer when no stage needs decoded text. */
-  private readonly writer: RawLogNdjsonWriter | undefined;
-  private readonly ids: EventIdScope;
+  private readonly lines: LineBatcher;
   private readonly key: string;
-  private readonly batches: PendingBatch[] = [];
-  private truncatedLines = 0;
-  private invalidLines = 0;
-  private chunkIsValidUtf8 = true;
   finished: Promise<void> = Promise.resolve();
 
   constructor(
@@ -103,7 +67,7 @@ export class FileTailer {
     private readonly realPath: string,
     startOffset: number,
     private readonly context: TailerContext,
-    private readonly labels: Record<string, string> | undefined,
+    labels: Record<string, string> | undefined,
   ) {
     const { config } = context;
     this.readOffset = startOffset;
@@ -115,24 +79,13 @@ export class FileTailer {
           'a batch was refused for good (counted as dropped); the checkpoint stays before it, so a restart reads it again',
         ),
     });
-    this.lastLineEnd = startOffset;
-    this.splitter = new LineSplitter(config.max_line_bytes, codecFor(config.encoding));
-    if (config.format !== 'none') {
-      this.container = new ContainerFormatStage(config.format, config.max_line_bytes);
-      this.stages.push(this.container);
-    }
-    if (config.multiline) {
-      this.multiline = new MultilineStage(config.multiline);
-      this.stages.push(this.multiline);
-    }
-    this.ids = new EventIdScope([context.agentId, identity]);
+    this.lines = new LineBatcher(
+      { sourceName: context.sourceName, agentId: context.agentId, host: context.host, path, identity, labels },
+      config,
+      context.metrics,
+      startOffset,
+    );
     this.key = `${context.host}:${path}`;
-    if (this.stages.length === 0 && config.encoding === 'utf-8') {
-      this.writer = new RawLogNdjsonWriter(
-        { host: context.host, agentId: context.agentId, sourceName: context.sourceName, path, fileId: identity, labels },
-        this.ids,
-      );
-    }
   }
 
   start(): void {
@@ -199,7 +152,8 @@ export class FileTailer {
         }
         buffer = undefined;
         sinceYield = 0;
-        await this.emitRecords(this.flushStages(false));
+        this.lines.flush(false);
+        await this.handDownstream();
         const state = await this.inspect(handle);
         if (state === 'truncated' || state === 'rewritten') {
           await this.endReplaced(state);
@@ -210,7 +164,14 @@ export class FileTailer {
         if (state === 'growing') this.goneSince = undefined;
         else this.goneSince ??= Date.now();
         if (this.goneSince !== undefined && Date.now() - Math.max(this.lastGrowthAt, this.goneSince) >= this.context.config.rotate_wait) {
-          await this.emitRecords(this.flushStages(true, this.takeUnterminatedLine()));
+          const unterminated = this.lines.flush(true, this.readOffset);
+          if (unterminated !== undefined) {
+            this.context.logger.info(
+              { path: this.path, file_id: this.identity, offset: unterminated },
+              'last line of a finished file had no newline; emitted flagged',
+            );
+          }
+          await this.handDownstream();
           this.context.logger.info({ path: this.path, file_id: this.identity, state }, 'rotated or deleted file read to its end');
           return;
         }
@@ -243,7 +204,8 @@ export class FileTailer {
 
   /** What this file held is gone from its inode (copytruncate): emit what the stages hold; discovery reads the new content as a new file. */
   private async endReplaced(state: 'truncated' | 'rewritten'): Promise<void> {
-    await this.emitRecords(this.flushStages(true));
+    this.lines.flush(true);
+    await this.handDownstream();
     this.context.logger.info(
       { path: this.path, file_id: this.identity, state, offset: this.readOffset },
       'file truncated or rewritten (copytruncate); its new content is a new file',
@@ -298,149 +260,14 @@ export class FileTailer {
   private async consumeChunk(chunk: Buffer): Promise<void> {
     const chunkOffset = this.readOffset;
     this.readOffset += chunk.length;
-    this.truncatedLines = 0;
-    this.invalidLines = 0;
-    this.chunkIsValidUtf8 = this.context.config.encoding !== 'utf-8' || isUtf8(chunk);
-    if (this.writer) {
-      this.writer.startChunk(new Date().toISOString());
-      this.splitter.forEachLine(chunk, chunkOffset, this.addLine);
-      if (this.writer.eventCount > 0) this.cutBatch(this.writer.eventCount, this.writer.take(), this.lastLineEnd);
-      this.writer.finishChunk();
-    } else {
-      const lines: LineRecord[] = this.splitter.push(chunk, chunkOffset);
-      for (const line of lines) {
-        if (line.truncated) this.truncatedLines++;
-        if (line.invalid) this.invalidLines++;
-      }
-      if (lines.length > 0) this.lastLineEnd = (lines[lines.length - 1] as LineRecord).end;
-      let records = lines;
-      for (const stage of this.stages) records = stage.push(records, Date.now());
-      this.serializeRecords(records);
-    }
-    this.countStageStats();
-    const { metrics } = this.context;
-    if (this.truncatedLines > 0) metrics.truncated.inc(this.truncatedLines);
-    if (this.invalidLines > 0) metrics.invalidText.inc(this.invalidLines);
-    metrics.bytesIn.inc(chunk.length);
+    this.lines.addChunk(chunk, chunkOffset);
+    this.context.metrics.bytesIn.inc(chunk.length);
     await this.handDownstream();
-  }
-
-  /** The fast path's line visitor: serializes straight from the read buffer, cutting batches as they fill. */
-  private readonly addLine = (bytes: Buffer, start: number, end: number, offset: number, lineEnd: number, truncated: boolean): void => {
-    const writer = this.writer as RawLogNdjsonWriter;
-    writer.add(bytes, start, end, offset, truncated);
-    this.lastLineEnd = lineEnd;
-    if (truncated) this.truncatedLines++;
-    if (!this.chunkIsValidUtf8 && !isUtf8(bytes.subarray(start, end))) this.invalidLines++;
-    if (writer.byteLength >= BATCH_TARGET_BYTES) this.cutBatch(writer.eventCount, writer.take(), lineEnd);
-  };
-
-  private cutBatch(eventCount: number, ndjson: string, resumeOffset: number): void {
-    this.batches.push({ ndjson, eventCount, resumeOffset });
-  }
-
-  /** Where a restart must resume: before any line a stage still holds. */
-  private resumeOffset(): number {
-    let resume = this.lastLineEnd;
-    for (const stage of this.stages) {
-      const pending = stage.pendingOffset();
-      if (pending !== undefined && pending < resume) resume = pending;
-    }
-    return resume;
-  }
-
-  /**
-   * A last line the file will never finish (it was rotated away or deleted and has not grown for `rotate_wait`):
-   * emitted rather than dropped with the tailer, flagged `truncated` (it may have been cut short: a writer that died
-   * mid-line) with the attribute `tributary.unterminated`, and counted as truncated. Not for copytruncate: the
-   * rotated copy holds the same bytes and its tailer finishes them.
-   */
-  private takeUnterminatedLine(): LineRecord | undefined {
-    const line = this.splitter.takePartial(this.readOffset);
-    if (!line) return undefined;
-    this.lastLineEnd = line.end;
-    this.context.metrics.truncated.inc();
-    if (line.invalid) this.context.metrics.invalidText.inc();
-    this.context.logger.info({ path: this.path, file_id: this.identity, offset: line.offset }, 'last line of a finished file had no newline; emitted flagged');
-    return { ...line, truncated: true, attributes: { [UNTERMINATED_ATTRIBUTE]: 'true' } };
-  }
-
-  /** `last`, a final record for the first stage, is flushed with everything the stages hold (`everything` only). */
-  private flushStages(everything: boolean, last?: LineRecord): LineRecord[] {
-    let records: LineRecord[] = last ? [last] : [];
-    const now = Date.now();
-    // Each stage's output feeds the next; what a stage flushes still passes through the later ones.
-    for (const stage of this.stages) {
-      const passed = records.length > 0 ? stage.push(records, now) : [];
-      records = [...passed, ...(everything ? stage.flushAll() : stage.flushDue(now))];
-    }
-    this.countStageStats();
-    // Stages rebuild records (CRI envelopes, multiline joins): the record holding the unterminated bytes keeps the mark.
-    if (last) {
-      for (const record of records) if (record.end === last.end) record.attributes = { ...record.attributes, [UNTERMINATED_ATTRIBUTE]: 'true' };
-    }
-    return records;
-  }
-
-  private async emitRecords(records: LineRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    this.serializeRecords(records);
-    await this.handDownstream();
-  }
-
-  /** The general path (stages, other encodings): events built as objects, JSON.stringify'd. */
-  private serializeRecords(records: readonly LineRecord[]): void {
-    if (records.length === 0) return;
-    const observedAt = new Date().toISOString();
-    const { agentId, host, sourceName } = this.context;
-    let ndjson = '';
-    let count = 0;
-    for (const record of records) {
-      const event: RawLogEvent & { truncated?: true; time?: string; attributes?: Record<string, string> } = {
-        id: this.ids.id(record.offset),
-        observed_at: observedAt,
-        body: record.text,
-        host,
-        agent_id: agentId,
-        source: { type: 'file', name: sourceName, path: this.path, file_id: this.identity, offset: record.offset },
-      };
-      if (this.labels) event.labels = this.labels;
-      if (record.truncated) event.truncated = true;
-      if (record.time !== undefined) event.time = record.time;
-      if (record.attributes) event.attributes = record.attributes;
-      ndjson += `${JSON.stringify(event)}\n`;
-      count++;
-      if (ndjson.length >= BATCH_TARGET_BYTES) {
-        this.cutBatch(count, ndjson, this.resumeOffset());
-        ndjson = '';
-        count = 0;
-      }
-    }
-    if (count > 0) this.cutBatch(count, ndjson, this.resumeOffset());
-  }
-
-  private countStageStats(): void {
-    const { metrics } = this.context;
-    const seen = this.statsSeen;
-    if (this.multiline) {
-      const { recordsCut, linesDropped } = this.multiline.stats;
-      if (recordsCut > seen.recordsCut) metrics.truncated.inc(recordsCut - seen.recordsCut);
-      if (linesDropped > seen.linesDropped) metrics.drop('oversize', linesDropped - seen.linesDropped);
-      seen.recordsCut = recordsCut;
-      seen.linesDropped = linesDropped;
-    }
-    if (this.container) {
-      const { malformed, partialsDropped } = this.container.stats;
-      if (malformed > seen.malformed) metrics.error('decode', malformed - seen.malformed);
-      if (partialsDropped > seen.partialsDropped) metrics.drop('oversize', partialsDropped - seen.partialsDropped);
-      seen.malformed = malformed;
-      seen.partialsDropped = partialsDropped;
-    }
   }
 
   private async handDownstream(): Promise<void> {
-    if (this.batches.length === 0) return;
-    const batches = this.batches.splice(0);
+    const batches = this.lines.takeBatches();
+    if (batches.length === 0) return;
     for (const { eventCount } of batches) this.context.metrics.eventsIn.inc(eventCount);
     for (const pending of batches) {
       const { eventCount, resumeOffset } = pending;
@@ -467,10 +294,8 @@ export class FileTailer {
       return Promise.resolve();
     }
     let wait = this.context.config.poll_interval;
-    for (const stage of this.stages) {
-      const deadline = stage.nextDeadline();
-      if (deadline !== undefined) wait = Math.max(0, Math.min(wait, deadline - Date.now()));
-    }
+    const deadline = this.lines.nextDeadline();
+    if (deadline !== undefined) wait = Math.max(0, Math.min(wait, deadline - Date.now()));
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
