@@ -9,7 +9,7 @@ import type { Lifecycle } from '../../../shared/pipeline/types.js';
 import { COMPRESSED_FILE_PATTERNS, type FileSourceConfig } from './config.js';
 import { kubernetesMetadataFromPath } from './container/kubernetes-path.js';
 import { fingerprint, type FingerprintOptions } from './file-identity.js';
-import { OpenFileLimiter } from './open-file-limiter.js';
+import { Semaphore } from '../../../shared/pipeline/semaphore.js';
 import { FileTailer, type TailerContext } from './file-tailer.js';
 import type { LogSourceDeps } from '../source-factory.js';
 
@@ -34,7 +34,7 @@ export class FileSource implements Lifecycle {
   private readonly include: string[];
   private readonly exclude: string[];
   private readonly fingerprint: FingerprintOptions;
-  private readonly limiter: OpenFileLimiter;
+  private readonly limiter: Semaphore;
   private watcher: FSWatcher | undefined;
   private rescanTimer: NodeJS.Timeout | undefined;
   /** Rescans, one at a time; a failed one is logged and the next still runs. */
@@ -60,7 +60,7 @@ export class FileSource implements Lifecycle {
       maxBytes: config.fingerprint.max_bytes,
       ignoredHeaderBytes: config.fingerprint.ignored_header_bytes,
     };
-    this.limiter = new OpenFileLimiter(config.max_open_files);
+    this.limiter = new Semaphore(config.max_open_files);
     this.context = { sourceName: name, config, ...deps, limiter: this.limiter, fingerprint: this.fingerprint };
   }
 

@@ -9,7 +9,7 @@ import type { FileSourceConfig } from './config.js';
 import { codecFor } from './encoding.js';
 import { fingerprint, type FingerprintOptions } from './file-identity.js';
 import { LineBatcher } from './line-batcher.js';
-import type { OpenFileLimiter } from './open-file-limiter.js';
+import type { Semaphore } from '../../../shared/pipeline/semaphore.js';
 
 export interface TailerContext {
   sourceName: string;
@@ -20,7 +20,8 @@ export interface TailerContext {
   checkpoints: CheckpointStore;
   metrics: ComponentMetrics;
   logger: Logger;
-  limiter: OpenFileLimiter;
+  /** The `max_open_files` slots: a descriptor is held only within one. */
+  limiter: Semaphore;
   fingerprint: FingerprintOptions;
 }
 

@@ -12,7 +12,7 @@ import type { ElasticsearchOutputConfig } from './config.js';
 import { logDocument, metricDocument, type DataStreamFields } from './document.js';
 import { renderIndexName, renderStreamPart } from './index-name.js';
 import { HttpTransport, type Endpoint, type HttpRequest, type HttpResponse, type SentRequest } from '../../../shared/http/http-transport.js';
-import { RequestLimiter } from '../../../shared/http/request-limiter.js';
+import { Semaphore } from '../../../shared/pipeline/semaphore.js';
 import { templateRequests } from './templates.js';
 import { reportRejected, retryStartup, sendLogged, writeSignal } from '../sink-support.js';
 
@@ -58,7 +58,7 @@ class PendingRecords extends Error {
  */
 export class ElasticsearchSink implements RecordSink {
   private readonly transport: HttpTransport;
-  private readonly limiter: RequestLimiter;
+  private readonly limiter: Semaphore;
   private readonly lifetime = new AbortController();
   private readonly bulkPath: string;
   private readonly sleep: Sleep;
@@ -77,7 +77,7 @@ export class ElasticsearchSink implements RecordSink {
     options: ElasticsearchSinkOptions = {},
   ) {
     this.transport = new HttpTransport(config, options.now);
-    this.limiter = new RequestLimiter(config.max_concurrent_requests);
+    this.limiter = new Semaphore(config.max_concurrent_requests);
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
     this.maxBytes = config.batch.max_bytes;

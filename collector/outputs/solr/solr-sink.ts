@@ -1,6 +1,6 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { HttpTransport, type Endpoint, type HttpRequest, type SentRequest } from '../../../shared/http/http-transport.js';
-import { RequestLimiter } from '../../../shared/http/request-limiter.js';
+import { Semaphore } from '../../../shared/pipeline/semaphore.js';
 import { sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
 import { retry, type Sleep } from '../../../shared/pipeline/retry.js';
 import type { OutgoingRecord, RecordSink, RejectedRecord, WriteResult } from '../../../shared/pipeline/record-sink.js';
@@ -65,7 +65,7 @@ class PendingRecords extends Error {
  */
 export class SolrSink implements RecordSink {
   private readonly transport: HttpTransport;
-  private readonly limiter: RequestLimiter;
+  private readonly limiter: Semaphore;
   private readonly lifetime = new AbortController();
   private readonly sleep: Sleep;
   private readonly random: () => number;
@@ -83,7 +83,7 @@ export class SolrSink implements RecordSink {
   ) {
     // Solr's Jetty does not inflate request bodies: no compression.
     this.transport = new HttpTransport({ ...config, compression: 'none' }, options.now);
-    this.limiter = new RequestLimiter(config.max_concurrent_requests);
+    this.limiter = new Semaphore(config.max_concurrent_requests);
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
     this.chain = config.update_chain === false ? undefined : config.update_chain;
