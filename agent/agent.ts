@@ -76,10 +76,10 @@ export class Agent implements Lifecycle {
         config.output,
         new AckedProducer(client),
         topicAdminFor(client),
-        this.metrics.component({ component_id: 'kafka', component_type: 'kafka', component_kind: 'output' }),
+        this.metrics.component({ component_id: 'kafka', component_type: 'kafka', component_kind: 'sink' }),
         logger.child({ component: 'output.kafka' }),
       );
-      const framer = new Framer(config.framer, output, this.metrics.component({ component_id: 'framer', component_type: 'framer', component_kind: 'framer' }));
+      const framer = new Framer(config.framer, output, this.metrics.component({ component_id: 'framer', component_type: 'framer', component_kind: 'processor' }));
       const sources = logSources.map((source) => {
         const metrics = sourceMetrics(source.name, source.type);
         const sourceLogger = logger.child({ component: `source.${source.name}` });
@@ -104,13 +104,13 @@ export class Agent implements Lifecycle {
       config.metrics_output.spool.dir ?? join(config.agent.data_dir, 'spool', 'metrics'),
       new AckedProducer(client),
       topicAdminFor(client),
-      this.metrics.component({ component_id: 'metrics_kafka', component_type: 'kafka_spooled', component_kind: 'output' }),
+      this.metrics.component({ component_id: 'metrics_kafka', component_type: 'kafka_spooled', component_kind: 'sink' }),
       logger.child({ component: 'output.metrics_kafka' }),
     );
     const framer = new Framer(
       config.framer,
       output,
-      this.metrics.component({ component_id: 'metrics_framer', component_type: 'framer', component_kind: 'framer' }),
+      this.metrics.component({ component_id: 'metrics_framer', component_type: 'framer', component_kind: 'processor' }),
     );
     // Batches of one scrape fit one frame each: the framer never splits a batch.
     const limits = { maxEvents: config.framer.max_events, maxBytes: config.framer.max_bytes };

@@ -59,7 +59,7 @@ export class Collector implements Lifecycle {
       this.producer,
       this.metrics.component({ component_id: 'dead_letter', component_type: 'kafka_topics', component_kind: 'sink' }),
     );
-    this.inputMetrics = this.metrics.component({ component_id: 'input', component_type: 'kafka', component_kind: 'input' });
+    this.inputMetrics = this.metrics.component({ component_id: 'input', component_type: 'kafka', component_kind: 'source' });
     if (config.alerting !== undefined) {
       this.alerting = new AlertingService(config.alerting, {
         client: this.client,

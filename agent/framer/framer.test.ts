@@ -35,7 +35,7 @@ describe('Framer', () => {
   afterEach(() => vi.useRealTimers());
 
   it('flushes a partial frame after the linger time', async () => {
-    const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 200 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 200 }, downstream, testComponentMetrics('processor').metrics);
     await framer.consume(batch('a', ['x'], []));
     expect(frames).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(199);
@@ -45,7 +45,7 @@ describe('Framer', () => {
   });
 
   it('keeps keys apart and batches in order within a key', async () => {
-    const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 200 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 200 }, downstream, testComponentMetrics('processor').metrics);
     await framer.consume(batch('a', ['1', '2'], []));
     await framer.consume(batch('b', ['x'], []));
     await framer.consume(batch('a', ['3'], []));
@@ -55,7 +55,7 @@ describe('Framer', () => {
   });
 
   it('cuts frames by event count without splitting batches', async () => {
-    const framer = new Framer({ max_bytes: 1 << 20, max_events: 3, linger: 10_000 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 1 << 20, max_events: 3, linger: 10_000 }, downstream, testComponentMetrics('processor').metrics);
     await framer.consume(batch('a', ['1', '2'], []));
     await framer.consume(batch('a', ['3', '4'], []));
     await framer.flushAll();
@@ -63,7 +63,7 @@ describe('Framer', () => {
   });
 
   it('cuts frames by bytes', async () => {
-    const framer = new Framer({ max_bytes: 40, max_events: 1000, linger: 10_000 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 40, max_events: 1000, linger: 10_000 }, downstream, testComponentMetrics('processor').metrics);
     for (let index = 0; index < 6; index++) await framer.consume(batch('a', [`line-${index}`], []));
     await framer.flushAll();
     expect(frames.length).toBeGreaterThan(1);
@@ -73,7 +73,7 @@ describe('Framer', () => {
 
   it('reports delivery of every batch in a frame, in order', async () => {
     const delivered: string[] = [];
-    const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 10_000 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 10_000 }, downstream, testComponentMetrics('processor').metrics);
     await framer.consume(batch('a', ['1'], delivered));
     await framer.consume(batch('a', ['2', '3'], delivered));
     await framer.flushAll();
@@ -84,7 +84,7 @@ describe('Framer', () => {
 
   it('13.4: a failed frame reports failed to every batch inside and counts none of them as sent', async () => {
     const delivered: string[] = [];
-    const { metrics, families } = testComponentMetrics('framer');
+    const { metrics, families } = testComponentMetrics('processor');
     const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 10_000 }, downstream, metrics);
     await framer.consume(batch('a', ['1'], delivered));
     await framer.consume(batch('a', ['2', '3'], delivered));
@@ -95,7 +95,7 @@ describe('Framer', () => {
   });
 
   it('measures frames in UTF-8 bytes, not characters', async () => {
-    const framer = new Framer({ max_bytes: 40, max_events: 1000, linger: 10_000 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 40, max_events: 1000, linger: 10_000 }, downstream, testComponentMetrics('processor').metrics);
     // 17 characters but 22 bytes each: two would fit in 40 characters, not in 40 bytes.
     for (let index = 0; index < 4; index++) await framer.consume(batch('a', ['ééééé'], []));
     await framer.flushAll();
@@ -103,7 +103,7 @@ describe('Framer', () => {
   });
 
   it('sends a batch larger than max_bytes alone in its frame', async () => {
-    const framer = new Framer({ max_bytes: 30, max_events: 1000, linger: 10_000 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 30, max_events: 1000, linger: 10_000 }, downstream, testComponentMetrics('processor').metrics);
     await framer.consume(batch('a', ['1'], []));
     await framer.consume(batch('a', ['x'.repeat(100)], []));
     await framer.consume(batch('a', ['2'], []));
@@ -113,7 +113,7 @@ describe('Framer', () => {
   });
 
   it('frames exactly the bytes Buffer.from gives the batches, lone surrogates included', async () => {
-    const framer = new Framer({ max_bytes: 1 << 20, max_events: 1000, linger: 10_000 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 1 << 20, max_events: 1000, linger: 10_000 }, downstream, testComponentMetrics('processor').metrics);
     const texts = ['{"a":"ü✓😀"}\n', '{"b":"\ud800 lone"}\n', '{"c":"\u2028"}\n'];
     for (const text of texts) await framer.consume(rawBatch('a', text, 1));
     await framer.flushAll();
@@ -123,7 +123,7 @@ describe('Framer', () => {
   });
 
   it('keeps every frame intact while it reuses and grows its buffers', async () => {
-    const framer = new Framer({ max_bytes: 256 * 1024, max_events: 100_000, linger: 10_000 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 256 * 1024, max_events: 100_000, linger: 10_000 }, downstream, testComponentMetrics('processor').metrics);
     const sent: string[] = [];
     for (let index = 0; index < 60; index++) {
       const body = `${String(index).padStart(4, '0')}-${'y'.repeat((index * 7919) % 40_000)}`;
@@ -138,7 +138,7 @@ describe('Framer', () => {
   });
 
   it('cuts the frame when the schema changes', async () => {
-    const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 10_000 }, downstream, testComponentMetrics('framer').metrics);
+    const framer = new Framer({ max_bytes: 1 << 20, max_events: 100, linger: 10_000 }, downstream, testComponentMetrics('processor').metrics);
     await framer.consume(batch('a', ['1'], []));
     await framer.consume({ ...rawBatch('a', '{"metric":1}\n', 1), schema: 'raw.metric.v1' });
     await framer.flushAll();

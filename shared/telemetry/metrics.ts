@@ -7,8 +7,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * values). Components receive a `ComponentMetrics` bound to their labels and
  * never create families of their own, so names cannot drift between them.
  */
-/** `process`: the process itself, charged with errors no component owns. */
-export type ComponentKind = 'source' | 'framer' | 'output' | 'input' | 'processor' | 'sink' | 'process';
+/**
+ * A component's role, one vocabulary for both tiers (Vector's source/transform/sink): `source` takes data in
+ * (file tailing, scrapes, the collector's raw-topic input), `processor` changes it on the way (the agent's
+ * framer, normalize, parse, enrich), `sink` writes it out (the agent's Kafka output, every collector output,
+ * dead letters, alerting); `process` is the process itself, charged with errors no component owns.
+ */
+export type ComponentKind = 'source' | 'processor' | 'sink' | 'process';
 
 export interface ComponentLabels {
   component_id: string;

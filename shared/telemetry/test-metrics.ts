@@ -1,7 +1,7 @@
 import { PipelineMetrics, type ComponentKind, type ComponentMetrics } from './metrics.js';
 
 /** A fresh registry per test, so counters start at zero. */
-export function testComponentMetrics(kind: ComponentKind = 'output'): { families: PipelineMetrics; metrics: ComponentMetrics } {
+export function testComponentMetrics(kind: ComponentKind = 'sink'): { families: PipelineMetrics; metrics: ComponentMetrics } {
   const families = new PipelineMetrics('agent');
   return { families, metrics: families.component({ component_id: 'test', component_type: 'test', component_kind: kind }) };
 }

@@ -126,7 +126,7 @@ describe('file → agent → Kafka → collector → normalized topic (real brok
     const agentMetrics = await httpText(`${agentUrl}/metrics`);
     expect(metricValue(agentMetrics, 'tributary_component_received_events_total', { component_id: 'app' })).toBe(LINES);
     expect(metricValue(agentMetrics, 'tributary_component_sent_events_total', { component_id: 'app' })).toBe(LINES);
-    expect(metricValue(agentMetrics, 'tributary_component_sent_events_total', { component_id: 'kafka', component_kind: 'output' })).toBe(LINES);
+    expect(metricValue(agentMetrics, 'tributary_component_sent_events_total', { component_id: 'kafka', component_kind: 'sink' })).toBe(LINES);
     expect(metricValue(agentMetrics, 'tributary_process_resident_memory_bytes')).toBeGreaterThan(0);
     const collectorMetrics = await httpText(`${collectorUrl}/metrics`);
     expect(metricValue(collectorMetrics, 'tributary_component_received_events_total', { component_id: 'normalize' })).toBe(LINES);

@@ -33,7 +33,7 @@ sinkContract({
       },
       truncate: (handle, length) => handle.truncate(length),
     };
-    const { families, metrics } = testComponentMetrics('output');
+    const { families, metrics } = testComponentMetrics('sink');
     const sink = new FileSink('file', fileOutputSchema.parse({ type: 'file', path }), metrics, { io });
     await sink.start();
     return {

@@ -48,7 +48,7 @@ function limitedDisk(options: { chunk?: number; capacity?: number }): FileSinkIo
 
 async function startSink(io?: FileSinkIo) {
   const path = join(dir, 'out', 'records.ndjson');
-  const { families, metrics } = testComponentMetrics('output');
+  const { families, metrics } = testComponentMetrics('sink');
   const sink = new FileSink('file', fileOutputSchema.parse({ type: 'file', path }), metrics, io ? { io } : {});
   await sink.start();
   return { sink, path, families };
