@@ -1,8 +1,8 @@
 import { PipelineMetrics, type ComponentKind, type ComponentMetrics } from './metrics.js';
 
-/** A fresh registry per test, so counters start at zero. */
+/** A fresh registry per test, so counters start at zero; without the process families, which nothing here reads. */
 export function testComponentMetrics(kind: ComponentKind = 'sink'): { families: PipelineMetrics; metrics: ComponentMetrics } {
-  const families = new PipelineMetrics('agent');
+  const families = new PipelineMetrics('agent', undefined, { processMetrics: false });
   return { families, metrics: families.component({ component_id: 'test', component_type: 'test', component_kind: kind }) };
 }
 
