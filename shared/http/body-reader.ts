@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { TributaryError } from '../errors.js';
+import { HttpRequestError, ResponseTooLargeError } from './http-errors.js';
 
 /**
- * The one way Tributary reads an HTTP response body (the Elasticsearch/Solr
- * transport, WebHDFS, the alert notifiers): streamed, decoded as it arrives,
+ * How ./exchange.ts, and so every Tributary HTTP client (the Elasticsearch/Solr
+ * transport, WebHDFS, the alert notifiers, the scrape source), reads a response
+ * body: streamed, decoded as it arrives,
  * and never more than a cap in memory. Reading a whole body and then
  * gunzipping it let a 1 MB gzip answer of a misbehaving (or hostile) server
  * grow to 2.1 GB of RSS; buffering without a cap let an endless answer do the
@@ -27,20 +28,6 @@ export interface BodyCap {
   readonly where: string;
 }
 
-/** A response body over its cap: the read stopped there and the connection was closed. Retriable like any failed read. */
-export class ResponseTooLargeError extends TributaryError {
-  readonly maxBytes: number;
-
-  constructor(where: string, maxBytes: number, counted: 'received' | 'decoded') {
-    super('SINK_UNAVAILABLE', `${where}: response body larger than the ${maxBytes}-byte cap (${counted}); stopped reading`, {
-      retriable: true,
-      context: { maxBytes, counted },
-    });
-    this.name = 'ResponseTooLargeError';
-    this.maxBytes = maxBytes;
-  }
-}
-
 /** A decoder for the response's `content-encoding`, or undefined for identity; throws for one we did not ask for. */
 function decoderFor(message: IncomingMessage, where: string): NodeJS.ReadWriteStream | undefined {
   const encoding = (message.headers['content-encoding'] ?? '').trim().toLowerCase();
@@ -48,10 +35,13 @@ function decoderFor(message: IncomingMessage, where: string): NodeJS.ReadWriteSt
   if (encoding === 'gzip' || encoding === 'x-gzip') return createGunzip();
   if (encoding === 'deflate') return createInflate();
   if (encoding === 'br') return createBrotliDecompress();
-  throw new TributaryError('SINK_UNAVAILABLE', `${where}: unsupported content-encoding "${encoding.slice(0, 40)}"`, { retriable: true });
+  throw new HttpRequestError('read', where, `unsupported content-encoding "${encoding.slice(0, 40)}"`, { contentEncoding: encoding.slice(0, 40) });
 }
 
-/** Reads `message` to its end (or its cap), decoding its `content-encoding`. */
+/**
+ * Reads `message` to its end (or its cap), decoding its `content-encoding`. Rejects with a
+ * {@link ResponseTooLargeError} over the cap, else with an HttpRequestError (`read`) naming what failed.
+ */
 export async function readCappedBody(message: IncomingMessage, cap: BodyCap): Promise<Buffer> {
   const { maxBytes, where } = cap;
   const truncate = cap.overflow === 'truncate';
@@ -100,7 +90,7 @@ export async function readCappedBody(message: IncomingMessage, cap: BodyCap): Pr
     }
   } catch (error) {
     // Once the cap is reached, the errors of the destruction it caused are the cap's; before, a reset or a corrupt stream is itself.
-    if (overflow === undefined) throw error;
+    if (overflow === undefined) throw HttpRequestError.from('read', where, error, contentEncoding(message));
   } finally {
     message.off('data', countReceived);
     // Whatever stopped the loop early, nothing more is read or decoded.
@@ -111,7 +101,7 @@ export async function readCappedBody(message: IncomingMessage, cap: BodyCap): Pr
   return Buffer.concat(chunks, kept);
 }
 
-/** {@link readCappedBody} as UTF-8 text. */
-export async function readCappedText(message: IncomingMessage, cap: BodyCap): Promise<string> {
-  return (await readCappedBody(message, cap)).toString('utf8');
+function contentEncoding(message: IncomingMessage): string | undefined {
+  const value = message.headers['content-encoding']?.trim().toLowerCase();
+  return value === '' ? undefined : value;
 }

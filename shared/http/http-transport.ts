@@ -1,13 +1,12 @@
-import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { TributaryError, errorMessage } from '../errors.js';
-import { readCappedText } from './body-reader.js';
-import { basicAuthorization, exchange, type HttpResponse } from './exchange.js';
+import { asText, basicAuthorization, exchange, type TextResponse } from './exchange.js';
 import { readSecretFile, tlsAgentOptions, type HttpTlsConfig } from './tls.js';
 
-export type { HttpResponse };
+export type { TextResponse };
 
 const gzip = promisify(gzipCallback);
 const USER_AGENT = 'Tributary-Collector/0.1';
@@ -69,7 +68,7 @@ export interface HttpRequest {
 }
 
 export interface SentRequest {
-  readonly response: HttpResponse;
+  readonly response: TextResponse;
   /** Bytes written on the wire (after compression) and before. */
   readonly wireBytes: number;
   readonly rawBytes: number;
@@ -203,9 +202,10 @@ export class HttpTransport {
   }
 
   /**
-   * One request. Resolves with any HTTP response (the caller classifies the
-   * status); rejects with a retriable SINK_UNAVAILABLE for a connection error
-   * or timeout, or with SHUTDOWN when `signal` aborts.
+   * One request through ./exchange.ts. Resolves with any HTTP response (the
+   * caller classifies the status); rejects with a retriable SINK_UNAVAILABLE
+   * for a connection error, a timeout or a body over MAX_RESPONSE_BYTES, or
+   * with SHUTDOWN when `signal` aborts.
    */
   async send(endpoint: Endpoint, request: HttpRequest, signal: AbortSignal): Promise<SentRequest> {
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json', 'accept-encoding': 'gzip' };
@@ -227,22 +227,17 @@ export class HttpTransport {
       method: request.method,
       headers,
       payload,
-      agent: { http: this.httpAgent, https: this.httpsAgent },
+      agents: { http: this.httpAgent, https: this.httpsAgent },
       timeoutMs: this.config.request_timeout,
       where: `${request.method} ${endpoint.display}${url.pathname}`,
       signal,
-      readBody,
+      maxBodyBytes: MAX_RESPONSE_BYTES,
     });
-    return { response, wireBytes: payload?.length ?? 0, rawBytes: raw?.length ?? 0 };
+    return { response: asText(response), wireBytes: payload?.length ?? 0, rawBytes: raw?.length ?? 0 };
   }
 
   close(): void {
     this.httpAgent?.destroy();
     this.httpsAgent?.destroy();
   }
-}
-
-/** The whole body, decoded as it streams in and capped (./body-reader.ts); over the cap is a retriable ResponseTooLargeError. */
-function readBody(message: IncomingMessage, where: string): Promise<string> {
-  return readCappedText(message, { maxBytes: MAX_RESPONSE_BYTES, where });
 }

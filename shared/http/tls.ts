@@ -5,9 +5,9 @@ import { readTlsFiles } from '../secret-files.js';
 export { readSecretFile } from '../secret-files.js';
 
 /**
- * Client-side TLS and secret files for the HTTP outputs (Elasticsearch,
- * Alertmanager, webhooks), so every HTTP client reads the same keys the same
- * way and errors name the file, never its content.
+ * Client-side TLS and secret files for the HTTP clients (Elasticsearch, Solr,
+ * Alertmanager, webhooks, scrape targets), so every HTTP client reads the same
+ * keys the same way and errors name the file, never its content.
  */
 export const httpTlsSchema = z
   .strictObject({
@@ -25,12 +25,16 @@ export const httpTlsSchema = z
 
 export type HttpTlsConfig = z.output<typeof httpTlsSchema>;
 
-/** The TLS part of an https.Agent's options; without `tls`, Node's defaults (system CAs, verification on). */
-export async function tlsAgentOptions(
-  tls: HttpTlsConfig | undefined,
-): Promise<Pick<AgentOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>> {
+/** The TLS part of an https.Agent's (or one request's) options. */
+export type TlsClientOptions = Pick<AgentOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>;
+
+/**
+ * {@link TlsClientOptions} from a config's TLS keys; without `tls`, Node's defaults (system CAs, verification on).
+ * `keyPrefix` is where the keys sit in the config, for errors naming an unreadable file.
+ */
+export async function tlsAgentOptions(tls: HttpTlsConfig | undefined, keyPrefix = 'tls'): Promise<TlsClientOptions> {
   return {
-    ...(await readTlsFiles(tls, 'tls')),
+    ...(await readTlsFiles(tls, keyPrefix)),
     ...(tls?.server_name !== undefined && { servername: tls.server_name }),
     rejectUnauthorized: !(tls?.insecure_skip_verify ?? false),
   };

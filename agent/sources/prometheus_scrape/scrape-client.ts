@@ -1,9 +1,6 @@
-import { readSecretFile, readTlsFiles } from '../../../shared/secret-files.js';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { createGunzip, createInflate } from 'node:zlib';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { readSecretFile } from '../../../shared/secret-files.js';
+import { basicAuthorization, exchange, HttpRequestError, type HttpResponse } from '../../../shared/http/exchange.js';
+import { tlsAgentOptions, type TlsClientOptions } from '../../../shared/http/tls.js';
 import type { ScrapeJobConfig } from './config.js';
 
 /** What Prometheus 2.x sends: OpenMetrics preferred, the text format accepted. */
@@ -26,16 +23,15 @@ export class ScrapeError extends Error {
   }
 }
 
-/** TLS material and credentials read when the job starts; credential files are re-read per scrape so rotation works. */
+/** TLS material read when the job starts; credential files are re-read per scrape so rotation works. */
 export interface ScrapeClientOptions {
   job: ScrapeJobConfig;
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
+  /** Without it, Node's defaults (system CAs, verification on). */
+  tls?: TlsClientOptions;
 }
 
 export async function loadScrapeClientOptions(job: ScrapeJobConfig): Promise<ScrapeClientOptions> {
-  return { job, ...(await readTlsFiles(job.tls_config, `scrape_configs[${job.job_name}].tls_config`)) };
+  return { job, tls: await tlsAgentOptions(job.tls_config, `scrape_configs[${job.job_name}].tls_config`) };
 }
 
 async function authorizationHeader(job: ScrapeJobConfig): Promise<string | undefined> {
@@ -44,7 +40,7 @@ async function authorizationHeader(job: ScrapeJobConfig): Promise<string | undef
       job.basic_auth.password_file === undefined
         ? (job.basic_auth.password ?? '')
         : await readSecretFile(job.basic_auth.password_file, 'basic_auth.password_file');
-    return `Basic ${Buffer.from(`${job.basic_auth.username}:${password}`).toString('base64')}`;
+    return basicAuthorization(job.basic_auth.username, password);
   }
   if (job.authorization) {
     const { type, credentials, credentials_file: file } = job.authorization;
@@ -55,10 +51,12 @@ async function authorizationHeader(job: ScrapeJobConfig): Promise<string | undef
 }
 
 /**
- * One GET of a target's exposition with node's http(s) rather than fetch:
- * a per-job CA, client certificate and `servername` need an https Agent's
- * options, which Node 20's built-in fetch does not take without the undici
- * package. The body is capped while it streams, decompressed or not.
+ * One GET of a target's exposition, through shared/http/exchange.ts: a
+ * connection of its own (no keep-alive, as Prometheus), the job's TLS, the
+ * body decoded and capped at `body_size_limit` as it streams (received and
+ * decoded bytes both count, so neither a gzip bomb nor an endless body gets
+ * past it), everything within `scrape_timeout`. Failures become ScrapeErrors
+ * worded as Prometheus words them: they end up as the target's error.
  */
 export async function scrapeTarget(url: string, options: ScrapeClientOptions, signal: AbortSignal): Promise<ScrapeResponse> {
   const { job } = options;
@@ -70,64 +68,46 @@ export async function scrapeTarget(url: string, options: ScrapeClientOptions, si
   };
   const authorization = await authorizationHeader(job);
   if (authorization !== undefined) headers.authorization = authorization;
-  const target = new URL(url);
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const requestOptions = { method: 'GET', headers, signal, agent: false as const };
-    const request =
-      target.protocol === 'https:'
-        ? httpsRequest(target, {
-            ...requestOptions,
-            ca: options.ca,
-            cert: options.cert,
-            key: options.key,
-            servername: job.tls_config?.server_name,
-            rejectUnauthorized: !(job.tls_config?.insecure_skip_verify ?? false),
-          })
-        : httpRequest(target, requestOptions);
-    request.once('response', resolve);
-    request.once('error', (error) => reject(new ScrapeError(signal.aborted ? `timed out after ${job.scrape_timeout} ms` : error.message, url)));
-    request.end();
-  });
-  if (response.statusCode !== 200) {
-    response.resume();
-    throw new ScrapeError(`server returned HTTP status ${response.statusCode ?? '?'} ${response.statusMessage ?? ''}`.trim(), url);
+  let response: HttpResponse;
+  try {
+    response = await exchange({
+      url: new URL(url),
+      method: 'GET',
+      headers,
+      tls: options.tls,
+      timeoutMs: job.scrape_timeout,
+      where: `GET ${url}`,
+      signal,
+      // 0 is Prometheus' "no limit".
+      maxBodyBytes: job.body_size_limit > 0 ? job.body_size_limit : Infinity,
+      // An error page is not parsed: its connection is closed unread.
+      readBody: (status) => status === 200,
+    });
+  } catch (error) {
+    throw scrapeError(error, url, options.job, signal);
   }
-  const body = await readCappedBody(response, job.body_size_limit, signal, url, job.scrape_timeout);
-  return { body, contentType: response.headers['content-type'] };
+  if (response.status !== 200) throw new ScrapeError(`server returned HTTP status ${response.status} ${response.statusMessage}`.trim(), url);
+  return { body: response.body.toString('utf8'), contentType: response.headers['content-type'] };
 }
 
-/**
- * The response body, decompressed as its Content-Encoding says, failed once more than `limit` bytes (0 = no limit)
- * come out of the decompressor. One `pipeline` with the scrape's signal joins the stages: `.pipe()` forwarded neither
- * an abort nor an error, so a compressed body that stalled or was reset left the scrape (and with it the target's
- * every later scrape) waiting forever. Now a timeout, a reset, corrupt or truncated compression and a decompression
- * bomb each end the scrape with a ScrapeError saying which, and every stage is destroyed.
- */
-async function readCappedBody(response: IncomingMessage, limit: number, signal: AbortSignal, url: string, timeoutMs: number): Promise<string> {
-  const encoding = response.headers['content-encoding'];
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const collect = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      size += chunk.length;
-      if (limit > 0 && size > limit) {
-        callback(new ScrapeError(`body exceeds body_size_limit of ${limit} bytes`, url));
-        return;
-      }
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  try {
-    if (encoding === 'gzip') await pipeline(response, createGunzip(), collect, { signal });
-    else if (encoding === 'deflate') await pipeline(response, createInflate(), collect, { signal });
-    else await pipeline(response, collect, { signal });
-  } catch (error) {
-    if (error instanceof ScrapeError) throw error;
-    if (signal.aborted) throw new ScrapeError(`timed out after ${timeoutMs} ms`, url);
-    const reason = error instanceof Error ? error.message : String(error);
-    const compressed = encoding === 'gzip' || encoding === 'deflate';
-    throw new ScrapeError(compressed ? `${encoding} body unreadable: ${reason}` : `body unreadable: ${reason}`, url);
+/** A failed exchange in the scrape's words; the scrape's signal is its timeout (scrape-loop.ts), so its abort is one. */
+function scrapeError(error: unknown, url: string, job: ScrapeJobConfig, signal: AbortSignal): ScrapeError {
+  if (!(error instanceof HttpRequestError)) return new ScrapeError(error instanceof Error ? error.message : String(error), url);
+  switch (error.failure) {
+    case 'too_large':
+      return new ScrapeError(`body exceeds body_size_limit of ${job.body_size_limit} bytes`, url);
+    case 'timeout':
+    case 'aborted':
+      return new ScrapeError(`timed out after ${job.scrape_timeout} ms`, url);
+    case 'read':
+      if (signal.aborted) return new ScrapeError(`timed out after ${job.scrape_timeout} ms`, url);
+      return new ScrapeError(
+        error.contentEncoding === undefined || error.contentEncoding === 'identity'
+          ? `body unreadable: ${error.reason}`
+          : `${error.contentEncoding} body unreadable: ${error.reason}`,
+        url,
+      );
+    case 'request':
+      return new ScrapeError(signal.aborted ? `timed out after ${job.scrape_timeout} ms` : error.reason, url);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
 }

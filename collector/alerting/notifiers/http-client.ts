@@ -1,15 +1,17 @@
-import { Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { readCappedText } from '../../../shared/http/body-reader.js';
-import { basicAuthorization, exchange, type HttpResponse } from '../../../shared/http/exchange.js';
+import { asText, basicAuthorization, exchange, type TextResponse } from '../../../shared/http/exchange.js';
 import { readSecretFile, tlsAgentOptions } from '../../../shared/http/tls.js';
 import type { HttpDeliveryConfig } from './config.js';
 
 const USER_AGENT = 'Tributary-Collector/0.1';
-/** Receivers answer with a few bytes; a larger answer is cut here, it is only ever logged. */
+/**
+ * Receivers answer with a few bytes; a larger answer is cut here (only its start is logged): the rest is not read,
+ * the connection is closed instead of drained.
+ */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-export type { HttpResponse };
+export type HttpResponse = TextResponse;
 
 /** A receiver URL split into what is sent (`url`, no userinfo) and what is logged (`display`). */
 export interface Target {
@@ -73,7 +75,7 @@ export class NotifierHttpClient {
    * rejects with a retriable SINK_UNAVAILABLE on a connection error or
    * timeout, or SHUTDOWN when `signal` aborts.
    */
-  send(target: Target, method: string, body: string, extraHeaders: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpResponse> {
+  async send(target: Target, method: string, body: string, extraHeaders: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpResponse> {
     const where = `${method} ${target.display}`;
     const payload = Buffer.from(body);
     const headers: Record<string, string> = {
@@ -83,26 +85,23 @@ export class NotifierHttpClient {
       'content-length': String(payload.length),
     };
     if (this.authorization !== undefined) headers.authorization = this.authorization;
-    return exchange({
+    const response = await exchange({
       url: target.url,
       method,
       headers,
       payload,
-      agent: { http: this.httpAgent, https: this.httpsAgent },
+      agents: { http: this.httpAgent, https: this.httpsAgent },
       timeoutMs: this.config.timeout,
       where,
       signal,
-      readBody,
+      maxBodyBytes: MAX_RESPONSE_BYTES,
+      overflow: 'truncate',
     });
+    return asText(response);
   }
 
   close(): void {
     this.httpAgent?.destroy();
     this.httpsAgent?.destroy();
   }
-}
-
-/** Only the start of a reply is logged: the rest is not read (the connection is closed instead of drained). */
-function readBody(message: IncomingMessage, where: string): Promise<string> {
-  return readCappedText(message, { maxBytes: MAX_RESPONSE_BYTES, overflow: 'truncate', where });
 }

@@ -11,7 +11,7 @@ import { describeError, parseBulkResponse, type ItemVerdict } from './bulk-respo
 import type { ElasticsearchOutputConfig } from './config.js';
 import { logDocument, metricDocument, type DataStreamFields } from './document.js';
 import { renderIndexName, renderStreamPart } from './index-name.js';
-import { HttpTransport, type Endpoint, type HttpRequest, type HttpResponse, type SentRequest } from '../../../shared/http/http-transport.js';
+import { HttpTransport, type Endpoint, type HttpRequest, type TextResponse, type SentRequest } from '../../../shared/http/http-transport.js';
 import { Semaphore } from '../../../shared/pipeline/semaphore.js';
 import { templateRequests } from './templates.js';
 import { reportRejected, retryStartup, sendLogged, writeSignal } from '../sink-support.js';
@@ -141,7 +141,7 @@ export class ElasticsearchSink implements RecordSink {
   }
 
   /** 2xx passes; 401/403 block (retried loudly); 429/5xx retry; any other status is a permanent start-up error. */
-  private expectSuccess(what: string, response: HttpResponse, hint: string): void {
+  private expectSuccess(what: string, response: TextResponse, hint: string): void {
     const status = response.status;
     if (status >= 200 && status < 300) return;
     if (status === 401 || status === 403) throw this.blockedError(what, response, hint);
@@ -149,14 +149,14 @@ export class ElasticsearchSink implements RecordSink {
     throw new TributaryError('SINK_REJECTED', `output ${this.id}: ${what} refused: ${responseReason(response)}`);
   }
 
-  private blockedError(what: string, response: HttpResponse, hint?: string): TributaryError {
+  private blockedError(what: string, response: TextResponse, hint?: string): TributaryError {
     return new TributaryError('SINK_UNAVAILABLE', `${what}: ${responseReason(response)}${hint === undefined ? '' : ` (${hint})`}`, {
       retriable: true,
       context: { blocked: true },
     });
   }
 
-  private unavailableError(what: string, response: HttpResponse): TributaryError {
+  private unavailableError(what: string, response: TextResponse): TributaryError {
     return new TributaryError('SINK_UNAVAILABLE', `${what}: ${responseReason(response)}`, { retriable: true });
   }
 
@@ -378,7 +378,7 @@ function parseJson(text: string): unknown {
 }
 
 /** A response's error in one line: Elasticsearch's `type: reason`, else the start of the body. */
-function responseReason(response: HttpResponse): string {
+function responseReason(response: TextResponse): string {
   const parsed = parseJson(response.body) as { error?: unknown; status?: unknown } | undefined;
   const error = parsed?.error;
   if (error !== null && typeof error === 'object') return describeError(response.status, error);

@@ -1,8 +1,9 @@
 import { readSecretFile } from '../../../shared/secret-files.js';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
-import { readCappedBody } from '../../../shared/http/body-reader.js';
+import { exchange, type HttpResponse } from '../../../shared/http/exchange.js';
+import { isConnectionRefused } from '../../../shared/http/http-errors.js';
 
 /**
  * The WebHDFS REST API (https://hadoop.apache.org/docs/stable/hadoop-project-dist/hadoop-hdfs/WebHDFS.html),
@@ -14,9 +15,9 @@ import { readCappedBody } from '../../../shared/http/body-reader.js';
  *   `SafeModeException`).
  * - CREATE and APPEND are two steps: the namenode answers 307 with the
  *   datanode to send the bytes to (random ports in a mini cluster, another
- *   host in a real one), and the body goes there. node:http rather than
- *   fetch: the datanode sends `100 Continue` before its final answer whether
- *   or not it was asked, which undici rejects as a bad response.
+ *   host in a real one), and the body goes there.
+ * - Each request, to a namenode or a datanode, is one shared/http/exchange.ts
+ *   exchange: its deadline, its capped and decoded body, its typed errors.
  * - Auth: `user.name` (simple auth) or a delegation token (`delegation=`,
  *   re-read from its file when refused); the namenode copies either into the
  *   datanode URL it redirects to.
@@ -44,11 +45,7 @@ export interface FileStatus {
   modificationTime: number;
 }
 
-interface Reply {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: Buffer;
-}
+type Reply = HttpResponse;
 
 interface RemoteException {
   exception: string;
@@ -289,38 +286,23 @@ export class WebHdfsClient {
     this.token = await readSecretFile(this.options.delegationTokenFile, 'auth.delegation_token_file');
   }
 
+  /** One request through shared/http (deadline, capped body, typed errors); the query never appears in errors, it may hold the token. */
   private send(method: string, url: string, body: Buffer | undefined, signal: AbortSignal | undefined, maxBytes = WEBHDFS_MAX_RESPONSE_BYTES): Promise<Reply> {
-    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const secure = url.startsWith('https:');
-    const request = secure ? httpsRequest : httpRequest;
-    return new Promise<Reply>((resolve, reject) => {
-      const headers: Record<string, string | number> = {};
-      if (body !== undefined) {
-        headers['content-type'] = 'application/octet-stream';
-        headers['content-length'] = body.length;
-      } else if (method !== 'GET') {
-        headers['content-length'] = 0;
-      }
-      // Without the query: it may hold the delegation token.
-      const parsed = new URL(url);
-      const where = `WebHDFS ${method} ${parsed.origin}${parsed.pathname}`;
-      const sent = request(url, { method, headers, signal: combined, agent: secure ? this.httpsAgent : this.httpAgent }, (response) => {
-        // Streamed and capped (shared/http/body-reader.ts): a datanode or proxy answering without end cannot fill memory.
-        readCappedBody(response, { maxBytes, where }).then(
-          (data) => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: data }),
-          (error: unknown) =>
-            reject(
-              timeout.aborted && !signal?.aborted
-                ? new Error(`timed out after ${this.options.requestTimeoutMs} ms`)
-                : error instanceof Error
-                  ? error
-                  : new Error(String(error)),
-            ),
-        );
-      });
-      sent.on('error', (error) => reject(timeout.aborted && !signal?.aborted ? new Error(`timed out after ${this.options.requestTimeoutMs} ms`) : error));
-      sent.end(body);
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/octet-stream';
+    // WebHDFS takes a mutation's arguments in the query: its empty body is said to be empty, not left to chunking.
+    else if (method !== 'GET') headers['content-length'] = '0';
+    const parsed = new URL(url);
+    return exchange({
+      url: parsed,
+      method,
+      headers,
+      payload: body,
+      agents: { http: this.httpAgent, https: this.httpsAgent },
+      timeoutMs: this.options.requestTimeoutMs,
+      where: `WebHDFS ${method} ${parsed.origin}${parsed.pathname}`,
+      signal,
+      maxBodyBytes: maxBytes,
     });
   }
 }
@@ -341,10 +323,6 @@ function remoteException(reply: Reply): RemoteException | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isConnectionRefused(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
 }
 
 function shutdownError(op: string, path: string, cause: unknown): TributaryError {
