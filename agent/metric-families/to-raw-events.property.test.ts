@@ -92,32 +92,40 @@ describe('familyEvents boundary contract', () => {
     propertyTimeoutMs(),
   );
 
-  it('stays linear in the number of series and of target labels', () => {
-    const ids = new MetricEventIds('target');
-    const makeFamilies = (size: number): MetricFamily[] => [
-      {
-        name: 'm',
-        type: 'histogram',
-        series: Array.from({ length: size }, (_, index) => ({
-          kind: 'histogram' as const,
+  it(
+    'stays linear in the number of series and of target labels',
+    () => {
+      const ids = new MetricEventIds('target');
+      const makeFamilies = (size: number): MetricFamily[] => [
+        {
           name: 'm',
-          labels: { job: 'inner', n: String(index) },
-          buckets: [{ le: Infinity, count: index }],
-          timestampMs: index % 2 === 0 ? 1e300 : 1_700_000_000_000,
-        })),
-      },
-    ];
-    expectLinearTime(
-      makeFamilies,
-      (families) => {
-        ids.beginScrape(1);
-        const counts = emptySampleCounts();
-        for (const event of familyEvents(families, { ids, context: context(true), targetLabels: { job: 'app', instance: 'x' }, honorLabels: false }, counts)) {
-          JSON.stringify(event);
-        }
-        ids.endScrape();
-      },
-      { minBaseMs: 30, maxBaseSize: 1 << 15, maxRatio: 9 },
-    );
-  }, 60_000);
+          type: 'histogram',
+          series: Array.from({ length: size }, (_, index) => ({
+            kind: 'histogram' as const,
+            name: 'm',
+            labels: { job: 'inner', n: String(index) },
+            buckets: [{ le: Infinity, count: index }],
+            timestampMs: index % 2 === 0 ? 1e300 : 1_700_000_000_000,
+          })),
+        },
+      ];
+      expectLinearTime(
+        makeFamilies,
+        (families) => {
+          ids.beginScrape(1);
+          const counts = emptySampleCounts();
+          for (const event of familyEvents(
+            families,
+            { ids, context: context(true), targetLabels: { job: 'app', instance: 'x' }, honorLabels: false },
+            counts,
+          )) {
+            JSON.stringify(event);
+          }
+          ids.endScrape();
+        },
+        { minBaseMs: 30, maxBaseSize: 1 << 15, maxRatio: 9 },
+      );
+    },
+    propertyTimeoutMs(60_000),
+  );
 });

@@ -134,33 +134,37 @@ describe('frame decoder boundary contract', () => {
     propertyTimeoutMs(),
   );
 
-  it('linear time on adversarial shapes: skippable frames, deep nesting, long escape runs', async () => {
-    // Skippable frames count against the frame cap like any other; under it, time grows with their number.
-    const skippables = (count: number): Buffer =>
-      Buffer.concat([...Array.from({ length: count }, () => skippableFrame(Buffer.alloc(4))), compress(Buffer.from('{}\n'))]);
-    expect(() => decompressCapped(skippables(MAX_ZSTD_FRAMES + 1), CAP)).toThrow(/concatenated zstd frames/);
-    const decodeRepeatedly = (message: Buffer): void => {
-      for (let repeat = 0; repeat < 64; repeat++) decompressCapped(message, CAP);
-    };
-    expectLinearTime(skippables, decodeRepeatedly, { maxBaseSize: MAX_ZSTD_FRAMES / 4 - 1, minBaseMs: 20, repetitions: 5 });
+  it(
+    'linear time on adversarial shapes: skippable frames, deep nesting, long escape runs',
+    async () => {
+      // Skippable frames count against the frame cap like any other; under it, time grows with their number.
+      const skippables = (count: number): Buffer =>
+        Buffer.concat([...Array.from({ length: count }, () => skippableFrame(Buffer.alloc(4))), compress(Buffer.from('{}\n'))]);
+      expect(() => decompressCapped(skippables(MAX_ZSTD_FRAMES + 1), CAP)).toThrow(/concatenated zstd frames/);
+      const decodeRepeatedly = (message: Buffer): void => {
+        for (let repeat = 0; repeat < 64; repeat++) decompressCapped(message, CAP);
+      };
+      expectLinearTime(skippables, decodeRepeatedly, { maxBaseSize: MAX_ZSTD_FRAMES / 4 - 1, minBaseMs: 20, repetitions: 5 });
 
-    const readWhole = async (value: Buffer): Promise<number> => {
-      const reader = await FrameReader.open(value, LOG_HEADERS, 64 * 1024 * 1024);
-      return readAll(reader, 10_000, 4 * 1024 * 1024).length;
-    };
-    // The collector's path (FrameReader, lines read a step at a time and let go) measured by its synchronous twin.
-    const readLines = (value: Buffer): void => {
-      const reader = FrameReader.openSync(value, LOG_HEADERS, 64 * 1024 * 1024);
-      while (!reader.done) reader.read(10_000, 4 * 1024 * 1024);
-    };
-    const nested = (depth: number): Buffer => compress(Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}\n`));
-    const escapes = (count: number): Buffer => compress(Buffer.from(`"${'\\u0000\\"\\\\'.repeat(count)}"\n`));
-    const tinyLines = (count: number): Buffer => compress(Buffer.from('{}\n'.repeat(count)));
-    // A larger base (≥ 40 ms) and best of five keep scheduler noise on a shared machine out of the ratio.
-    const noiseTolerant = { minBaseMs: 40, repetitions: 5 };
-    expectLinearTime(nested, readLines, { ...noiseTolerant, maxBaseSize: 1 << 21 });
-    expectLinearTime(escapes, readLines, { ...noiseTolerant, maxBaseSize: 1 << 19 });
-    expectLinearTime(tinyLines, readLines, { ...noiseTolerant, maxBaseSize: 1 << 21 });
-    expect(await readWhole(tinyLines(1000))).toBe(1000);
-  }, 60_000);
+      const readWhole = async (value: Buffer): Promise<number> => {
+        const reader = await FrameReader.open(value, LOG_HEADERS, 64 * 1024 * 1024);
+        return readAll(reader, 10_000, 4 * 1024 * 1024).length;
+      };
+      // The collector's path (FrameReader, lines read a step at a time and let go) measured by its synchronous twin.
+      const readLines = (value: Buffer): void => {
+        const reader = FrameReader.openSync(value, LOG_HEADERS, 64 * 1024 * 1024);
+        while (!reader.done) reader.read(10_000, 4 * 1024 * 1024);
+      };
+      const nested = (depth: number): Buffer => compress(Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}\n`));
+      const escapes = (count: number): Buffer => compress(Buffer.from(`"${'\\u0000\\"\\\\'.repeat(count)}"\n`));
+      const tinyLines = (count: number): Buffer => compress(Buffer.from('{}\n'.repeat(count)));
+      // A larger base (≥ 40 ms) and best of five keep scheduler noise on a shared machine out of the ratio.
+      const noiseTolerant = { minBaseMs: 40, repetitions: 5 };
+      expectLinearTime(nested, readLines, { ...noiseTolerant, maxBaseSize: 1 << 21 });
+      expectLinearTime(escapes, readLines, { ...noiseTolerant, maxBaseSize: 1 << 19 });
+      expectLinearTime(tinyLines, readLines, { ...noiseTolerant, maxBaseSize: 1 << 21 });
+      expect(await readWhole(tinyLines(1000))).toBe(1000);
+    },
+    propertyTimeoutMs(60_000),
+  );
 });

@@ -104,22 +104,26 @@ describe('raw log NDJSON decoding boundary contract', () => {
     propertyTimeoutMs(),
   );
 
-  it('decoding is linear on long escape runs and on many tiny lines', () => {
-    const fields: RawLogFileFields = { host: 'h', agentId: 'a', sourceName: 's', path: '/p', fileId: 'f', labels: undefined };
-    const escapeRun = (count: number): Buffer => compress(serialize(fields, [Buffer.from('\u0001"\\'.repeat(count), 'latin1')]));
-    const tinyLines = (count: number): Buffer =>
-      compress(
-        serialize(
-          fields,
-          Array.from({ length: count }, () => Buffer.from('x')),
-        ),
-      );
-    const readAll = (value: Buffer): void => {
-      const reader = FrameReader.openSync(value, { 'tributary.schema': 'raw.log.v1' }, 64 * 1024 * 1024);
-      while (!reader.done) reader.read(10_000, 4 * 1024 * 1024);
-    };
-    const noiseTolerant = { minBaseMs: 20, repetitions: 7 };
-    expectLinearTime(escapeRun, readAll, { ...noiseTolerant, maxBaseSize: 1 << 20 });
-    expectLinearTime(tinyLines, readAll, { ...noiseTolerant, maxBaseSize: 1 << 17 });
-  }, 60_000);
+  it(
+    'decoding is linear on long escape runs and on many tiny lines',
+    () => {
+      const fields: RawLogFileFields = { host: 'h', agentId: 'a', sourceName: 's', path: '/p', fileId: 'f', labels: undefined };
+      const escapeRun = (count: number): Buffer => compress(serialize(fields, [Buffer.from('\u0001"\\'.repeat(count), 'latin1')]));
+      const tinyLines = (count: number): Buffer =>
+        compress(
+          serialize(
+            fields,
+            Array.from({ length: count }, () => Buffer.from('x')),
+          ),
+        );
+      const readAll = (value: Buffer): void => {
+        const reader = FrameReader.openSync(value, { 'tributary.schema': 'raw.log.v1' }, 64 * 1024 * 1024);
+        while (!reader.done) reader.read(10_000, 4 * 1024 * 1024);
+      };
+      const noiseTolerant = { minBaseMs: 20, repetitions: 7 };
+      expectLinearTime(escapeRun, readAll, { ...noiseTolerant, maxBaseSize: 1 << 20 });
+      expectLinearTime(tinyLines, readAll, { ...noiseTolerant, maxBaseSize: 1 << 17 });
+    },
+    propertyTimeoutMs(60_000),
+  );
 });
