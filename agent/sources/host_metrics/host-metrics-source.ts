@@ -81,6 +81,8 @@ export class HostMetricsSource implements Lifecycle {
       await emitMetricEvents(deps.consumer, `${this.config.job}\u0000${deps.host}`, events, deps.limits);
       deps.metrics.eventsOut.inc(events.length);
     } catch (error) {
+      // A reading cannot be taken again: one the output refused is lost, so it is counted, not only logged.
+      deps.metrics.error('io');
       deps.logger.warn({ err: errorMessage(error) }, 'host metrics not handed on (stopping)');
     }
     return events.length;
