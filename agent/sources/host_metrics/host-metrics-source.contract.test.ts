@@ -15,13 +15,13 @@ sourceContract({
     const config = hostMetricsSourceSchema.parse({ type: 'host_metrics', interval: '100ms', collectors: ['memory', 'load'] });
     return Promise.resolve({
       families,
-      async start(consumer) {
+      async start(consumer, options = {}) {
         const source = new HostMetricsSource('node', config, {
           agentId: 'agent',
           host: 'host',
           consumer,
-          // One reading, one batch.
-          limits: { maxEvents: 100_000, maxBytes: 64 << 20 },
+          // One input, one batch, unless the clause asks for more.
+          limits: { maxEvents: options.batchEvents ?? 100_000, maxBytes: 64 << 20 },
           metrics,
           logger: silentLogger(),
         });

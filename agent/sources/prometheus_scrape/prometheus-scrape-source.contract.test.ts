@@ -27,13 +27,13 @@ sourceContract({
     });
     return {
       families,
-      async start(consumer) {
+      async start(consumer, options = {}) {
         const source = new PrometheusScrapeSource('scrape', config, {
           agentId: 'agent',
           host: 'host',
           consumer,
-          // One scrape, one batch.
-          limits: { maxEvents: 100_000, maxBytes: 64 << 20 },
+          // One input, one batch, unless the clause asks for more.
+          limits: { maxEvents: options.batchEvents ?? 100_000, maxBytes: 64 << 20 },
           metrics,
           logger: silentLogger(),
         });

@@ -36,8 +36,11 @@ export interface SourceUnderTest {
 export interface SourceFixture {
   /** The registry the sources' `ComponentMetrics` belong to (fresh: counters start at zero; shared across restarts). */
   readonly families: PipelineMetrics;
-  /** Builds and starts a source instance on this state, handing over to `consumer`. */
-  readonly start: (consumer: BatchConsumer) => Promise<SourceUnderTest>;
+  /**
+   * Builds and starts a source instance on this state, handing over to `consumer`. With `batchEvents`, one input
+   * is cut into batches of at most that many events (`accepted` sources: the emit limit), so one input spans batches.
+   */
+  readonly start: (consumer: BatchConsumer, options?: { batchEvents?: number }) => Promise<SourceUnderTest>;
   /**
    * `checkpointed` only: where a restart would resume (the stored checkpoint) and the end of the input produced
    * so far, in the same unit (byte offsets of the file).
@@ -77,6 +80,8 @@ export class ContractConsumer implements BatchConsumer {
   readonly problems: string[] = [];
   outcomes: 'deliver' | 'fail' | 'hold' = 'deliver';
   rejectNext = 0;
+  /** Rejects the batch with this index (0-based, in hand-over order) instead of accepting it. */
+  rejectIndex: number | undefined;
   waiting = 0;
   /** Set once a source's `stop()` resolved: a batch handed over after it is a violation. */
   closed = false;
@@ -106,8 +111,8 @@ export class ContractConsumer implements BatchConsumer {
       fail: () => report({ status: 'failed', reason: 'kafka_rejected' }),
     };
     this.batches.push(received);
-    if (this.rejectNext > 0) {
-      this.rejectNext--;
+    if (this.rejectNext > 0 || this.batches.length - 1 === this.rejectIndex) {
+      if (this.rejectNext > 0) this.rejectNext--;
       return Promise.reject(new Error('the output is stopping'));
     }
     const accept = (): void => {
@@ -186,9 +191,13 @@ export function sourceContract(adapter: SourceContractAdapter): void {
       return fixture;
     }
 
-    async function start(on: SourceFixture, consumer = new ContractConsumer()): Promise<{ consumer: ContractConsumer; instance: SourceUnderTest }> {
+    async function start(
+      on: SourceFixture,
+      consumer = new ContractConsumer(),
+      options: { batchEvents?: number } = {},
+    ): Promise<{ consumer: ContractConsumer; instance: SourceUnderTest }> {
       consumers.push(consumer);
-      const instance = await on.start(consumer);
+      const instance = await on.start(consumer, options);
       running.push(instance);
       return { consumer, instance };
     }
@@ -306,6 +315,19 @@ export function sourceContract(adapter: SourceContractAdapter): void {
         await received(consumer, 1, 'the refused batch');
         await instance.produce();
         await received(consumer, 2, 'the next input');
+        await stop(instance, consumer);
+        const accepted = consumer.batches.filter((batch) => batch.accepted);
+        expect(accepted.length).toBe(consumer.batches.length - 1);
+        expect(await counters(on.families, adapter.handOffErrorReason)).toEqual({ sent: consumer.events(accepted), errors: 1, discarded: 0 });
+      });
+
+      it('3b. an input spanning batches, refused midway: the batches accepted before the refusal are counted sent', async () => {
+        const on = await setup();
+        const consumer = new ContractConsumer();
+        consumer.rejectIndex = 1;
+        const { instance } = await start(on, consumer, { batchEvents: 2 });
+        await instance.produce();
+        await received(consumer, 3, 'the refused input and the next');
         await stop(instance, consumer);
         const accepted = consumer.batches.filter((batch) => batch.accepted);
         expect(accepted.length).toBe(consumer.batches.length - 1);
