@@ -2,6 +2,7 @@ import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../shared/test-support/wait.js';
 import { installProcessGuards, UNOWNED_COMPONENT } from '../shared/process/process-guard.js';
 import type { BatchConsumer, EventBatch } from '../shared/pipeline/types.js';
 import type { RawLogEvent } from '../shared/record/raw-event.js';
@@ -59,14 +60,6 @@ class AcknowledgingConsumer implements BatchConsumer {
   }
 }
 
-async function waitUntil(description: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 // Vitest reports every uncaught error as a failure; these tests need the process guard to be the only handler.
 const saved: { exception: NodeJS.UncaughtExceptionListener[]; rejection: NodeJS.UnhandledRejectionListener[] } = { exception: [], rejection: [] };
 let removeGuards: () => void = () => undefined;
@@ -118,17 +111,17 @@ describe('SourceSupervisor with the process guard', () => {
       await files.start();
       await broken.start();
       try {
-        await waitUntil('the failure to be reported', () => !health.healthy);
+        await waitFor('the failure to be reported', () => !health.healthy, 20_000);
         expect(health.failed.map((failure) => failure.component)).toEqual(['source.broken']);
         expect(health.describe()[0]).toMatch(/^failed: source\.broken since .* \(restarts: 1\): Invalid time value/);
         expect(await sampleValue(metrics, 'tributary_component_errors_total', { component_id: 'broken', reason: 'component_failed' })).toBe(1);
 
         // The other source is untouched: lines appended after the failure are read.
         await appendFile(logFile, 'after 2\nafter 3\n');
-        await waitUntil('the lines appended after the failure', () => consumer.events.length === 3);
+        await waitFor('the lines appended after the failure', () => consumer.events.length === 3, 20_000);
         expect(consumer.events.map((event) => event.body)).toEqual(['before 1', 'after 2', 'after 3']);
 
-        await waitUntil('the restart', () => health.healthy);
+        await waitFor('the restart', () => health.healthy, 20_000);
         expect(FailingSource.created).toBe(2);
         expect(broken.current.instance).toBe(2);
         expect(files.failures).toBe(0);
@@ -148,7 +141,7 @@ describe('SourceSupervisor with the process guard', () => {
     setTimeout(() => {
       throw new Error('nobody owns this');
     }, 1);
-    await waitUntil('the process to be marked failed', () => !health.healthy);
+    await waitFor('the process to be marked failed', () => !health.healthy, 20_000);
     expect(health.failed).toMatchObject([{ component: UNOWNED_COMPONENT, error: 'nobody owns this' }]);
     expect(await sampleValue(metrics, 'tributary_component_errors_total', { component_id: 'process', reason: 'uncaught' })).toBe(1);
   });

@@ -5,7 +5,10 @@ import type { ConsumedMessage } from '../shared/kafka/consumer.js';
 import type { OutgoingRecord, RecordSink, WriteResult } from '../shared/pipeline/record-sink.js';
 import type { RawLogEvent } from '../shared/record/raw-event.js';
 import { silentLogger } from '../shared/telemetry/logger.js';
-import { testComponentMetrics } from '../shared/telemetry/test-metrics.js';
+import { sampleValue, testComponentMetrics } from '../shared/telemetry/test-metrics.js';
+import { validateConfig } from '../shared/config/load.js';
+import { waitFor } from '../shared/test-support/wait.js';
+import { collectorConfigSchema } from './config.js';
 import type { DeadLetter, DeadLetterWriter } from './outputs/dead_letter/dead-letter-output.js';
 import { createProcessors } from './processors/registry.js';
 import { RecordPipeline, type RecordPipelineOptions } from './record-pipeline.js';
@@ -280,5 +283,178 @@ describe('RecordPipeline steps', () => {
     // Slices are 20 ms. cpuUsage is process-wide (GC helper threads count too), so the bound leaves room for a
     // parallel GC under a loaded suite; unsliced, this message holds the loop for seconds (~60k events at once).
     expect(longestGapMs).toBeLessThan(250);
+  });
+});
+
+/** A collector whose outputs are `ids` (file outputs: only their ids matter here) and whose processors come from `extra`. */
+function configured(sinks: readonly RecordSink[], extra: Record<string, unknown>, taps: readonly RecordSink[] = []) {
+  const outputs = Object.fromEntries(sinks.map((sink) => [sink.id, { type: 'file', path: `/tmp/${sink.id}` }]));
+  const config = validateConfig(collectorConfigSchema, { kafka: { brokers: ['k:9092'] }, outputs, ...extra }, 'collector.yaml', {});
+  const logs = testComponentMetrics('processor');
+  const metrics = logs.families.component({ component_id: 'normalize', component_type: 'normalize', component_kind: 'processor' });
+  const letters = new CollectedLetters();
+  const records = new RecordPipeline(
+    sinks,
+    letters,
+    {
+      maxFrameBytes: 1 << 20,
+      staticResource: { 'deployment.environment': 'test' },
+      processors: createProcessors(config, {
+        outputIds: sinks.map((sink) => sink.id),
+        normalizeMetrics: { 'raw.log.v1': logs.metrics, 'raw.metric.v1': metrics },
+        metricsFor: () => logs.metrics,
+      }),
+      retry: { initialMs: 1, maxMs: 1 },
+      taps,
+    },
+    { 'raw.log.v1': logs.metrics, 'raw.metric.v1': metrics },
+    silentLogger(),
+  );
+  return { records, letters, families: logs.families };
+}
+
+/** A sink keeping every record it acknowledged. */
+class RecordingSink extends ScriptedSink {
+  readonly received: OutgoingRecord[] = [];
+  constructor(id: string) {
+    super(id, (records) => {
+      this.received.push(...records);
+      return Promise.resolve(undefined);
+    });
+  }
+}
+
+const withBody = (index: number, body: string): RawLogEvent => ({ ...rawEvent(index), body });
+const run = (records: RecordPipeline, messages: ConsumedMessage[]) => records.process('raw', 0, messages, new AbortController().signal);
+
+describe('RecordPipeline core (ARCHITECTURE.md: normalize → parse → enrich → route → outputs)', () => {
+  it('runs normalize, parse, enrich and route in that order: a route matches what enrich made of what parse extracted', async () => {
+    const payments = new RecordingSink('payments');
+    const rest = new RecordingSink('rest');
+    const { records } = configured([payments, rest], {
+      parsers: [{ match: {}, parser: { type: 'json' } }],
+      // Only a parsed record has attributes.team, and only after enrich is it in the resource the route matches.
+      enrich: [{ rename: { from: 'attributes.team', to: 'resource.team' } }],
+      routes: [{ match: { resource: { team: 'payments' } }, outputs: ['payments'] }],
+      default_outputs: ['rest'],
+    });
+    const events = [
+      withBody(0, '{"team":"payments","message":"paid","level":"error"}'),
+      withBody(1, '{"team":"ops","message":"restarted"}'),
+      withBody(2, 'plain text'),
+    ];
+    expect(await run(records, [message(5, events)])).toEqual({ records: 3, deadLetters: 0 });
+    expect(payments.received.map(({ record }) => record.id)).toEqual([events[0]?.id]);
+    expect(rest.received.map(({ record }) => record.id)).toEqual([events[1]?.id, events[2]?.id]);
+    const paid = payments.received[0]?.record;
+    expect(paid).toMatchObject({
+      body: 'paid',
+      severity_number: 17,
+      // normalize set host and the static resource; enrich moved the parsed team there.
+      resource: { 'host.name': 'h', 'deployment.environment': 'test', team: 'payments' },
+    });
+    expect(paid?.attributes).not.toHaveProperty('team');
+    expect(rest.received.map(({ record }) => (record.schema === 'tributary.log.v1' ? record.body : undefined))).toEqual(['restarted', 'plain text']);
+    expect(payments.received[0]?.origin).toEqual({ topic: 'raw', partition: 0, offset: '5', event: 0 });
+  });
+
+  it('dead-letters a record a processor throws on, with the reason and its own line; the rest continue, counted exactly', async () => {
+    const sink = new RecordingSink('out');
+    const { metrics, families } = testComponentMetrics('processor');
+    const letters = new CollectedLetters();
+    const failing = {
+      process: ({ record }: { record: OutgoingRecord['record'] }) => {
+        if (record.schema === 'tributary.log.v1' && record.body === 'poison') throw new Error('poison is not allowed');
+      },
+    };
+    const records = new RecordPipeline(
+      [sink],
+      letters,
+      {
+        maxFrameBytes: 1 << 20,
+        staticResource: {},
+        processors: [failing, { process: (event) => (event.destinations = ['out']) }],
+        retry: { initialMs: 1, maxMs: 1 },
+      },
+      { 'raw.log.v1': metrics, 'raw.metric.v1': metrics },
+      silentLogger(),
+    );
+    const events = [rawEvent(0), withBody(1, 'poison'), rawEvent(2)];
+    expect(await run(records, [message(12, events)])).toEqual({ records: 2, deadLetters: 1 });
+    expect(sink.received.map(({ record }) => record.id)).toEqual([events[0]?.id, events[2]?.id]);
+    // The letter's value is the event's own line (a Buffer): compared as text.
+    expect(letters.letters.map((letter) => ({ ...letter, value: String(letter.value) }))).toEqual([
+      {
+        sourceTopic: 'raw',
+        sourcePartition: 0,
+        sourceOffset: '12',
+        reason: 'poison is not allowed',
+        errorCode: 'RECORD_INVALID',
+        key: null,
+        value: JSON.stringify(events[1]),
+        eventCount: 1,
+        dropReason: 'frame_invalid',
+      },
+    ]);
+    expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'decode' })).toBe(1);
+    expect(await sampleValue(families, 'tributary_component_sent_events_total')).toBe(2);
+  });
+
+  it('gives each output only its routed records, writes nothing to an output with none, and a tap sees every record', async () => {
+    const errors = new RecordingSink('errors');
+    const all = new RecordingSink('all');
+    const idle = new RecordingSink('idle');
+    const tap = new RecordingSink('tap');
+    const { records } = configured(
+      [errors, all, idle],
+      {
+        parsers: [{ match: {}, parser: { type: 'json' } }],
+        routes: [
+          { match: { severity_at_least: 'ERROR' }, outputs: ['errors', 'all'] },
+          { match: {}, outputs: ['all'] },
+        ],
+      },
+      [tap],
+    );
+    const events = [
+      withBody(0, '{"message":"a","level":"info"}'),
+      withBody(1, '{"message":"b","level":"error"}'),
+      withBody(2, '{"message":"c","level":"warn"}'),
+    ];
+    await run(records, [message(1, events)]);
+    const ids = (sink: RecordingSink) => sink.received.map(({ record }) => record.id);
+    expect(ids(errors)).toEqual([events[1]?.id]);
+    expect(ids(all)).toEqual(events.map((event) => event.id));
+    expect(idle.writes).toEqual([]);
+    expect(ids(tap)).toEqual(events.map((event) => event.id));
+  });
+
+  it('counts records out per frame schema once the step is acknowledged', async () => {
+    const sink = new RecordingSink('out');
+    const { records, families } = configured([sink], {});
+    await run(records, [message(1, [rawEvent(0), rawEvent(1)]), message(2, [rawEvent(2)]), asMessage(3, encodeFrame('raw.log.v1', '{broken\n', 1))]);
+    expect(await sampleValue(families, 'tributary_component_sent_events_total', { component_id: 'test' })).toBe(3);
+    expect(await sampleValue(families, 'tributary_component_sent_events_total', { component_id: 'normalize' })).toBe(0);
+    expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'decode' })).toBe(1);
+  });
+
+  it('resolves a step only when every output and the dead-letter topic acknowledged it', async () => {
+    const gates = new Map<string, () => void>();
+    const held = (id: string) => new ScriptedSink(id, () => new Promise<undefined>((resolve) => gates.set(id, () => resolve(undefined))));
+    const slow = held('slow');
+    const slower = held('slower');
+    const { records, letters } = configured([slow, slower], {});
+    let done = false;
+    const step = run(records, [message(1, [rawEvent(0)]), asMessage(2, encodeFrame('raw.log.v1', '{broken\n', 1))]).then((result) => {
+      done = true;
+      return result;
+    });
+    await waitFor('both outputs to be written', () => gates.size === 2);
+    gates.get('slow')?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    gates.get('slower')?.();
+    expect(await step).toEqual({ records: 1, deadLetters: 1 });
+    expect(letters.letters.map((letter) => letter.sourceOffset)).toEqual(['2']);
   });
 });

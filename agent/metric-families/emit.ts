@@ -23,14 +23,17 @@ export interface EmitLimits {
 /**
  * Hands one scrape's events to the framer in batches that each fit a frame,
  * serializing lazily so a 100k-series scrape never exists as one string.
- * Resolves when the last batch is accepted (the spool has it).
+ * Resolves when the last batch is accepted (the spool has it). `onAccepted`
+ * is told each batch's events as it is accepted: when a later batch is
+ * refused (the output stopping) and this rejects, the earlier ones are in the
+ * spool all the same and must be counted as sent.
  */
 export async function emitMetricEvents(
   consumer: BatchConsumer,
   key: string,
   events: Iterable<RawMetricEvent>,
   limits: EmitLimits,
-  onDelivered: (events: number) => void = () => {},
+  onAccepted: (events: number) => void = () => {},
 ): Promise<number> {
   let lines: string[] = [];
   let bytes = 0;
@@ -41,7 +44,9 @@ export async function emitMetricEvents(
     const ndjson = lines.join('');
     lines = [];
     bytes = 0;
-    await consumer.consume({ key, schema: 'raw.metric.v1', ndjson, eventCount: count, onDelivered: () => onDelivered(count) });
+    // Delivery outcomes are the spooled output's to act on and count: the spool retries, and a scrape cannot be re-read.
+    await consumer.consume({ key, schema: 'raw.metric.v1', ndjson, eventCount: count, onDelivered: () => {} });
+    onAccepted(count);
   };
   for (const event of events) {
     const line = `${JSON.stringify(event)}\n`;

@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { closeLocal, listenLocal } from './ports.js';
 
 /**
  * The HTTP side of the fake servers the sinks' unit tests run against
@@ -55,8 +55,7 @@ export abstract class FakeJsonServer<Request> {
       void this.handle(request, response);
     };
     const server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const port = await listenLocal(server);
     this.server = server;
     this.address = `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`;
   }
@@ -105,9 +104,6 @@ export abstract class FakeJsonServer<Request> {
 
   async close(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
-    const server = this.server;
-    if (server === undefined) return;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await closeLocal(this.server);
   }
 }

@@ -3,6 +3,7 @@ import { inject } from 'vitest';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { decodeFrame } from '../../shared/frame/frame-codec.js';
 import { registerZstdCodec } from '../../shared/kafka/zstd-codec.js';
+import { waitFor as sharedWaitFor } from '../../shared/test-support/wait.js';
 
 const { Kafka: KafkaClass, logLevel } = kafkajs;
 
@@ -110,20 +111,12 @@ export async function readTopic(topic: string, count: number, timeoutMs = 60_000
   return messages;
 }
 
-/** Waits for a condition, polling; tests wait on outcomes, never on fixed sleeps. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+/**
+ * Waits for a condition, polling; tests wait on outcomes, never on fixed sleeps. The shared wait
+ * (shared/test-support/wait.ts) with the patience real brokers and processes need.
+ */
+export function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
+  return sharedWaitFor(what, probe, timeoutMs, intervalMs);
 }
 
 /**

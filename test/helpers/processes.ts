@@ -1,27 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PROCESS_NODE_FLAGS } from '../../shared/process/node-flags.js';
 import { packageRoot } from '../../shared/paths.js';
+import { freePort } from '../../shared/test-support/ports.js';
 import { waitFor } from './kafka.js';
 
 /** The compiled CLI, exactly as users run it (`npm test` builds first). */
 export const CLI = join(packageRoot(), 'dist', 'cli', 'tributary.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** Re-exported so the integration tests keep one import for process plumbing; the helper is shared/test-support/ports.ts. */
+export { freePort };
 
 export async function writeYaml(path: string, document: unknown): Promise<string> {
   await writeFile(path, stringify(document));

@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino, type Level, type Logger } from 'pino';
 import type { OutgoingRecord } from '../../shared/pipeline/record-sink.js';
@@ -28,13 +27,4 @@ export function capturingLogger(level: Level): { logger: Logger; lines: string[]
     }),
   );
   return { logger, lines };
-}
-
-/** A port nothing listens on: bound, then closed. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertingMetrics } from '../../collector/alerting/alerting-metrics.js';
 import { AlertmanagerNotifier } from '../../collector/alerting/notifiers/alertmanager-notifier.js';
 import { alertmanagerNotifierSchema } from '../../collector/alerting/notifiers/config.js';
-import { firingAlert, metricSample, pendingAlert, resolvedAlert, unusedPort } from '../../collector/alerting/notifiers/test-support.js';
+import { firingAlert, metricSample, pendingAlert, resolvedAlert } from '../../collector/alerting/notifiers/test-support.js';
+import { freePort } from '../../shared/test-support/ports.js';
 import { silentLogger } from '../../shared/telemetry/logger.js';
 import { startAlertmanager, type RunningAlertmanager } from '../helpers/alertmanager.js';
 import { waitFor } from '../helpers/kafka.js';
@@ -27,7 +28,7 @@ describe('AlertmanagerNotifier against a real Alertmanager (Debian prometheus-al
     alertmanager = await startAlertmanager();
     alerting = new AlertingMetrics(new Registry());
     // A second, dead Alertmanager: an HA pair with one member down still gets every alert to the other.
-    const dead = `http://127.0.0.1:${await unusedPort()}`;
+    const dead = `http://127.0.0.1:${await freePort()}`;
     const config = alertmanagerNotifierSchema.parse({
       type: 'alertmanager',
       urls: [alertmanager.url, dead],

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TributaryError } from '../../../shared/errors.js';
 import { decodeFrame, encodeEvents } from '../../../shared/frame/frame-codec.js';
-import type { MessageProducer, OutgoingMessage } from '../../../shared/kafka/producer.js';
 import { silentLogger } from '../../../shared/telemetry/logger.js';
 import { sampleValue, testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
+import { FakeProducer, tooLarge } from '../../../shared/test-support/fake-producer.js';
 import { expectOnlyTypedErrorsAsync, propertyParameters, propertyTimeoutMs } from '../../../shared/test-support/boundary-contract.js';
 import { batchBudget, produceFramesSized, recordBytesBound, type FrameMessage } from './produce-frames.js';
 
@@ -17,24 +16,18 @@ const BATCH_WRAPPER_BYTES = 12 + 61;
  * records of one partition exceed it (every key is its own partition here, the
  * worst case for mixing), and acknowledges the rest.
  */
-class LimitedBroker implements MessageProducer {
-  readonly acknowledged: OutgoingMessage[] = [];
-  constructor(private readonly limit: number) {}
-  async connect(): Promise<void> {}
-  async disconnect(): Promise<void> {}
-  send(_topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    const perKey = new Map<string, number>();
-    for (const message of messages) {
-      const key = String(message.key);
-      const bytes = recordBytesBound({ key, value: message.value as Buffer, headers: message.headers as Record<string, string>, eventCount: 0 });
-      perKey.set(key, (perKey.get(key) ?? 0) + bytes);
-    }
-    if ([...perKey.values()].some((bytes) => bytes + BATCH_WRAPPER_BYTES > this.limit)) {
-      return Promise.reject(new TributaryError('FRAME_TOO_LARGE', 'MESSAGE_TOO_LARGE'));
-    }
-    this.acknowledged.push(...messages);
-    return Promise.resolve();
-  }
+function limitedBroker(limit: number): FakeProducer {
+  return new FakeProducer({
+    refuse: ({ messages }) => {
+      const perKey = new Map<string, number>();
+      for (const message of messages) {
+        const key = String(message.key);
+        const bytes = recordBytesBound({ key, value: message.value as Buffer, headers: message.headers as Record<string, string>, eventCount: 0 });
+        perKey.set(key, (perKey.get(key) ?? 0) + bytes);
+      }
+      return [...perKey.values()].some((bytes) => bytes + BATCH_WRAPPER_BYTES > limit) ? tooLarge() : undefined;
+    },
+  });
 }
 
 /** Deterministic incompressible text of `bytes` characters. */
@@ -59,7 +52,7 @@ describe('produceFramesSized (property)', () => {
           fc.constantFrom(1, 4),
           async (frameSpecs, limit, staleness) => {
             const prototypeKeys = Object.getOwnPropertyNames(Object.prototype);
-            const broker = new LimitedBroker(limit);
+            const broker = limitedBroker(limit);
             const { families, metrics } = testComponentMetrics();
             let seed = 0;
             const frames: FrameMessage[] = [];

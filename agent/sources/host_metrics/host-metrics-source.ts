@@ -78,9 +78,10 @@ export class HostMetricsSource implements Lifecycle {
       deps.logger.warn({ samples: counts.invalid, reason: counts.firstInvalidReason }, 'host metric samples refused');
     }
     try {
-      await emitMetricEvents(deps.consumer, `${this.config.job}\u0000${deps.host}`, events, deps.limits);
-      deps.metrics.eventsOut.inc(events.length);
+      await emitMetricEvents(deps.consumer, `${this.config.job}\u0000${deps.host}`, events, deps.limits, (accepted) => deps.metrics.eventsOut.inc(accepted));
     } catch (error) {
+      // A reading cannot be taken again: one the output refused is lost, so it is counted, not only logged.
+      deps.metrics.error('io');
       deps.logger.warn({ err: errorMessage(error) }, 'host metrics not handed on (stopping)');
     }
     return events.length;

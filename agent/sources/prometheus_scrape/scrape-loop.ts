@@ -183,8 +183,7 @@ export class ScrapeLoop {
     report.durationSeconds = (performance.now() - started) / 1000;
     const scrape = this.scrapeEvents(seriesEvents, counts, context, report);
     try {
-      report.events = await emitMetricEvents(deps.consumer, target.key, scrape, deps.limits);
-      deps.metrics.eventsOut.inc(report.events);
+      report.events = await emitMetricEvents(deps.consumer, target.key, scrape, deps.limits, (accepted) => deps.metrics.eventsOut.inc(accepted));
     } finally {
       this.ids.endScrape();
     }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../shared/telemetry/logger.js';
 import { scrapeJobSchema } from './config.js';
 import { JobTargets, parseFileSd, targetsFromGroups, type ScrapeTarget } from './targets.js';
@@ -47,10 +47,7 @@ describe('targets', () => {
       const instances = (targets: ScrapeTarget[]) => targets.map((target) => target.labels.instance ?? '').sort();
       const targets = new JobTargets(job, (current) => seen.push(instances(current)), silent);
       await targets.start();
-      const waitFor = async (expected: string[]) => {
-        for (let i = 0; i < 100 && JSON.stringify(seen.at(-1)) !== JSON.stringify(expected); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-        expect(seen.at(-1)).toEqual(expected);
-      };
+      const waitFor = (expected: string[]) => vi.waitFor(() => expect(seen.at(-1)).toEqual(expected), { timeout: 5_000, interval: 50 });
       try {
         expect(seen).toEqual([['one:1', 'static:9']]);
         await writeFile(join(dir, 'two.json'), JSON.stringify([{ targets: ['two:2', 'two:3'] }]));

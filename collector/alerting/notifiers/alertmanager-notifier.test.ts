@@ -1,12 +1,9 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../shared/test-support/wait.js';
 import { alertmanagerNotifierSchema } from './config.js';
 import { AlertmanagerNotifier, prometheusName, toAlertmanagerAlert, type AlertmanagerAlert } from './alertmanager-notifier.js';
 import { FakeReceiver, firingAlert, metricSample, pendingAlert, resolvedAlert, resolvedFromPendingAlert, testDependencies } from './test-support.js';
-
-async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 const NOW = Date.parse('2026-11-23T12:10:00.000Z');
 
@@ -192,7 +189,11 @@ describe('AlertmanagerNotifier', () => {
     const { notifier, alerting } = await started([am.url], { timeout: '2s', retry: { max_attempts: 10, initial_backoff: '1h', max_backoff: '1h' } });
     notifier.notify([firingAlert()]);
     // Once the first request has its answer, the notifier is in its hour-long backoff.
-    await waitUntil(async () => (await metricSample(alerting, 'tributary_alert_notification_duration_seconds', { notifier: 'am' })) === 1);
+    await waitFor(
+      'the duration to be observed',
+      async () => (await metricSample(alerting, 'tributary_alert_notification_duration_seconds', { notifier: 'am' })) === 1,
+      4_000,
+    );
     const began = Date.now();
     await notifier.stop();
     expect(Date.now() - began).toBeLessThan(1_000);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import type { AlertRecord } from '../../../shared/record/alert-record.js';
+import { closeLocal, listenLocal } from '../../../shared/test-support/ports.js';
 import { silentLogger } from '../../../shared/telemetry/logger.js';
 import { AlertingMetrics } from '../alerting-metrics.js';
 import type { NotifierDependencies } from './queued-notifier.js';
@@ -109,8 +109,7 @@ export class FakeReceiver {
         for (const waiter of ready) waiter.resolve();
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${await listenLocal(this.server)}`;
     return this;
   }
 
@@ -125,8 +124,7 @@ export class FakeReceiver {
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await closeLocal(this.server);
   }
 }
 
@@ -148,17 +146,4 @@ export async function metricSample(alerting: AlertingMetrics, name: string, labe
     if (Object.entries(labels).every(([key, value]) => String(sample.labels[key]) === value)) total += sample.value;
   }
   return total;
-}
-
-/** A port nothing listens on (it was free a moment ago), for "connection refused". */
-export function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

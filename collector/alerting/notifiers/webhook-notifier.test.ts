@@ -2,17 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../shared/test-support/ports.js';
 import { webhookNotifierSchema } from './config.js';
-import {
-  FakeReceiver,
-  firingAlert,
-  metricSample,
-  pendingAlert,
-  resolvedAlert,
-  resolvedFromPendingAlert,
-  testDependencies,
-  unusedPort,
-} from './test-support.js';
+import { FakeReceiver, firingAlert, metricSample, pendingAlert, resolvedAlert, resolvedFromPendingAlert, testDependencies } from './test-support.js';
 import { WebhookNotifier, type WebhookPayload } from './webhook-notifier.js';
 
 describe('WebhookNotifier', () => {
@@ -68,7 +60,7 @@ describe('WebhookNotifier', () => {
   });
 
   it('retries refused connections up to max_attempts, then counts the alerts as failed', async () => {
-    const port = await unusedPort();
+    const port = await freePort();
     const { notifier, alerting } = await setup({ retry: { max_attempts: 3, initial_backoff: '1ms', max_backoff: '2ms' } }, `http://127.0.0.1:${port}/hook`);
     notifier.notify([firingAlert(), resolvedAlert()]);
     await notifier.flush();

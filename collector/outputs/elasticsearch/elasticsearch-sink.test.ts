@@ -9,7 +9,9 @@ import type { OutgoingRecord } from '../../../shared/pipeline/record-sink.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
 import { sampleValue, testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
 import { logRecord, metricRecord } from '../../../test/helpers/records.js';
-import { capturingLogger, closedPort, outgoing } from '../../../test/helpers/sinks.js';
+import { capturingLogger, outgoing } from '../../../test/helpers/sinks.js';
+import { freePort } from '../../../shared/test-support/ports.js';
+import { waitFor } from '../../../shared/test-support/wait.js';
 import { elasticsearchOutputSchema } from './config.js';
 import { ElasticsearchSink, type ElasticsearchSinkOptions } from './elasticsearch-sink.js';
 import { FakeElasticsearch, parseBulkBody, type BulkAction } from './fake-elasticsearch.js';
@@ -374,7 +376,7 @@ describe('ElasticsearchSink: whole-request failures', () => {
 
   it('fails over to the next endpoint at once and goes round-robin over healthy ones', async () => {
     const [a, b] = [await fakeServer(), await fakeServer()];
-    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const dead = `http://127.0.0.1:${await freePort()}`;
     const { sink, delays } = await startSink([dead, a.url, b.url], { batch: { max_events: 1 } });
     await sink.write(logs(4));
     expect(delays).toEqual([]);
@@ -526,7 +528,7 @@ describe('ElasticsearchSink: credentials and TLS', () => {
     expect(keyLog()).toContain('HTTP 401');
     expect(keyLog()).not.toMatch(new RegExp(`key-secret|${encoded}`));
 
-    const port = await closedPort();
+    const port = await freePort();
     const up = await fakeServer();
     const withUserinfo = up.url.replace('http://', 'http://elastic:pa%24%24word@');
     const { sink: second, logText } = await startSink([`http://elastic:pa%24%24word@127.0.0.1:${port}`, withUserinfo]);
@@ -563,7 +565,7 @@ describe('ElasticsearchSink: credentials and TLS', () => {
       logger,
     );
     const starting = untrusted.start();
-    await waitFor(() => lines.length >= 2);
+    await waitFor('lines.length >= 2', () => lines.length >= 2);
     await untrusted.stop();
     await expect(starting).rejects.toMatchObject({ code: 'SHUTDOWN' });
     expect(lines.join('')).toMatch(/self-signed certificate|unable to verify/);
@@ -577,7 +579,7 @@ describe('ElasticsearchSink: shutdown', () => {
     const { sink } = await startSink([server.url], { retry: { initial_backoff: '10s', max_backoff: '60s' } }, { sleep: undefined, random: () => 1 });
     const controller = new AbortController();
     const writing = sink.write(logs(2), controller.signal);
-    await waitFor(() => server.bulks().length === 1);
+    await waitFor('server.bulks().length === 1', () => server.bulks().length === 1);
     const started = Date.now();
     controller.abort();
     const error = await writing.catch((caught: unknown) => caught);
@@ -592,14 +594,14 @@ describe('ElasticsearchSink: shutdown', () => {
     const { sink, families } = await startSink([server.url], {}, { sleep: undefined });
     const controller = new AbortController();
     const writing = sink.write(logs(1), controller.signal);
-    await waitFor(() => server.bulks().length === 1);
+    await waitFor('server.bulks().length === 1', () => server.bulks().length === 1);
     const started = Date.now();
     controller.abort();
     await expect(writing).rejects.toMatchObject({ code: 'SHUTDOWN' });
     expect(Date.now() - started).toBeLessThan(500);
     expect(await sampleValue(families, 'tributary_component_queued_events')).toBe(0);
 
-    const down = `http://127.0.0.1:${await closedPort()}`;
+    const down = `http://127.0.0.1:${await freePort()}`;
     const { metrics } = testComponentMetrics('sink');
     const parsed = elasticsearchOutputSchema.parse({ type: 'elasticsearch', endpoints: [down], retry: { initial_backoff: '10s', max_backoff: '10s' } });
     const blocked = new ElasticsearchSink('es', parsed, metrics, pino({ level: 'silent' }));
@@ -611,11 +613,3 @@ describe('ElasticsearchSink: shutdown', () => {
     expect(Date.now() - stopAt).toBeLessThan(500);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

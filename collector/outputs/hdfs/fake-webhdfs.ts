@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeLocal, listenLocal } from '../../../shared/test-support/ports.js';
 
 /**
  * A small in-memory WebHDFS for unit tests: one namenode whose CREATE,
@@ -29,10 +29,10 @@ export class FakeWebHdfs {
   /** Awaited before a request is answered (recorded already): a test holds a request in flight with it. */
   beforeAnswer: ((request: FakeWebHdfsRequest) => Promise<void> | void) | undefined;
   private server: Server | undefined;
+  private port = 0;
 
   get url(): string {
-    const address = this.server?.address() as AddressInfo | undefined;
-    return `http://127.0.0.1:${address?.port ?? 0}`;
+    return `http://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
@@ -41,12 +41,11 @@ export class FakeWebHdfs {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => void this.answer(request, response, Buffer.concat(chunks)));
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.port = await listenLocal(this.server);
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    await closeLocal(this.server);
   }
 
   /** Every file's path under `prefix`, sorted. */

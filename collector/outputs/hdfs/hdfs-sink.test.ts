@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OutgoingRecord } from '../../../shared/pipeline/record-sink.js';
 import type { LogRecord } from '../../../shared/record/log-record.js';
 import { silentLogger } from '../../../shared/telemetry/logger.js';
@@ -232,7 +232,7 @@ describe('HdfsSink (fake WebHDFS)', () => {
     const { sink: hdfs } = sink({ roll: { idle_timeout: '50ms', max_bytes: '1KiB' } });
     await hdfs.start();
     await hdfs.write(records(0, 1, 2));
-    for (let waited = 0; active.paths('/data/api/_tmp/').length > 0 && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.waitFor(() => expect(active.paths('/data/api/_tmp/')).toEqual([]), { timeout: 2_000, interval: 20 });
     expect(active.paths('/data/api/')).toEqual(['/data/api/raw+0+00000000000000000000-0+00000000000000000000-1.ndjson.gz']);
     // Big enough to pass 1 KiB compressed: finished by the write itself.
     const big = records(1, 1, 200).map((record) => ({ ...record, json: JSON.stringify({ ...record.record, body: Math.random().toString(36).repeat(20) }) }));

@@ -1,7 +1,7 @@
 import { testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
 import { RequestHold, sinkContract } from '../test-support/sink-contract.js';
 import { kafkaTopicsOutputSchema } from './config.js';
-import { FakeProducer } from './fake-producer.js';
+import { FakeProducer } from '../../../shared/test-support/fake-producer.js';
 import { KafkaTopicsOutput } from './kafka-topics-output.js';
 
 sinkContract({

@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { TributaryError } from '../../../shared/errors.js';
-import type { MessageProducer, OutgoingMessage } from '../../../shared/kafka/producer.js';
 import type { OutgoingRecord } from '../../../shared/pipeline/record-sink.js';
+import { FakeProducer, rejected } from '../../../shared/test-support/fake-producer.js';
 import { sampleValue, testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
 import { logRecord, metricRecord } from '../../../test/helpers/records.js';
 import { kafkaTopicsOutputSchema } from './config.js';
 import { KafkaTopicsOutput } from './kafka-topics-output.js';
-
-class FakeProducer implements MessageProducer {
-  readonly sent: Array<{ topic: string; messages: readonly OutgoingMessage[] }> = [];
-  failTopic: string | undefined;
-
-  connect(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    if (topic === this.failTopic) return Promise.reject(new TributaryError('KAFKA_UNAVAILABLE', 'down', { retriable: true }));
-    this.sent.push({ topic, messages });
-    return Promise.resolve();
-  }
-
-  disconnect(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 const outgoing = (record: OutgoingRecord['record'], key: string): OutgoingRecord => ({
   record,
@@ -66,7 +46,7 @@ describe('KafkaTopicsOutput', () => {
 
   it('fails the whole write when either topic fails, so the step is retried', async () => {
     const { sink, producer, families } = output();
-    producer.failTopic = 'tributary.metrics';
+    producer.failingTopics.add('tributary.metrics');
     await expect(sink.write([outgoing(logRecord(), 'k'), outgoing(metricRecord(), 'k')])).rejects.toMatchObject({ retriable: true });
     expect(await sampleValue(families, 'tributary_component_sent_events_total')).toBe(0);
     expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'kafka_unavailable' })).toBe(1);
@@ -74,7 +54,7 @@ describe('KafkaTopicsOutput', () => {
 
   it('counts a refusal for good as kafka_rejected, not as Kafka being away', async () => {
     const { sink, producer, families } = output();
-    producer.send = () => Promise.reject(new TributaryError('KAFKA_REJECTED', 'refused', { retriable: false }));
+    producer.refuse = () => rejected();
     await expect(sink.write([outgoing(logRecord(), 'k')])).rejects.toMatchObject({ retriable: false });
     expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'kafka_rejected' })).toBe(1);
     expect(await sampleValue(families, 'tributary_component_errors_total', { reason: 'kafka_unavailable' })).toBe(0);

@@ -7,7 +7,9 @@ import type { LogRecord } from '../../../shared/record/log-record.js';
 import { sampleValue, testComponentMetrics } from '../../../shared/telemetry/test-metrics.js';
 import { makeTestCertificates } from '../../../shared/test-support/tls-certificates.js';
 import { logRecord, metricRecord } from '../../../test/helpers/records.js';
-import { capturingLogger, closedPort, outgoing } from '../../../test/helpers/sinks.js';
+import { capturingLogger, outgoing } from '../../../test/helpers/sinks.js';
+import { freePort } from '../../../shared/test-support/ports.js';
+import { waitFor } from '../../../shared/test-support/wait.js';
 import { solrOutputSchema } from './config.js';
 import { FakeSolr } from './fake-solr.js';
 import { SolrSink, type SolrSinkOptions } from './solr-sink.js';
@@ -173,7 +175,7 @@ describe('SolrSink', () => {
     expect(logText()).toContain('update requests failed; retrying those records');
 
     // Two endpoints, one refusing connections: every request still lands, at once.
-    const down = `http://127.0.0.1:${await closedPort()}/solr`;
+    const down = `http://127.0.0.1:${await freePort()}/solr`;
     const both = await startSink([down, server.url]);
     for (let round = 0; round < 4; round++) expect(await both.sink.write(logs(2))).toEqual({ rejected: [] });
     expect(both.delays).toEqual([]);
@@ -196,8 +198,7 @@ describe('SolrSink', () => {
     server.cores.delete('tributary');
     const controller = new AbortController();
     const writing = sink.write(logs(3), controller.signal);
-    const deadline = Date.now() + 5_000;
-    while (!logText().includes('Solr refuses requests') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor('the refusal to be logged', () => logText().includes('Solr refuses requests'));
     expect(logText()).toContain('Solr refuses requests (credentials, permissions, or no such collection?)');
     expect(sink.ready()).toBe(false);
     controller.abort();
@@ -214,8 +215,7 @@ describe('SolrSink', () => {
       logger,
     );
     const starting = sink.start();
-    const deadline = Date.now() + 5_000;
-    while (lines.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor('two start-up warnings', () => lines.length >= 2);
     server.cores.set('tributary', new Map());
     await starting;
     await sink.stop();
@@ -234,8 +234,7 @@ describe('SolrSink', () => {
       auth: { basic: { username: 'tributary', password_file: passwordFile } },
       retry: { initial_backoff: 10, max_backoff: 10 },
     });
-    const deadline = Date.now() + 5_000;
-    while (server.requests.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor('two requests', () => server.requests.length >= 2);
     await writeFile(passwordFile, 'new\n');
     const { sink } = await starting;
     expect(await sink.write(logs(2))).toEqual({ rejected: [] });

@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import type { BatchConsumer, EventBatch } from '../../../../shared/pipeline/types.js';
 import { eventId } from '../../../../shared/record/event-id.js';
@@ -16,7 +15,7 @@ import { FileSource } from '../file-source.js';
 /**
  * Pieces the file source's tests share: a consumer that records (and can
  * block, as a full output buffer does), the events a file's content must
- * become, and condition waits. Test-only; nothing here touches vitest.
+ * become, and condition waits. Test-only.
  */
 
 export const AGENT = 'agent-under-test';
@@ -158,13 +157,8 @@ export async function idOf(path: string): Promise<string> {
   return id;
 }
 
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** The shared condition wait (shared/test-support/wait.ts), under the name the file source's tests import. */
+export { waitFor } from '../../../../shared/test-support/wait.js';
 
 export const lines = (prefix: string, from: number, to: number): string =>
   Array.from({ length: to - from + 1 }, (_, index) => `${prefix} ${from + index}\n`).join('');
