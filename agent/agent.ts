@@ -10,8 +10,6 @@ import { bindSource, type BoundSource } from './sources/registry.js';
 import type { CheckpointedSource } from './sources/source-factory.js';
 import { SourceSupervisor, type NamedSource } from './source-supervisor.js';
 import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
-import { AckedProducer } from '../shared/kafka/producer.js';
-import { topicAdminFor } from '../shared/kafka/topics.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
 import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import type { Logger } from '../shared/telemetry/logger.js';
@@ -74,8 +72,8 @@ export class Agent implements Lifecycle {
     if (logSources.length > 0) {
       const output = new KafkaOutput(
         config.output,
-        new AckedProducer(client),
-        topicAdminFor(client),
+        client.messageProducer(),
+        client.topicAdmin(),
         this.metrics.component({ component_id: 'kafka', component_type: 'kafka', component_kind: 'sink' }),
         logger.child({ component: 'output.kafka' }),
       );
@@ -102,8 +100,8 @@ export class Agent implements Lifecycle {
     const output = new SpooledKafkaOutput(
       config.metrics_output,
       config.metrics_output.spool.dir ?? join(config.agent.data_dir, 'spool', 'metrics'),
-      new AckedProducer(client),
-      topicAdminFor(client),
+      client.messageProducer(),
+      client.topicAdmin(),
       this.metrics.component({ component_id: 'metrics_kafka', component_type: 'kafka_spooled', component_kind: 'sink' }),
       logger.child({ component: 'output.metrics_kafka' }),
     );

@@ -25,7 +25,6 @@ import type { ParseRuleConfig } from '../collector/processors/parse/parse-rules.
 import { parserSchema } from '../collector/processors/parse/config.js';
 import { encodeEvents } from '../shared/frame/frame-codec.js';
 import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
-import { ensureTopicsWith } from '../shared/kafka/topics.js';
 import type { RawLogEvent } from '../shared/record/raw-event.js';
 import { silentLogger } from '../shared/telemetry/logger.js';
 import {
@@ -127,8 +126,8 @@ function checkLinesParse(kind: LineKind): void {
 
 /** EVENTS raw events of one kind, as frames of EVENTS_PER_FRAME, round-robin over the raw topic's partitions. */
 async function produceRawTopic(client: KafkaClient, kind: LineKind, topic: string): Promise<void> {
-  await ensureTopicsWith(client, [{ topic, partitions: RAW_PARTITIONS, configs: { 'max.message.bytes': String(8 * 1024 * 1024) } }]);
-  const producer = client.producer();
+  await client.topicAdmin().ensureTopics([{ topic, partitions: RAW_PARTITIONS, configs: { 'max.message.bytes': String(8 * 1024 * 1024) } }]);
+  const producer = client.messageProducer();
   await producer.connect();
   try {
     let frame = 0;
@@ -139,7 +138,7 @@ async function produceRawTopic(client: KafkaClient, kind: LineKind, topic: strin
       pending.push({ partition: frame++ % RAW_PARTITIONS, value: encoded.value, headers: encoded.headers });
       if (pending.length === FRAMES_PER_REQUEST || start + EVENTS_PER_FRAME >= EVENTS) {
         // Frames are zstd already; Kafka-level compression would only spend CPU.
-        await producer.send({ topic, acks: -1, messages: pending });
+        await producer.send(topic, pending, 'none');
         pending = [];
       }
     }

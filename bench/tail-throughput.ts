@@ -18,7 +18,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createKafkaClient } from '../shared/kafka/client.js';
-import { ensureTopicsWith } from '../shared/kafka/topics.js';
 import { silentLogger } from '../shared/telemetry/logger.js';
 import { appendResults, benchBrokers, machine, printTable, procStats, randomPort, sentEvents, sleep, spawnCli, stopProcess } from './lib/harness.js';
 
@@ -99,7 +98,7 @@ async function runAgent(dir: string, brokers: string[], lines: number): Promise<
 async function runKcat(brokers: string[], file: string): Promise<number> {
   const topic = `bench-kcat-${Date.now().toString(36)}`;
   const client = createKafkaClient({ brokers, connection_timeout: 10_000, request_timeout: 30_000 }, silentLogger(), 'bench');
-  await ensureTopicsWith(client, [{ topic, partitions: 4 }]);
+  await client.topicAdmin().ensureTopics([{ topic, partitions: 4 }]);
   const started = process.hrtime.bigint();
   const result = spawnSync(
     'kcat',

@@ -1,8 +1,8 @@
 import { errorMessage } from '../shared/errors.js';
-import { createKafkaClient } from '../shared/kafka/client.js';
-import { GroupConsumer, type PartitionBatch } from '../shared/kafka/consumer.js';
-import { AckedProducer } from '../shared/kafka/producer.js';
-import { ensureTopicsWith, type TopicSpec } from '../shared/kafka/topics.js';
+import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
+import type { GroupConsumer, PartitionBatch } from '../shared/kafka/consumer.js';
+import type { MessageProducer } from '../shared/kafka/producer.js';
+import type { TopicSpec } from '../shared/kafka/topics.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
 import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
@@ -27,13 +27,13 @@ export class Collector implements Lifecycle {
   readonly metrics: PipelineMetrics;
   /** What the process guard marked failed (an error no code handled); the collector is not ready while any is listed. */
   readonly health = new ComponentHealth();
-  private readonly producer: AckedProducer;
+  private readonly producer: MessageProducer;
   private readonly outputs: CollectorOutput[];
   private readonly deadLetters: DeadLetterOutput;
   private readonly pipeline: RecordPipeline;
   private readonly consumer: GroupConsumer;
   private readonly inputMetrics: ComponentMetrics;
-  private readonly client;
+  private readonly client: KafkaClient;
   private readonly stopSignal = new AbortController();
   private readonly alerting: AlertingService | undefined;
   private telemetry: TelemetryServer | undefined;
@@ -46,7 +46,7 @@ export class Collector implements Lifecycle {
   ) {
     this.metrics = new PipelineMetrics('collector');
     this.client = createKafkaClient(config.kafka, logger, `tributary-collector-${config.collector.instance_name}`);
-    this.producer = new AckedProducer(this.client);
+    this.producer = this.client.messageProducer();
     this.outputs = Object.entries(config.outputs).map(([id, output]) =>
       createOutput(id, output, {
         producer: this.producer,
@@ -100,7 +100,7 @@ export class Collector implements Lifecycle {
       normalizeMetrics,
       logger.child({ component: 'pipeline' }),
     );
-    this.consumer = new GroupConsumer(this.client, {
+    this.consumer = this.client.groupConsumer({
       groupId: config.collector.group_id,
       topics: config.input.topics,
       fromBeginning: config.input.start_offset === 'earliest',
@@ -133,7 +133,7 @@ export class Collector implements Lifecycle {
       { topic: this.config.dead_letter.topic, partitions: this.config.dead_letter.partitions },
       ...(this.alerting?.topics ?? []),
     ];
-    const created = await ensureTopicsWith(this.client, topics);
+    const created = await this.client.topicAdmin().ensureTopics(topics);
     if (created.length > 0) this.logger.info({ topics: created }, 'created topics');
     // Downstream first: outputs must be ready before the first record arrives.
     await this.producer.connect();
@@ -157,36 +157,28 @@ export class Collector implements Lifecycle {
     // Steps bound the memory of decoded records and let offsets advance within a large fetch. They are cut by
     // what frames decode to (events and bytes), never by their headers, and a large frame spans several steps.
     const steps = this.pipeline.steps(batch.topic, batch.partition, batch.messages);
-    // A step waits for every output; while a sink is down that can be minutes. Heartbeats go on meanwhile (decoding
-    // and processing yield to the event loop), so the group does not evict this member and replay its partitions
-    // elsewhere: the step is backpressure.
-    const keepAlive = setInterval(() => {
-      batch.heartbeat().catch(() => undefined); // a rebalance in progress shows up at commit; nothing to do here
-    }, this.config.input.heartbeat_interval);
-    try {
-      while (batch.shouldContinue()) {
-        const step = await steps.read();
-        if (step === undefined) break;
-        this.inputMetrics.bytesIn.inc(step.messageBytes);
-        await inSpan(
-          'collector.step',
-          {
-            'messaging.destination.name': batch.topic,
-            'messaging.destination.partition.id': String(batch.partition),
-            'messaging.batch.message_count': step.completedMessages,
-          },
-          () => this.pipeline.processStep(batch.topic, batch.partition, step, this.stopSignal.signal),
-        );
-        // Only whole messages are marked: a frame still being read in later steps is replayed whole after a crash.
-        if (step.completedOffset !== undefined) {
-          await batch.markProcessed(step.completedOffset);
-          this.inputMetrics.eventsIn.inc(step.completedMessages);
-          this.inputMetrics.eventsOut.inc(step.completedMessages);
-        }
-        await batch.heartbeat();
+    // A step waits for every output; while a sink is down that can be minutes. The group consumer heartbeats
+    // meanwhile (decoding and processing yield to the event loop), so the group does not evict this member and
+    // replay its partitions elsewhere: the step is backpressure.
+    while (batch.shouldContinue()) {
+      const step = await steps.read();
+      if (step === undefined) break;
+      this.inputMetrics.bytesIn.inc(step.messageBytes);
+      await inSpan(
+        'collector.step',
+        {
+          'messaging.destination.name': batch.topic,
+          'messaging.destination.partition.id': String(batch.partition),
+          'messaging.batch.message_count': step.completedMessages,
+        },
+        () => this.pipeline.processStep(batch.topic, batch.partition, step, this.stopSignal.signal),
+      );
+      // Only whole messages are marked: a frame still being read in later steps is replayed whole after a crash.
+      if (step.completedOffset !== undefined) {
+        await batch.markProcessed(step.completedOffset);
+        this.inputMetrics.eventsIn.inc(step.completedMessages);
+        this.inputMetrics.eventsOut.inc(step.completedMessages);
       }
-    } finally {
-      clearInterval(keepAlive);
     }
   }
 

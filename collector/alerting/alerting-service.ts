@@ -1,6 +1,6 @@
 import { errorMessage } from '../../shared/errors.js';
 import type { KafkaClient } from '../../shared/kafka/client.js';
-import { GroupConsumer, type PartitionBatch } from '../../shared/kafka/consumer.js';
+import type { GroupConsumer, PartitionBatch } from '../../shared/kafka/consumer.js';
 import type { MessageProducer } from '../../shared/kafka/producer.js';
 import type { TopicSpec } from '../../shared/kafka/topics.js';
 import type { OutgoingRecord, RecordSink } from '../../shared/pipeline/record-sink.js';
@@ -111,13 +111,13 @@ export class AlertingService {
       maxSlicesPerAlert: config.max_slices_per_alert,
       maxAlertsPerRule: config.max_alerts_per_rule,
     });
-    this.store = new AlertStateStore(client, this.stateTopic, producer, `${groupId}.alerting`, logger);
+    this.store = new AlertStateStore(client, this.stateTopic, producer, `${groupId}.alerting`);
     this.publisher = new KafkaAlertPublisher(config.alerts_topic, producer, metrics.notifier('kafka'));
     this.notifiers = Object.entries(config.notifiers).map(([id, notifier]) =>
       createAlertNotifier(id, notifier, { metrics: metrics.notifier(id), logger: logger.child({ notifier: id }) }),
     );
     this.partialsOutput = new AlertPartialsOutput(this.partialsTopic, producer, () => this.rules, dependencies.partialsMetrics);
-    this.consumer = new GroupConsumer(client, {
+    this.consumer = client.groupConsumer({
       groupId: `${groupId}.alerting`,
       topics: [this.partialsTopic],
       fromBeginning: true,

@@ -1,31 +1,33 @@
 import type { ConnectionOptions } from 'node:tls';
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
-import kafkajs, { type Admin, type Consumer, type Kafka, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import kafkajs, { type LogEntry, type SASLOptions } from 'kafkajs';
 import { readSecretFileSync } from '../secret-files.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { KafkaConnectionConfig } from './config.js';
+import { groupConsumerFor, type GroupConsumer, type GroupConsumerOptions } from './consumer.js';
+import { readPartitionsToEnd, type PartitionMessage, type ReadPartitionsRequest } from './partition-reader.js';
+import { AckedProducer, type MessageProducer } from './producer.js';
+import { topicAdminFor, type TopicAdmin } from './topics.js';
 import { registerZstdCodec } from './zstd-codec.js';
 
 const { Kafka: KafkaClass, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
 
 /**
- * The only place that constructs kafkajs objects. Everything else speaks in the
- * small types of this folder, so the client can be replaced (kafkajs' last
- * release is 2.2.4) without touching agents or collectors.
+ * The only way into Kafka. It speaks in the small types of this folder and no
+ * kafkajs type crosses it (ESLint lets only shared/kafka import kafkajs), so the
+ * client library can be replaced (kafkajs' last release is 2.2.4) by changing
+ * this folder alone, without touching agents or collectors.
  */
 export interface KafkaClient {
-  readonly raw: Kafka;
   readonly clientId: string;
-  admin(): Admin;
-  producer(): Producer;
-  consumer(groupId: string, options?: ConsumerTuning): Consumer;
-}
-
-export interface ConsumerTuning {
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  maxBytesPerPartition?: number;
-  maxWaitTimeMs?: number;
+  /** A producer waiting for acks=all, failing with classified TributaryErrors; connect it before sending. */
+  messageProducer(): MessageProducer;
+  /** A consumer-group member committing only what its handler marked processed, heartbeating while it works. */
+  groupConsumer(options: GroupConsumerOptions): GroupConsumer;
+  /** Creates topics and reads their limits; connects for each call. */
+  topicAdmin(): TopicAdmin;
+  /** Reads partitions of a topic from the beginning to their current end, then leaves no group behind. */
+  readPartitionsToEnd(request: ReadPartitionsRequest, onMessage: (message: PartitionMessage) => void): Promise<void>;
 }
 
 function tlsOptions(config: KafkaConnectionConfig): ConnectionOptions | undefined {
@@ -98,27 +100,21 @@ export function createKafkaClient(config: KafkaConnectionConfig, logger: Logger,
     ...(sasl ? { sasl } : {}),
   });
   return {
-    raw: kafka,
     clientId,
-    admin: () => kafka.admin(),
-    producer: () =>
-      kafka.producer({
-        // Topics are created by ensureTopics with their partition counts; never implicitly with broker defaults.
-        allowAutoTopicCreation: false,
-        // Ordering per key: one in-flight request per broker, so a retried batch cannot overtake the next.
-        maxInFlightRequests: 1,
-        idempotent: false,
-        // murmur2, as the Java client: a key lands in the same partition whichever client produced it.
-        createPartitioner: Partitioners.DefaultPartitioner,
-      }),
-    consumer: (groupId, tuning = {}) =>
-      kafka.consumer({
-        groupId,
-        allowAutoTopicCreation: false,
-        sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
-        heartbeatInterval: tuning.heartbeatIntervalMs ?? 3_000,
-        maxBytesPerPartition: tuning.maxBytesPerPartition ?? 4 * 1024 * 1024,
-        maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 500,
-      }),
+    messageProducer: () =>
+      new AckedProducer(
+        kafka.producer({
+          // Topics are created by ensureTopics with their partition counts; never implicitly with broker defaults.
+          allowAutoTopicCreation: false,
+          // Ordering per key: one in-flight request per broker, so a retried batch cannot overtake the next.
+          maxInFlightRequests: 1,
+          idempotent: false,
+          // murmur2, as the Java client: a key lands in the same partition whichever client produced it.
+          createPartitioner: Partitioners.DefaultPartitioner,
+        }),
+      ),
+    groupConsumer: (options) => groupConsumerFor(kafka, options),
+    topicAdmin: () => topicAdminFor(kafka),
+    readPartitionsToEnd: (request, onMessage) => readPartitionsToEnd(kafka, logger, request, onMessage),
   };
 }

@@ -1,10 +1,17 @@
-import type { Consumer, IHeaders } from 'kafkajs';
+import type { Batch, Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import { retry, type RetryPolicy } from '../pipeline/retry.js';
-import type { ConsumerTuning, KafkaClient } from './client.js';
 import { isRetriableKafkaError } from './errors.js';
 
 /** Tries of joining the group at start: about a minute of retriable metadata errors before the start fails. */
 const SUBSCRIBE_RETRY: RetryPolicy = { initialMs: 250, maxMs: 5_000, maxAttempts: 15 };
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 3_000;
+
+export interface ConsumerTuning {
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxBytesPerPartition?: number;
+  maxWaitTimeMs?: number;
+}
 
 export interface ConsumedMessage {
   offset: string;
@@ -13,18 +20,26 @@ export interface ConsumedMessage {
   headers: Record<string, Buffer | undefined>;
 }
 
+/**
+ * One partition's fetched messages, handed to the handler of a GroupConsumer. The consumer keeps the member
+ * alive in the group while the handler runs, however long it takes: the handler never heartbeats.
+ */
 export interface PartitionBatch {
   readonly topic: string;
   readonly partition: number;
   readonly messages: readonly ConsumedMessage[];
   /** Messages in the partition after this batch's last one (consumer lag at fetch time). */
   readonly lagMessages: number;
-  /** Marks everything up to and including `offset` as processed; committed by the group shortly after. */
+  /**
+   * Marks everything up to and including `offset` as processed; committed by the group shortly after. Rejects
+   * when the group is rebalancing (after committing what was marked): the handler stops, the group rejoins.
+   */
   markProcessed(offset: string): Promise<void>;
-  heartbeat(): Promise<void>;
   /** False once the consumer is stopping or the partition was revoked: stop processing this batch. */
   shouldContinue(): boolean;
 }
+
+export type BatchHandler = (batch: PartitionBatch) => Promise<void>;
 
 export interface GroupConsumerOptions extends ConsumerTuning {
   groupId: string;
@@ -40,6 +55,18 @@ export interface GroupConsumerOptions extends ConsumerTuning {
   onAssignment?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
 }
 
+/**
+ * A consumer-group member that commits only what the handler marked processed, never what was merely
+ * fetched. On rebalance or stop, the offsets marked so far are committed, so a partition moving to another
+ * member resumes exactly after the last record its handler finished.
+ */
+export interface GroupConsumer {
+  /** Joins the group (retrying transient metadata errors for about a minute) and starts handing out batches. */
+  start(handler: BatchHandler): Promise<void>;
+  /** Waits for the batch in progress, commits processed offsets and leaves the group. */
+  stop(): Promise<void>;
+}
+
 export function flattenHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
   const flat: Record<string, Buffer | undefined> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -49,25 +76,78 @@ export function flattenHeaders(headers: IHeaders | undefined): Record<string, Bu
   return flat;
 }
 
+/** The kafkajs consumer settings every group of ours uses; `tuning` fills in what the caller chose. */
+export function consumerConfig(groupId: string, tuning: ConsumerTuning = {}): ConsumerConfig {
+  return {
+    groupId,
+    // Topics are created by ensureTopics with their partition counts; never implicitly with broker defaults.
+    allowAutoTopicCreation: false,
+    sessionTimeout: tuning.sessionTimeoutMs ?? 30_000,
+    heartbeatInterval: tuning.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+    maxBytesPerPartition: tuning.maxBytesPerPartition ?? 4 * 1024 * 1024,
+    maxWaitTimeInMs: tuning.maxWaitTimeMs ?? 500,
+  };
+}
+
+/** What `deliverBatch` uses of kafkajs' eachBatch payload: little enough for a unit test to fake. */
+export type EachBatchLike = Pick<EachBatchPayload, 'resolveOffset' | 'commitOffsetsIfNecessary' | 'heartbeat' | 'isRunning' | 'isStale'> & {
+  batch: Pick<Batch, 'topic' | 'partition' | 'highWatermark' | 'messages'>;
+};
+
 /**
- * A consumer-group member that commits only what the handler marked processed
- * (kafkajs `eachBatch` with manual `resolveOffset`), never what was merely
- * fetched. On rebalance or stop, kafkajs commits the resolved offsets, so a
- * partition moving to another collector resumes exactly after the last record
- * every output accepted.
+ * Hands one kafkajs batch to `handler` as a PartitionBatch, heartbeating every `heartbeatIntervalMs` until
+ * the handler returns. kafkajs heartbeats only between batches and when its caller asks; a handler can wait
+ * minutes (a collector step waits for every output, and a sink may be down), and that wait is backpressure,
+ * not a dead member: without the keep-alive the group would evict it and replay its partitions elsewhere.
  */
-export class GroupConsumer {
+export async function deliverBatch(payload: EachBatchLike, handler: BatchHandler, heartbeatIntervalMs: number): Promise<void> {
+  const { batch } = payload;
+  const keepAlive = setInterval(() => {
+    // During a rebalance the heartbeat fails (REBALANCE_IN_PROGRESS) after kafkajs committed what was marked.
+    // Nothing useful can be done from a timer: the handler learns of it at its next markProcessed, and kafkajs
+    // rejoins when the batch ends. Caught, as an unhandled rejection would end the process.
+    payload.heartbeat().catch(() => undefined);
+  }, heartbeatIntervalMs);
+  try {
+    const last = batch.messages[batch.messages.length - 1];
+    const lag = last ? Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n) : 0;
+    await handler({
+      topic: batch.topic,
+      partition: batch.partition,
+      lagMessages: Math.max(0, lag),
+      messages: batch.messages.map((message) => ({
+        offset: message.offset,
+        key: message.key,
+        value: message.value,
+        headers: flattenHeaders(message.headers),
+      })),
+      markProcessed: async (offset) => {
+        payload.resolveOffset(offset);
+        await payload.commitOffsetsIfNecessary();
+        // Awaited, unlike the keep-alive: a rebalance rejects here, so the handler stops at a boundary where
+        // everything it did is marked, instead of working on for partitions that may already be elsewhere.
+        await payload.heartbeat();
+      },
+      shouldContinue: () => payload.isRunning() && !payload.isStale(),
+    });
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+/** kafkajs `eachBatch` with manual `resolveOffset`; kafkajs commits the resolved offsets on rebalance and stop. */
+class KafkajsGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
 
   constructor(
-    client: KafkaClient,
+    kafka: Kafka,
     private readonly options: GroupConsumerOptions,
   ) {
-    this.consumer = client.consumer(options.groupId, options);
+    this.consumer = kafka.consumer(consumerConfig(options.groupId, options));
   }
 
-  async start(handler: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+  async start(handler: BatchHandler): Promise<void> {
     const onAssignment = this.options.onAssignment;
     if (onAssignment !== undefined) {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => onAssignment(event.payload.memberAssignment));
@@ -86,39 +166,22 @@ export class GroupConsumer {
         classify: (error) => (isRetriableKafkaError(error) ? 'retry' : 'fail'),
       },
     );
+    const heartbeatIntervalMs = this.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     await this.consumer.run({
       autoCommit: true,
       autoCommitInterval: this.options.commitIntervalMs,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
-      eachBatch: async (payload) => {
-        const { batch } = payload;
-        const last = batch.messages[batch.messages.length - 1];
-        const lag = last ? Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n) : 0;
-        await handler({
-          topic: batch.topic,
-          partition: batch.partition,
-          lagMessages: Math.max(0, lag),
-          messages: batch.messages.map((message) => ({
-            offset: message.offset,
-            key: message.key,
-            value: message.value,
-            headers: flattenHeaders(message.headers),
-          })),
-          markProcessed: async (offset) => {
-            payload.resolveOffset(offset);
-            await payload.commitOffsetsIfNecessary();
-          },
-          heartbeat: () => payload.heartbeat(),
-          shouldContinue: () => payload.isRunning() && !payload.isStale(),
-        });
-      },
+      eachBatch: (payload) => deliverBatch(payload, handler, heartbeatIntervalMs),
     });
   }
 
-  /** Waits for the batch in progress, commits processed offsets and leaves the group. */
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.consumer.disconnect();
   }
+}
+
+export function groupConsumerFor(kafka: Kafka, options: GroupConsumerOptions): GroupConsumer {
+  return new KafkajsGroupConsumer(kafka, options);
 }

@@ -1,7 +1,6 @@
 import type { Producer, ProducerRecord } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../errors.js';
-import type { KafkaClient } from './client.js';
 import { AckedProducer } from './producer.js';
 
 /** kafkajs' protocol error for a batch over `message.max.bytes`, as it arrives wrapped by the retrier. */
@@ -15,7 +14,7 @@ function messageTooLarge(): Error {
 }
 
 /** A kafkajs producer whose broker refuses any request with more than `maxMessages` messages, or a message over `maxValueBytes`. */
-function clientWithBroker(maxMessages: number, maxValueBytes: number) {
+function producerWithBroker(maxMessages: number, maxValueBytes: number) {
   const written: string[] = [];
   const producer = {
     connect: () => Promise.resolve(),
@@ -28,13 +27,13 @@ function clientWithBroker(maxMessages: number, maxValueBytes: number) {
       return Promise.resolve([]);
     },
   } as unknown as Producer;
-  return { written, client: { producer: () => producer } as unknown as KafkaClient };
+  return { written, producer };
 }
 
 describe('AckedProducer', () => {
   it('13.4: a request the broker refuses for its size is split and written in order', async () => {
-    const { client, written } = clientWithBroker(2, 100);
-    const producer = new AckedProducer(client);
+    const { producer: kafkaProducer, written } = producerWithBroker(2, 100);
+    const producer = new AckedProducer(kafkaProducer);
     const values = Array.from({ length: 7 }, (_, index) => `m${index}`);
     await producer.send(
       't',
@@ -44,8 +43,8 @@ describe('AckedProducer', () => {
   });
 
   it('13.4: one message too large on its own fails with FRAME_TOO_LARGE, not retriable', async () => {
-    const { client, written } = clientWithBroker(10, 5);
-    const producer = new AckedProducer(client);
+    const { producer: kafkaProducer, written } = producerWithBroker(10, 5);
+    const producer = new AckedProducer(kafkaProducer);
     const error = await producer
       .send('t', [
         { key: 'k', value: 'small' },

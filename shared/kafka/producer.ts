@@ -1,7 +1,6 @@
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
 import kafkajs, { type CompressionTypes, type Producer } from 'kafkajs';
 import { TributaryError, errorMessage } from '../errors.js';
-import type { KafkaClient } from './client.js';
 import { isRetriableKafkaError, isTooLargeKafkaError } from './errors.js';
 
 export type KafkaCompression = 'zstd' | 'gzip' | 'none';
@@ -23,7 +22,7 @@ const COMPRESSION: Record<KafkaCompression, CompressionTypes> = {
   none: Compression.None,
 };
 
-/** What outputs need from a producer; AckedProducer is the real one, unit tests pass fakes. */
+/** What outputs need from a producer; `KafkaClient.messageProducer()` gives the real one, unit tests pass fakes. */
 export interface MessageProducer {
   connect(): Promise<void>;
   /**
@@ -37,15 +36,13 @@ export interface MessageProducer {
 /**
  * A connected producer that always waits for acks=all and reports failures as
  * TributaryErrors classified retriable or permanent. Shared by the collector's
- * outputs so none of them touches kafkajs.
+ * outputs so none of them touches kafkajs. Built by `KafkaClient.messageProducer()`;
+ * exported only so its unit test can hand it a fake kafkajs producer.
  */
 export class AckedProducer implements MessageProducer {
-  private readonly producer: Producer;
   private connected = false;
 
-  constructor(client: KafkaClient) {
-    this.producer = client.producer();
-  }
+  constructor(private readonly producer: Producer) {}
 
   async connect(): Promise<void> {
     if (this.connected) return;

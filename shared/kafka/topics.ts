@@ -1,6 +1,5 @@
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
-import kafkajs, { type Admin } from 'kafkajs';
-import type { KafkaClient } from './client.js';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 
 const { ConfigResourceTypes } = kafkajs;
 
@@ -23,7 +22,7 @@ export interface TopicSpec {
  * (their partition count is an operator's decision, not ours to change).
  * Returns the topics that were created.
  */
-export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<string[]> {
+async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.topic));
   if (missing.length > 0) await createMissing(admin, missing);
@@ -36,7 +35,10 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
 
 async function createMissing(admin: Admin, missing: readonly TopicSpec[]): Promise<void> {
   await admin.createTopics({
-    waitForLeaders: true,
+    // kafkajs' own wait gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which Kafka 4 answers for a moment
+    // after creating a topic, and that failed a collector's start (seen in test/e2e/alerting.test.ts); the
+    // waitForLeaders below tolerates it, for every topic.
+    waitForLeaders: false,
     topics: missing.map((spec) => ({
       topic: spec.topic,
       numPartitions: spec.partitions,
@@ -66,24 +68,12 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
   }
 }
 
-/** Connects an admin client just for topic creation; used at start-up by outputs. */
-export async function ensureTopicsWith(client: KafkaClient, specs: readonly TopicSpec[]): Promise<string[]> {
-  if (specs.length === 0) return [];
-  const admin = client.admin();
-  await admin.connect();
-  try {
-    return await ensureTopics(admin, specs);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /**
  * The largest record batch `topic` accepts: its `max.message.bytes`, which the broker reports as the broker's
  * `message.max.bytes` when the topic does not override it. Undefined when the broker would not say (no
  * DescribeConfigs permission, or an error for that resource).
  */
-export async function maxMessageBytes(admin: Admin, topic: string): Promise<number | undefined> {
+async function maxMessageBytes(admin: Admin, topic: string): Promise<number | undefined> {
   const { resources } = await admin.describeConfigs({
     includeSynonyms: false,
     resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
@@ -96,21 +86,27 @@ export async function maxMessageBytes(admin: Admin, topic: string): Promise<numb
 
 /** What an output needs at start-up: its topic, made to exist, and the size limit of a record batch in it. */
 export interface TopicAdmin {
+  /** Creates the missing topics and waits until every one of `specs` has a leader; returns the topics created. */
   ensureTopics(specs: readonly TopicSpec[]): Promise<string[]>;
   maxMessageBytes(topic: string): Promise<number | undefined>;
 }
 
-export function topicAdminFor(client: KafkaClient): TopicAdmin {
+/**
+ * Each call connects its own admin client and closes it: these run once at start-up, and a connection held
+ * for the process's life would only be one more to keep alive while a broker restarts.
+ */
+export function topicAdminFor(kafka: Kafka): TopicAdmin {
+  const withAdmin = async <T>(use: (admin: Admin) => Promise<T>): Promise<T> => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await use(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  };
   return {
-    ensureTopics: (specs) => ensureTopicsWith(client, specs),
-    maxMessageBytes: async (topic) => {
-      const admin = client.admin();
-      await admin.connect();
-      try {
-        return await maxMessageBytes(admin, topic);
-      } finally {
-        await admin.disconnect();
-      }
-    },
+    ensureTopics: (specs) => (specs.length === 0 ? Promise.resolve([]) : withAdmin((admin) => ensureTopics(admin, specs))),
+    maxMessageBytes: (topic) => withAdmin((admin) => maxMessageBytes(admin, topic)),
   };
 }

@@ -5,8 +5,7 @@ import { alertTopicSchema } from '../../collector/alerting/notifiers/config.js';
 import { KafkaAlertPublisher } from '../../collector/alerting/notifiers/kafka-alert-publisher.js';
 import { firingAlert, metricSample, pendingAlert, resolvedAlert } from '../../collector/alerting/notifiers/test-support.js';
 import { createKafkaClient, type KafkaClient } from '../../shared/kafka/client.js';
-import { AckedProducer } from '../../shared/kafka/producer.js';
-import { ensureTopicsWith } from '../../shared/kafka/topics.js';
+import type { MessageProducer } from '../../shared/kafka/producer.js';
 import type { AlertRecord } from '../../shared/record/alert-record.js';
 import { silentLogger } from '../../shared/telemetry/logger.js';
 import { brokers, readTopic, testKafka, uniqueName } from '../helpers/kafka.js';
@@ -15,11 +14,11 @@ import { alertRecordErrors } from '../helpers/schemas.js';
 describe('KafkaAlertPublisher (real broker)', () => {
   const topic = uniqueName('alerts');
   let client: KafkaClient;
-  let producer: AckedProducer;
+  let producer: MessageProducer;
 
   beforeAll(async () => {
     client = createKafkaClient({ brokers: brokers(), connection_timeout: 10_000, request_timeout: 30_000 }, silentLogger(), 'alerts-test');
-    producer = new AckedProducer(client);
+    producer = client.messageProducer();
     await producer.connect();
   });
 
@@ -30,7 +29,7 @@ describe('KafkaAlertPublisher (real broker)', () => {
   it('publishes each state change as a schema-valid record keyed by fingerprint, in order within one partition', async () => {
     const alerting = new AlertingMetrics(new Registry());
     const publisher = new KafkaAlertPublisher(alertTopicSchema.parse({ topic }), producer, alerting.notifier('kafka'));
-    expect(await ensureTopicsWith(client, publisher.topicSpec ? [publisher.topicSpec] : [])).toEqual([topic]);
+    expect(await client.topicAdmin().ensureTopics(publisher.topicSpec ? [publisher.topicSpec] : [])).toEqual([topic]);
     const other = firingAlert({ fingerprint: '0123456789abcdef', labels: { alertname: 'DiskFull', severity: 'warning' } });
     const firing = firingAlert();
     const records: AlertRecord[] = [pendingAlert(), firing, other, resolvedAlert(firing)];

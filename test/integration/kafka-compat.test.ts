@@ -14,7 +14,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import kafkajs, { type Consumer, type Kafka as KafkaClient, type Producer } from 'kafkajs';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, maxMessageBytes } from '../../shared/kafka/topics.js';
+import { createKafkaClient } from '../../shared/kafka/client.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '../../shared/kafka/topics.js';
+import { silentLogger } from '../../shared/telemetry/logger.js';
 import { brokers, uniqueName as sharedUniqueName, waitFor as waitForValue } from '../helpers/kafka.js';
 
 const { CompressionTypes, ConfigResourceTypes, Kafka, Partitioners, logLevel } = kafkajs;
@@ -90,7 +92,8 @@ describe('kafkajs 2.2.4 against the test broker', () => {
       expect(configs.resources[0]?.configEntries[0]?.configValue).toBe('delete');
 
       // 13.4: the test broker keeps Kafka's default limit (agents must cope with it), and the agent's reading of it works.
-      expect(await maxMessageBytes(admin, topic)).toBe(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
+      const topicAdmin = createKafkaClient({ brokers: brokers(), connection_timeout: 10_000, request_timeout: 30_000 }, silentLogger(), 'compat').topicAdmin();
+      expect(await topicAdmin.maxMessageBytes(topic)).toBe(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
 
       await admin.deleteTopics({ topics: [topic], timeout: 15_000 });
       await waitFor('the deleted topic to leave listTopics', async () => !(await admin.listTopics()).includes(topic));

@@ -1,8 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { createKafkaClient } from '../../shared/kafka/client.js';
-import { AckedProducer } from '../../shared/kafka/producer.js';
-import { ensureTopicsWith } from '../../shared/kafka/topics.js';
 import { silentLogger } from '../../shared/telemetry/logger.js';
 import { brokers, readTopic, uniqueName } from '../helpers/kafka.js';
 
@@ -17,8 +15,10 @@ describe('Kafka-native zstd interop (real broker, librdkafka)', () => {
 
   it('the broker accepts zstd batches from kafkajs and kcat reads them', async () => {
     const topic = uniqueName('zstd-out');
-    await ensureTopicsWith(client(), [{ topic, partitions: 2 }]);
-    const producer = new AckedProducer(client());
+    await client()
+      .topicAdmin()
+      .ensureTopics([{ topic, partitions: 2 }]);
+    const producer = client().messageProducer();
     await producer.connect();
     await producer.send(topic, messages, 'zstd');
     await producer.disconnect();
@@ -30,7 +30,9 @@ describe('Kafka-native zstd interop (real broker, librdkafka)', () => {
 
   it('kafkajs decompresses zstd batches produced by librdkafka', async () => {
     const topic = uniqueName('zstd-in');
-    await ensureTopicsWith(client(), [{ topic, partitions: 1 }]);
+    await client()
+      .topicAdmin()
+      .ensureTopics([{ topic, partitions: 1 }]);
     const input = messages.map((message) => message.value).join('\n');
     execFileSync('kcat', ['-b', brokers().join(','), '-P', '-t', topic, '-z', 'zstd', '-X', 'linger.ms=50'], { input: `${input}\n` });
     const received = await readTopic(topic, messages.length);

@@ -1,5 +1,5 @@
 import type { ConsumedMessage } from '../../../shared/kafka/consumer.js';
-import type { AckedProducer } from '../../../shared/kafka/producer.js';
+import type { MessageProducer } from '../../../shared/kafka/producer.js';
 import type { ComponentMetrics, DropReason } from '../../../shared/telemetry/metrics.js';
 
 export interface DeadLetter {
@@ -39,7 +39,7 @@ export interface DeadLetterWriter {
 export class DeadLetterOutput implements DeadLetterWriter {
   constructor(
     readonly topic: string,
-    private readonly producer: AckedProducer,
+    private readonly producer: MessageProducer,
     private readonly metrics: ComponentMetrics,
   ) {}
 
