@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readCappedBody, type BodyCap } from './body-reader.js';
 import { HttpRequestError, ResponseTooLargeError } from './http-errors.js';
+import { listenLocal } from '../test-support/ports.js';
 
 let server: Server | undefined;
 
@@ -16,7 +17,7 @@ afterEach(async () => {
 /** A server answering every request with `answer`; resolves with a function that GETs it and reads with `cap`. */
 async function serve(answer: (response: ServerResponse) => void): Promise<(cap: Omit<BodyCap, 'where'>) => Promise<Buffer>> {
   server = createServer((_request, response) => answer(response));
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  await listenLocal(server);
   const { port } = server.address() as AddressInfo;
   return async (cap) => {
     const message = await new Promise<IncomingMessage>((resolve, reject) => get(`http://127.0.0.1:${port}/`, resolve).on('error', reject));

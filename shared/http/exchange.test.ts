@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCertificates, type TestCertificates } from '../test-support/tls-certificates.js';
 import { asText, exchange, type Exchange } from './exchange.js';
 import { HttpRequestError, ResponseTooLargeError, isConnectionRefused } from './http-errors.js';
+import { listenLocal } from '../test-support/ports.js';
 
 /** A request as the callers send it, with everything a test does not care about defaulted. */
 type Options = Partial<Exchange> & Pick<Exchange, 'url'>;
@@ -54,7 +55,7 @@ async function listen(server: Server, scheme: 'http' | 'https'): Promise<URL> {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listenLocal(server);
   return new URL(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}/path?q=1`);
 }
 

@@ -11,6 +11,7 @@ import { startAlertmanager, type RunningAlertmanager } from '../helpers/alertman
 import { brokers, testKafka, uniqueName, waitFor } from '../helpers/kafka.js';
 import { freePort, startCli, waitUntilReady, writeYaml, type RunningProcess } from '../helpers/processes.js';
 import { alertRecordErrors } from '../helpers/schemas.js';
+import { listenLocal } from '../../shared/test-support/ports.js';
 
 /**
  * Alerting through real processes: agent → Kafka → collector(s) evaluating
@@ -56,7 +57,7 @@ async function startTarget(body: () => string): Promise<{ address: string; serve
   const server = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listenLocal(server);
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
@@ -69,7 +70,7 @@ async function startWebhook(received: Array<{ alerts: AlertRecord[] }>): Promise
       response.writeHead(200).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listenLocal(server);
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, server };
 }
 

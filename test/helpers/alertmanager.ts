@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startServer } from './processes.js';
+import { listenLocal } from '../../shared/test-support/ports.js';
 
 /** One alert as `GET /api/v2/alerts` returns it (Alertmanager's `gettableAlert`). */
 export interface GettableAlert {
@@ -67,7 +68,7 @@ async function startWebhookReceiver(notifications: AlertmanagerWebhook[]): Promi
       response.writeHead(200).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listenLocal(server);
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alertmanager-webhook`, server };
 }
 

@@ -15,6 +15,7 @@ import { validateConfig } from '../../shared/config/load.js';
 import { silentLogger } from '../../shared/telemetry/logger.js';
 import { makeTestCertificates } from '../../shared/test-support/tls-certificates.js';
 import { alertRecordErrors } from '../helpers/schemas.js';
+import { listenLocal } from '../../shared/test-support/ports.js';
 
 interface Received {
   method: string;
@@ -45,7 +46,7 @@ describe('WebhookNotifier over HTTPS, configured from the environment', () => {
         response.writeHead(received.length === 1 ? 503 : 204).end();
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenLocal(server);
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/tributary`;
     caFile = certificates.caFile;
   });

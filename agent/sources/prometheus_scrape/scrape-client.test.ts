@@ -4,6 +4,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrapeJobSchema } from './config.js';
 import { ScrapeError, scrapeTarget, type ScrapeClientOptions } from './scrape-client.js';
+import { listenLocal } from '../../../shared/test-support/ports.js';
 
 const EXPOSITION = Buffer.from(`# TYPE x counter\n${Array.from({ length: 2000 }, (_, index) => `x_total{n="${index}"} ${index}`).join('\n')}\n`);
 const GZIPPED = gzipSync(EXPOSITION);
@@ -29,7 +30,7 @@ describe('scrapeTarget', () => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenLocal(server);
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
     base = `http://127.0.0.1:${address.port}`;

@@ -17,6 +17,7 @@ import { SCRAPE_ACCEPT, loadScrapeClientOptions } from './scrape-client.js';
 import { attachTargetLabels } from '../../metric-families/to-raw-events.js';
 import { ScrapeLoop } from './scrape-loop.js';
 import { targetsFromGroups } from './targets.js';
+import { listenLocal } from '../../../shared/test-support/ports.js';
 
 interface Route {
   status?: number;
@@ -84,7 +85,7 @@ describe('ScrapeLoop', () => {
       if (route?.delayMs) setTimeout(reply, route.delayMs);
       else reply();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenLocal(server);
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('no port');
     base = `127.0.0.1:${address.port}`;
@@ -336,7 +337,7 @@ describe('ScrapeLoop over TLS', () => {
       const server = createHttpsServer({ key: certificates.key, cert: certificates.cert }, (_request, response) =>
         response.writeHead(200, { 'content-type': 'text/plain' }).end('secure_gauge 42\n'),
       );
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      await listenLocal(server);
       const address = server.address();
       if (address === null || typeof address === 'string') throw new Error('no port');
       const scrapeWith = async (tls: Record<string, unknown> | undefined) => {

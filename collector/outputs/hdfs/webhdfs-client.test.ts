@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TributaryError } from '../../../shared/errors.js';
 import { WEBHDFS_MAX_RESPONSE_BYTES, WebHdfsClient } from './webhdfs-client.js';
+import { listenLocal } from '../../../shared/test-support/ports.js';
 
 let server: Server | undefined;
 let client: WebHdfsClient | undefined;
@@ -21,7 +22,7 @@ async function namenode(answer: (path: string, response: ServerResponse, base: s
     const { port } = server?.address() as AddressInfo;
     answer(new URL(request.url ?? '/', 'http://x').pathname, response, `http://127.0.0.1:${port}`);
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  await listenLocal(server);
   const { port } = server.address() as AddressInfo;
   client = new WebHdfsClient({ namenodes: [`http://127.0.0.1:${port}`], user: 'tributary', requestTimeoutMs: 60_000 });
   return client;
