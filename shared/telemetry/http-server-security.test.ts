@@ -138,8 +138,18 @@ describe('telemetry server over TLS with credentials', () => {
     // A secret that disappears lets nobody in (503, not the old password) until it is back.
     await rm(passwordFile);
     expect((await get(byPassword, '/metrics', { ca, authorization: basic('prometheus', 'second-password-longer') })).status).toBe(503);
+    // Nor does an empty one let an empty password in.
+    await writeFile(passwordFile, '\n');
+    expect((await get(byPassword, '/metrics', { ca, authorization: basic('prometheus', '') })).status).toBe(503);
     await writeFile(passwordFile, 'third-password\n');
     expect((await get(byPassword, '/metrics', { ca, authorization: basic('prometheus', 'third-password') })).status).toBe(200);
+  });
+
+  it('fails to start when a secret file is empty', async () => {
+    await writeFile(join(dir, 'empty-token'), '\n');
+    await expect(start({ auth: auth({ bearer_token_file: join(dir, 'empty-token') }) })).rejects.toThrow(
+      `telemetry.auth.bearer_token_file ${join(dir, 'empty-token')} is empty`,
+    );
   });
 
   it('fails to start when a secret file cannot be read, naming the key and not the content', async () => {

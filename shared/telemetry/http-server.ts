@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { Registry } from 'prom-client';
 import type { TelemetryAuthConfig, TelemetryTlsConfig } from '../config/schema.js';
-import { errorMessage } from '../errors.js';
+import { TributaryError, errorMessage } from '../errors.js';
 import { readCertificateFile, readSecretFile } from '../secret-files.js';
 import type { Logger } from './logger.js';
 
@@ -61,12 +61,18 @@ class RotatingSecret {
   async current(): Promise<string> {
     // Reading is what reports a missing file, with the key and path in the message.
     const version = await fileVersion(this.path).catch(() => undefined);
-    if (version === undefined) return readSecretFile(this.path, this.key);
+    if (version === undefined) return readSecretFile(this.path, this.key).then((value) => this.checked(value));
     if (version !== this.version) {
-      this.value = await readSecretFile(this.path, this.key);
+      this.value = this.checked(await readSecretFile(this.path, this.key));
       this.version = version;
     }
     return this.value;
+  }
+
+  /** An empty file (a secret mounted before it was filled) would let an empty password in. */
+  private checked(value: string): string {
+    if (value === '') throw new TributaryError('CONFIG_UNREADABLE', `${this.key} ${this.path} is empty`);
+    return value;
   }
 }
 
