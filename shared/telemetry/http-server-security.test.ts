@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, validateConfig } from '../config/load.js';
@@ -164,19 +165,30 @@ describe('telemetry server over TLS with credentials', () => {
     const rotatingKey = join(rotatingDir, 'tls.key');
     await writeFile(rotatingCert, certs.cert);
     await writeFile(rotatingKey, certs.key);
-    const server = await start({ tls: { cert_file: rotatingCert, key_file: rotatingKey }, tlsReloadIntervalMs: 50 });
+    const logLines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => logLines.push(line) });
+    const server = await start({ tls: { cert_file: rotatingCert, key_file: rotatingKey }, tlsReloadIntervalMs: 50, logger });
+    const messages = () => logLines.map((line) => (JSON.parse(line) as { msg: string }).msg);
     expect((await get(server, '/healthz', { ca })).status).toBe(200);
 
     const renewed = await makeTestCertificates(await mkdtemp(join(dir, 'renewed-')), 'localhost');
     const renewedCa = await readFile(renewed.caFile);
     // Half a renewal: the new certificate beside the old key cannot load; the old pair keeps serving.
-    await writeFile(rotatingCert, renewed.cert);
+    // Each file replaced whole (write, then rename), as a secret volume or cert-manager does.
+    const replace = async (path: string, content: Buffer) => {
+      await writeFile(`${path}.new`, content);
+      await rename(`${path}.new`, path);
+    };
+    await replace(rotatingCert, renewed.cert);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await get(server, '/healthz', { ca })).status).toBe(200);
+    // Said once however many checks see the same files, and without the key's content.
+    expect(messages()).toEqual(['telemetry TLS certificate changed but cannot be loaded; keeping the previous one']);
+    expect(logLines.join('')).not.toContain('PRIVATE KEY');
 
-    await writeFile(rotatingKey, renewed.key);
+    await replace(rotatingKey, renewed.key);
     let answeredWithNew = false;
-    for (let attempt = 0; attempt < 40 && !answeredWithNew; attempt++) {
+    for (let attempt = 0; attempt < 100 && !answeredWithNew; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       answeredWithNew = await get(server, '/healthz', { ca: renewedCa }).then(
         (reply) => reply.status === 200,
@@ -184,6 +196,7 @@ describe('telemetry server over TLS with credentials', () => {
       );
     }
     expect(answeredWithNew).toBe(true);
+    expect(messages()).toEqual(['telemetry TLS certificate changed but cannot be loaded; keeping the previous one', 'telemetry TLS certificate reloaded']);
     await expect(get(server, '/healthz', { ca })).rejects.toThrow(/self-signed certificate in certificate chain|unable to verify|certificate/);
   });
 
