@@ -77,7 +77,11 @@ export class Agent implements Lifecycle {
         this.metrics.component({ component_id: 'kafka', component_type: 'kafka', component_kind: 'sink' }),
         logger.child({ component: 'output.kafka' }),
       );
-      const framer = new Framer(config.framer, output, this.metrics.component({ component_id: 'framer', component_type: 'framer', component_kind: 'processor' }));
+      const framer = new Framer(
+        config.framer,
+        output,
+        this.metrics.component({ component_id: 'framer', component_type: 'framer', component_kind: 'processor' }),
+      );
       const sources = logSources.map((source) => {
         const metrics = sourceMetrics(source.name, source.type);
         const sourceLogger = logger.child({ component: `source.${source.name}` });
@@ -139,7 +143,7 @@ export class Agent implements Lifecycle {
   async start(): Promise<void> {
     this.state = 'starting';
     await this.checkDataDir();
-    this.telemetry = await startTelemetryServer(this.config.telemetry.listen_address, this.config.telemetry.port, this.metrics.registry, {
+    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, {
       live: () => this.state !== 'stopped',
       // Not ready while a source has failed, or while the log output cannot reach Kafka (it keeps trying
       // and says why; files wait unread).

@@ -120,7 +120,7 @@ export class Collector implements Lifecycle {
     this.state = 'starting';
     // Rule files are configuration: a mistake in them fails the start, before anything is consumed.
     await this.alerting?.loadRules();
-    this.telemetry = await startTelemetryServer(this.config.telemetry.listen_address, this.config.telemetry.port, this.metrics.registry, {
+    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, {
       live: () => this.state !== 'stopped',
       // A sink that cannot deliver (its server down, or refusing our credentials) makes the collector not ready.
       ready: () => this.state === 'running' && this.health.healthy && this.outputs.every((output) => output.ready?.() ?? true),

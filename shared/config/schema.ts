@@ -82,12 +82,58 @@ export function byteSize(bounds: UnitBounds = {}) {
   return boundedUnit('a size', '"512KiB", "1MiB" or a number of bytes', parseByteSize, SIZE_NAMES, bounds.min ?? 0, bounds.max ?? MAX_BYTE_SIZE);
 }
 
+/**
+ * `telemetry.tls`: the telemetry endpoint serves https. Both files are required (a key without its certificate
+ * cannot serve anything), and they are re-read when they change, so a renewed certificate needs no restart.
+ */
+export const telemetryTlsSchema = z.strictObject({
+  cert_file: z.string().min(1),
+  key_file: z.string().min(1),
+  /** Clients must present a certificate signed by this CA (mutual TLS); without it any client may connect. */
+  client_ca_file: z.string().min(1).optional(),
+});
+
+export type TelemetryTlsConfig = z.output<typeof telemetryTlsSchema>;
+
+/**
+ * `telemetry.auth`: credentials a scraper must send, spelled as the notifiers' (and Prometheus') keys are. Exactly
+ * one of `basic_auth`, `bearer_token` or `bearer_token_file`; `*_file` secrets are re-read when they change.
+ */
+export const telemetryAuthSchema = z
+  .strictObject({
+    basic_auth: z
+      .strictObject({
+        username: z.string().min(1),
+        password: z.string().min(1).optional(),
+        password_file: z.string().min(1).optional(),
+      })
+      .refine((basic) => (basic.password === undefined) !== (basic.password_file === undefined), {
+        message: 'set exactly one of password or password_file',
+      })
+      .optional(),
+    bearer_token: z.string().min(1).optional(),
+    bearer_token_file: z.string().min(1).optional(),
+    /**
+     * Whether /healthz and /readyz need the credentials too. Off by default: Kubernetes probes cannot send
+     * them, and the probes show only states and component errors, never metrics.
+     */
+    probes: z.boolean().default(false),
+  })
+  .superRefine((auth, ctx) => {
+    const set = [auth.basic_auth, auth.bearer_token, auth.bearer_token_file].filter((value) => value !== undefined).length;
+    if (set !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'set exactly one of basic_auth, bearer_token or bearer_token_file' });
+  });
+
+export type TelemetryAuthConfig = z.output<typeof telemetryAuthSchema>;
+
 /** Telemetry endpoint every process serves: /metrics, /healthz, /readyz. */
 export const telemetrySchema = z
   .strictObject({
     listen_address: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(9464),
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    tls: telemetryTlsSchema.optional(),
+    auth: telemetryAuthSchema.optional(),
   })
   .prefault({});
 

@@ -6,7 +6,7 @@ import { PipelineMetrics } from './metrics.js';
 describe('telemetry server health endpoints', () => {
   it('13.2: a failed component fails /readyz, keeps /healthz live, and both name it', async () => {
     const health = new ComponentHealth();
-    const server = await startTelemetryServer('127.0.0.1', 0, new PipelineMetrics('agent').registry, {
+    const server = await startTelemetryServer({ listen_address: '127.0.0.1', port: 0 }, new PipelineMetrics('agent').registry, {
       live: () => true,
       ready: () => health.healthy,
       problems: () => health.describe(),

@@ -25,7 +25,7 @@ function blockEventLoop(ms: number): void {
 describe('event-loop delay metric', () => {
   it('/metrics reports the delay a blocking step caused, and restarts the recording at every scrape', async () => {
     const metrics = new PipelineMetrics('agent');
-    const server = await startTelemetryServer('127.0.0.1', 0, metrics.registry, { live: () => true, ready: () => true });
+    const server = await startTelemetryServer({ listen_address: '127.0.0.1', port: 0 }, metrics.registry, { live: () => true, ready: () => true });
     servers.push(server);
     // A running process: the monitor has ticked before the blocking step (its first sample starts the clock).
     await new Promise((resolve) => setTimeout(resolve, 50));
