@@ -1,0 +1,65 @@
+import kafkajs, { type Admin, type ITopicMetadata, type Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { topicAdminFor } from './topics.js';
+
+const { KafkaJSAggregateError, KafkaJSProtocolError } = kafkajs;
+
+/** The per-topic error kafkajs puts in a CreateTopics aggregate, as it decodes one from the broker's answer. */
+function topicError(type: string): InstanceType<typeof KafkaJSProtocolError> {
+  return Object.assign(new KafkaJSProtocolError(type), { type });
+}
+
+/** An admin client whose CreateTopics fails with `createError`; metadata says every topic has a leader. */
+function fakeKafka(createError: Error): { kafka: Kafka; created: string[][] } {
+  const created: string[][] = [];
+  const admin = {
+    connect: () => Promise.resolve(),
+    disconnect: () => Promise.resolve(),
+    listTopics: () => Promise.resolve([]),
+    createTopics: ({ topics }: { topics: { topic: string }[] }) => {
+      created.push(topics.map(({ topic }) => topic));
+      return Promise.reject(createError);
+    },
+    fetchTopicMetadata: ({ topics }: { topics: string[] }) =>
+      Promise.resolve({
+        topics: topics.map((name): ITopicMetadata => ({
+          name,
+          partitions: [{ partitionId: 0, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0, offlineReplicas: [] }],
+        })),
+      }),
+  };
+  // Only the admin methods topics.ts calls exist on the fake; the cast is the test seam.
+  return { kafka: { admin: () => admin as unknown as Admin } as unknown as Kafka, created };
+}
+
+describe('TopicAdmin.ensureTopics', () => {
+  it('a request mixing "already exists" with "timed out" (the controller goes on creating) waits for the leaders instead of failing', async () => {
+    const { kafka, created } = fakeKafka(
+      new KafkaJSAggregateError('Topic creation errors', [topicError('TOPIC_ALREADY_EXISTS'), topicError('REQUEST_TIMED_OUT')]),
+    );
+    await expect(
+      topicAdminFor(kafka).ensureTopics([
+        { topic: 'a', partitions: 3 },
+        { topic: 'b', partitions: 3 },
+      ]),
+    ).resolves.toEqual(['a', 'b']);
+    expect(created).toEqual([['a', 'b']]);
+  });
+
+  it('a topic the broker refuses to create fails the start with the broker’s error', async () => {
+    const refusal = new KafkaJSAggregateError('Topic creation errors', [topicError('TOPIC_ALREADY_EXISTS'), topicError('INVALID_REPLICATION_FACTOR')]);
+    const { kafka } = fakeKafka(refusal);
+    await expect(
+      topicAdminFor(kafka).ensureTopics([
+        { topic: 'a', partitions: 3 },
+        { topic: 'b', partitions: 3 },
+      ]),
+    ).rejects.toBe(refusal);
+  });
+
+  it('an error that is not a per-topic answer (the connection) is not forgiven', async () => {
+    const lost = new Error('Connection error');
+    const { kafka } = fakeKafka(lost);
+    await expect(topicAdminFor(kafka).ensureTopics([{ topic: 'a', partitions: 1 }])).rejects.toBe(lost);
+  });
+});
