@@ -1,9 +1,11 @@
 import type { ConnectionOptions } from 'node:tls';
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
-import kafkajs, { type LogEntry, type SASLOptions } from 'kafkajs';
+import kafkajs, { type LogEntry, type Mechanism, type SASLOptions } from 'kafkajs';
 import { readSecretFileSync } from '../secret-files.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { KafkaConnectionConfig } from './config.js';
+import { oauthBearerMechanism } from './oauth-bearer-mechanism.js';
+import { oauthBearerTokenProvider } from './oauth-token.js';
 import { groupConsumerFor, type GroupConsumer, type GroupConsumerOptions } from './consumer.js';
 import { readPartitionsToEnd, type PartitionMessage, type ReadPartitionsRequest } from './partition-reader.js';
 import { AckedProducer, type MessageProducer } from './producer.js';
@@ -41,11 +43,14 @@ function tlsOptions(config: KafkaConnectionConfig): ConnectionOptions | undefine
   return options;
 }
 
-function saslOptions(config: KafkaConnectionConfig): SASLOptions | undefined {
+function saslOptions(config: KafkaConnectionConfig): SASLOptions | Mechanism | undefined {
   const sasl = config.sasl;
   if (!sasl) return undefined;
+  if (sasl.mechanism === 'oauthbearer') return oauthBearerMechanism(oauthBearerTokenProvider(sasl));
+  // The schema guarantees exactly one of password and password_file.
   const password = sasl.password ?? readSecretFileSync(sasl.password_file as string, 'kafka.sasl.password_file');
-  return { mechanism: sasl.mechanism, username: sasl.username, password };
+  const options: SASLOptions = { mechanism: sasl.mechanism, username: sasl.username, password };
+  return options;
 }
 
 const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
