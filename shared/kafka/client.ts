@@ -62,17 +62,20 @@ const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /**
  * What kafkajs reports that its caller reports better: a refused or timed-out
- * connection (the error reaches the caller, which retries and says so once,
- * with the reason) and the seed-broker retries of connecting. Logged at debug
+ * connection or a refused authentication (the error reaches the caller, which
+ * retries and says so once, with the reason and the config key) and the
+ * seed-broker retries of connecting. Logged at debug
  * so a broker that is away shows one clear line per attempt, not twenty.
  */
-const CALLER_REPORTS = /^(Connection error|Connection timeout|Failed to connect to seed broker)/;
+const CALLER_REPORTS = /^(Connection error|Connection timeout|Failed to connect to seed broker|SASL \S+( \S+)? authentication failed)/;
 /** Answers a fresh or restarting broker gives while it elects leaders: expected states kafkajs retries, not errors. */
 const TRANSIENT_BROKER_STATES = /leader|leadership election|does not host this topic-partition|coordinator is (loading|not available)|not available/i;
 
 function levelOf(level: number, message: string, fields: Record<string, unknown>): 'error' | 'warn' | 'info' | 'debug' {
   const method = LEVEL_NAMES[level] ?? 'debug';
   if (CALLER_REPORTS.test(message)) return 'debug';
+  // A refused SaslAuthenticate: the caller reports it once as KAFKA_AUTH_FAILED naming kafka.sasl.
+  if (message.startsWith('Response SaslAuthenticate')) return 'debug';
   if (message.startsWith('Response ') && typeof fields.error === 'string' && TRANSIENT_BROKER_STATES.test(fields.error)) return 'info';
   // kafkajs reports every retried request as ERROR; they are expected while a broker restarts.
   return method === 'error' && fields.retryCount !== undefined ? 'warn' : method;
