@@ -40,6 +40,7 @@ describe('file → agent → SASL_SSL SCRAM-SHA-512 broker → collector → nor
   let agent: RunningProcess | undefined;
   let collector: RunningProcess | undefined;
   let refused: RunningProcess | undefined;
+  let refusedCollector: RunningProcess | undefined;
   const rawTopic = uniqueName('secured-raw');
   const logsTopic = uniqueName('secured-logs');
   let recordsFile: string;
@@ -92,6 +93,7 @@ describe('file → agent → SASL_SSL SCRAM-SHA-512 broker → collector → nor
     await agent?.stop('SIGKILL');
     await collector?.stop('SIGKILL');
     await refused?.stop('SIGKILL');
+    await refusedCollector?.stop('SIGKILL');
     await kafka?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -154,5 +156,33 @@ describe('file → agent → SASL_SSL SCRAM-SHA-512 broker → collector → nor
     const bodies = await bodiesInTopic(topic, kafka?.brokers);
     expect(bodies.length).toBe(lines.size);
     expect(new Set(bodies)).toEqual(lines);
+  });
+  it('a collector with a wrong password stays alive and not ready, naming kafka.sasl on every attempt, instead of exiting', async () => {
+    const security = kafka?.security as LocalKafkaSecurity;
+    const wrongPasswordFile = join(dir, 'collector-wrong-password');
+    await writeFile(wrongPasswordFile, 'not-the-Pa55word\n', { mode: 0o600 });
+    const port = await freePort();
+    const config = await writeYaml(join(dir, 'refused-collector.yaml'), {
+      collector: { group_id: uniqueName('refused-group') },
+      kafka: securedKafka(security, wrongPasswordFile),
+      input: { topics: [uniqueName('refused-in')] },
+      outputs: { local: { type: 'file', path: join(dir, 'refused-out.ndjson') } },
+      dead_letter: { topic: uniqueName('refused-dlq') },
+      retry: { max_backoff: '1s' },
+      telemetry: { port, listen_address: '127.0.0.1' },
+    });
+    refusedCollector = startCli('collector', config);
+    const refusals = () =>
+      (refusedCollector?.stderr() ?? '')
+        .split('\n')
+        .filter(
+          (line) =>
+            line.includes('"msg":"Kafka refused the connection; not ready, retrying"') &&
+            line.includes("Kafka refused the client's credentials: check kafka.sasl (SASL SCRAM SHA512 authentication failed: "),
+        ).length;
+    await waitFor('three refused attempts', () => (refusals() >= 3 ? true : undefined), 60_000);
+    expect(refusedCollector.child.exitCode).toBeNull();
+    expect(await readyStatus(`http://127.0.0.1:${port}`)).toBe(503);
+    expect(refusedCollector.stderr()).not.toContain('not-the-Pa55word');
   });
 });
