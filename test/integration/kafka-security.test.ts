@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,29 @@ describe('Kafka security: every mechanism round-trips through KafkaClient agains
   it('SASL_SSL oauthbearer with token_command (run without a shell, stdout is the token)', async () => {
     const script = `process.stdout.write(${JSON.stringify(unsecuredJwt('tributary-collector', 10 * 60_000))} + '\\n')`;
     expect(await roundTrip(client(saslSsl({ mechanism: 'oauthbearer', token_command: [process.execPath, '-e', script] })), values)).toEqual(values);
+  });
+
+  it('SASL_SSL oauthbearer re-runs token_command once the JWT is within refresh_before_expiry of exp, and the broker takes the new token', async () => {
+    const counter = join(dir, 'token-runs');
+    await writeFile(counter, '0');
+    // Each run counts itself and prints an unsigned JWT expiring in 62 s: with refresh_before_expiry 60s it is due after 2 s.
+    const script = [
+      "const fs = require('fs');",
+      `const runs = Number(fs.readFileSync(${JSON.stringify(counter)}, 'utf8')) + 1;`,
+      `fs.writeFileSync(${JSON.stringify(counter)}, String(runs));`,
+      "const b = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');",
+      'const now = Math.floor(Date.now() / 1000);',
+      "process.stdout.write(b({ alg: 'none' }) + '.' + b({ sub: 'run-' + runs, iat: now, exp: now + 62 }) + '.');",
+    ].join('\n');
+    const kafkaClient = client(saslSsl({ mechanism: 'oauthbearer', token_command: [process.execPath, '-e', script], refresh_before_expiry: '60s' }));
+    // Each topicAdmin() call opens its own connection, so each authenticates anew.
+    const topic = uniqueName('oauth-refresh');
+    expect(await kafkaClient.topicAdmin().ensureTopics([{ topic, partitions: 1 }])).toEqual([topic]);
+    expect(await kafkaClient.topicAdmin().maxMessageBytes(topic)).toBe(1_048_588);
+    expect(await readFile(counter, 'utf8')).toBe('1');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await kafkaClient.topicAdmin().maxMessageBytes(topic)).toBe(1_048_588);
+    expect(await readFile(counter, 'utf8')).toBe('2');
   });
 
   it('SSL with a client certificate (mTLS, ssl.client.auth=required)', async () => {
