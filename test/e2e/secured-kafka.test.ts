@@ -1,12 +1,14 @@
+import { createServer } from 'node:http';
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalKafka, type LocalKafka, type LocalKafkaSecurity } from '../../deploy/dev/kafka/local-kafka.js';
 import type { LogRecord } from '../../shared/record/log-record.js';
+import type { RawMetricEvent } from '../../shared/record/raw-event.js';
 import { bodiesInTopic, checkpointOffsets, checkpointsAtEnd, writeLogFiles } from '../helpers/agent-run.js';
-import { messageCount, uniqueName, waitFor } from '../helpers/kafka.js';
-import { freePort, startCli, waitUntilReady, writeYaml, type RunningProcess } from '../helpers/processes.js';
+import { collectRawEvents, messageCount, uniqueName, waitFor } from '../helpers/kafka.js';
+import { freePort, metricValue, startCli, waitUntilReady, writeYaml, type RunningProcess } from '../helpers/processes.js';
 
 /**
  * The built agent and collector (real processes) through a broker's SASL_SSL listener with SCRAM-SHA-512 and
@@ -41,6 +43,7 @@ describe('file → agent → SASL_SSL SCRAM-SHA-512 broker → collector → nor
   let collector: RunningProcess | undefined;
   let refused: RunningProcess | undefined;
   let refusedCollector: RunningProcess | undefined;
+  let scraper: RunningProcess | undefined;
   const rawTopic = uniqueName('secured-raw');
   const logsTopic = uniqueName('secured-logs');
   let recordsFile: string;
@@ -94,6 +97,7 @@ describe('file → agent → SASL_SSL SCRAM-SHA-512 broker → collector → nor
     await collector?.stop('SIGKILL');
     await refused?.stop('SIGKILL');
     await refusedCollector?.stop('SIGKILL');
+    await scraper?.stop('SIGKILL');
     await kafka?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -184,5 +188,74 @@ describe('file → agent → SASL_SSL SCRAM-SHA-512 broker → collector → nor
     expect(refusedCollector.child.exitCode).toBeNull();
     expect(await readyStatus(`http://127.0.0.1:${port}`)).toBe(503);
     expect(refusedCollector.stderr()).not.toContain('not-the-Pa55word');
+  });
+  it('an agent scraping with a wrong password spools every scrape, and once fixed delivers each exactly once, in order', async () => {
+    const security = kafka?.security as LocalKafkaSecurity;
+    let served = 0;
+    const target = createServer((_request, response) => {
+      served++;
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`# TYPE scrape_number gauge\nscrape_number ${served}\n`);
+    });
+    const targetPort = await freePort();
+    await new Promise<void>((resolve) => target.listen(targetPort, '127.0.0.1', resolve));
+    try {
+      const wrongPasswordFile = join(dir, 'scraper-wrong-password');
+      await writeFile(wrongPasswordFile, 'not-the-Pa55word\n', { mode: 0o600 });
+      const port = await freePort();
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const topic = uniqueName('refused-metrics');
+      const config = (name: string, passwordFile: string) =>
+        writeYaml(join(dir, `${name}.yaml`), {
+          agent: { id: 'refused-scraper', data_dir: join(dir, 'scraper-data'), shutdown_timeout: '10s' },
+          kafka: securedKafka(security, passwordFile),
+          sources: {
+            numbered: {
+              type: 'prometheus_scrape',
+              scrape_configs: [
+                { job_name: 'numbered', scrape_interval: '1s', scrape_timeout: '1s', static_configs: [{ targets: [`127.0.0.1:${targetPort}`] }] },
+              ],
+            },
+          },
+          metrics_output: { topic, partitions: 1, retry: { max_backoff: '1s' }, drain_timeout: '1s' },
+          telemetry: { port, listen_address: '127.0.0.1' },
+        });
+      scraper = startCli('agent', await config('scraper-wrong', wrongPasswordFile));
+      const refusals = () =>
+        (scraper?.stderr() ?? '')
+          .split('\n')
+          .filter((line) => line.includes('"msg":"Kafka unreachable; spooling metrics until it is back"') && line.includes('check kafka.sasl')).length;
+      await waitFor('four scrapes and two refusals', () => (served >= 4 && refusals() >= 2 ? true : undefined), 60_000);
+      expect(scraper.child.exitCode).toBeNull();
+      const queued = metricValue(await (await fetch(`${baseUrl}/metrics`)).text(), 'tributary_component_queued_events', { component_id: 'metrics_kafka' });
+      expect(queued).toBeGreaterThan(0);
+      // A metrics-only agent is ready while it spools: its disk spool is the buffer (by design, as with Kafka away).
+      expect(await readyStatus(baseUrl)).toBe(200);
+      expect(await scraper.stop('SIGTERM')).toBe(0);
+
+      scraper = startCli('agent', await config('scraper-fixed', join(dir, 'kafka-password')));
+      await waitUntilReady(scraper, baseUrl);
+      await waitFor(
+        'the spool to drain',
+        async () =>
+          metricValue(await (await fetch(`${baseUrl}/metrics`)).text(), 'tributary_component_queued_events', { component_id: 'metrics_kafka' }) === 0
+            ? true
+            : undefined,
+        60_000,
+      );
+      expect(await scraper.stop('SIGTERM')).toBe(0);
+      const total = served;
+      const events = await collectRawEvents<RawMetricEvent>(
+        topic,
+        (all) => all.some((event) => event.name === 'scrape_number' && Number(event.value) === total),
+        60_000,
+        kafka?.brokers,
+      );
+      // Replays carry their ids; count each id once.
+      const distinct = [...new Map(events.map((event) => [event.id, event])).values()];
+      const numbers = distinct.filter((event) => event.name === 'scrape_number').map((event) => Number(event.value));
+      expect(numbers).toEqual(Array.from({ length: total }, (_, index) => index + 1));
+    } finally {
+      await new Promise((resolve) => target.close(resolve));
+    }
   });
 });
