@@ -188,8 +188,8 @@ export class Collector implements Lifecycle {
   /**
    * Refused credentials or TLS (KAFKA_AUTH_FAILED, naming the key) are waited out, not ready, one line per
    * attempt: exiting would make a supervisor restart the process into the same refusal, a crash loop, while
-   * waiting keeps /healthz and the reason visible until the operator fixes the config (an OAUTHBEARER token
-   * file is re-read on each attempt; a password file needs a restart). Other failures fail the start as before.
+   * waiting keeps /healthz and the reason visible until the operator fixes the config (password and token
+   * files are re-read on each attempt). Other failures fail the start as before.
    */
   private untilCredentialsAccepted<T>(call: () => Promise<T>): Promise<T> {
     return retry(call, {

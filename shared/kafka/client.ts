@@ -47,9 +47,15 @@ function saslOptions(config: KafkaConnectionConfig): SASLOptions | Mechanism | u
   const sasl = config.sasl;
   if (!sasl) return undefined;
   if (sasl.mechanism === 'oauthbearer') return oauthBearerMechanism(oauthBearerTokenProvider(sasl));
+  const options: SASLOptions = { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password ?? '' };
+  const passwordFile = sasl.password_file;
   // The schema guarantees exactly one of password and password_file.
-  const password = sasl.password ?? readSecretFileSync(sasl.password_file as string, 'kafka.sasl.password_file');
-  const options: SASLOptions = { mechanism: sasl.mechanism, username: sasl.username, password };
+  if (passwordFile === undefined) return options;
+  // Read now, so a missing file fails the start naming the key; then re-read at every authentication (kafkajs
+  // reads sasl.password from this very object each time), so a rotated or fixed secret takes effect on the next
+  // connection without a restart.
+  readSecretFileSync(passwordFile, 'kafka.sasl.password_file');
+  Object.defineProperty(options, 'password', { enumerable: true, get: () => readSecretFileSync(passwordFile, 'kafka.sasl.password_file') });
   return options;
 }
 

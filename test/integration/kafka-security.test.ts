@@ -96,6 +96,18 @@ describe('Kafka security: every mechanism round-trips through KafkaClient agains
     expect(await roundTrip(client(saslSsl({ mechanism: 'scram-sha-512', username: security.username, password_file: passwordFile })), values)).toEqual(values);
   });
 
+  it('SASL_SSL scram-sha-256 re-reads password_file at each authentication: a fixed secret works without a new client', async () => {
+    const passwordFile = join(dir, 'rotated-password');
+    await writeFile(passwordFile, 'not-the-Pa55word\n');
+    const kafkaClient = client(saslSsl({ mechanism: 'scram-sha-256', username: security.username, password_file: passwordFile }));
+    await expect(kafkaClient.topicAdmin().ensureTopics([{ topic: uniqueName('rotated'), partitions: 1 }])).rejects.toMatchObject({
+      code: 'KAFKA_AUTH_FAILED',
+      context: { key: 'kafka.sasl' },
+    });
+    await writeFile(passwordFile, `${security.password}\n`);
+    expect(await roundTrip(kafkaClient, values)).toEqual(values);
+  });
+
   it('SASL_SSL oauthbearer with token_file (an unsigned JWT the broker validates for sub and exp)', async () => {
     const tokenFile = join(dir, 'token');
     await writeFile(tokenFile, `${unsecuredJwt('tributary-agent', 10 * 60_000)}\n`);
