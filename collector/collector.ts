@@ -1,6 +1,7 @@
-import { TributaryError, errorMessage } from '../shared/errors.js';
+import { errorMessage } from '../shared/errors.js';
 import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
 import type { GroupConsumer, PartitionBatch } from '../shared/kafka/consumer.js';
+import { refusedCredentials } from '../shared/kafka/errors.js';
 import type { MessageProducer } from '../shared/kafka/producer.js';
 import type { TopicSpec } from '../shared/kafka/topics.js';
 import { retry } from '../shared/pipeline/retry.js';
@@ -195,7 +196,7 @@ export class Collector implements Lifecycle {
     return retry(call, {
       policy: { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff },
       signal: this.startAborted.signal,
-      classify: (error) => (error instanceof TributaryError && error.code === 'KAFKA_AUTH_FAILED' ? 'retry' : 'fail'),
+      classify: (error) => (refusedCredentials(error) ? 'retry' : 'fail'),
       onRetry: (attempt, delayMs, error) =>
         this.logger.warn({ attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'Kafka refused the connection; not ready, retrying'),
     });

@@ -123,6 +123,11 @@ export function kafkaSecurityError(error: unknown): TributaryError | undefined {
   return undefined;
 }
 
+/** Whether an error is {@link kafkaSecurityError}'s: the broker refused our credentials or TLS, rather than being away. */
+export function refusedCredentials(error: unknown): boolean {
+  return error instanceof TributaryError && error.code === 'KAFKA_AUTH_FAILED';
+}
+
 /** Runs a connecting call, turning an authentication or TLS failure into {@link kafkaSecurityError}'s error. */
 export async function withSecurityErrors<T>(call: () => Promise<T>): Promise<T> {
   try {

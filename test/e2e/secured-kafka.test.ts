@@ -137,7 +137,11 @@ describe('file → agent → SASL_SSL SCRAM-SHA-512 broker → collector → nor
     const refusals = () =>
       (refused?.stderr() ?? '')
         .split('\n')
-        .filter((line) => line.includes("Kafka refused the client's credentials: check kafka.sasl (SASL SCRAM SHA512 authentication failed: ")).length;
+        .filter(
+          (line) =>
+            line.includes('"msg":"Kafka refused the connection; not ready, files wait unread until it accepts"') &&
+            line.includes("Kafka refused the client's credentials: check kafka.sasl (SASL SCRAM SHA512 authentication failed: "),
+        ).length;
     // Three refusals: it retried twice after the first, so it neither exited nor gave up.
     await waitFor('three refused attempts', () => (refusals() >= 3 ? true : undefined), 60_000);
     expect(refused.child.exitCode).toBeNull();
@@ -227,7 +231,8 @@ describe('file → agent → SASL_SSL SCRAM-SHA-512 broker → collector → nor
       const refusals = () =>
         (scraper?.stderr() ?? '')
           .split('\n')
-          .filter((line) => line.includes('"msg":"Kafka unreachable; spooling metrics until it is back"') && line.includes('check kafka.sasl')).length;
+          .filter((line) => line.includes('"msg":"Kafka refused the connection; spooling metrics until it accepts"') && line.includes('check kafka.sasl'))
+          .length;
       await waitFor('four scrapes and two refusals', () => (served >= 4 && refusals() >= 2 ? true : undefined), 60_000);
       expect(scraper.child.exitCode).toBeNull();
       const queued = metricValue(await (await fetch(`${baseUrl}/metrics`)).text(), 'tributary_component_queued_events', { component_id: 'metrics_kafka' });
