@@ -1,8 +1,10 @@
 import { errorMessage } from '../shared/errors.js';
 import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
 import type { GroupConsumer, PartitionBatch } from '../shared/kafka/consumer.js';
+import { refusedCredentials } from '../shared/kafka/errors.js';
 import type { MessageProducer } from '../shared/kafka/producer.js';
 import type { TopicSpec } from '../shared/kafka/topics.js';
+import { retry } from '../shared/pipeline/retry.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
 import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
@@ -35,6 +37,8 @@ export class Collector implements Lifecycle {
   private readonly inputMetrics: ComponentMetrics;
   private readonly client: KafkaClient;
   private readonly stopSignal = new AbortController();
+  /** Ends the wait for Kafka to accept our credentials at start-up. */
+  private readonly startAborted = new AbortController();
   private readonly alerting: AlertingService | undefined;
   private telemetry: TelemetryServer | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -133,10 +137,10 @@ export class Collector implements Lifecycle {
       { topic: this.config.dead_letter.topic, partitions: this.config.dead_letter.partitions },
       ...(this.alerting?.topics ?? []),
     ];
-    const created = await this.client.topicAdmin().ensureTopics(topics);
+    const created = await this.untilCredentialsAccepted(() => this.client.topicAdmin().ensureTopics(topics));
     if (created.length > 0) this.logger.info({ topics: created }, 'created topics');
     // Downstream first: outputs must be ready before the first record arrives.
-    await this.producer.connect();
+    await this.untilCredentialsAccepted(() => this.producer.connect());
     for (const output of this.outputs) await output.start();
     await this.alerting?.start();
     await this.consumer.start((batch) => this.handleBatch(batch));
@@ -182,8 +186,25 @@ export class Collector implements Lifecycle {
     }
   }
 
+  /**
+   * Refused credentials or TLS (KAFKA_AUTH_FAILED, naming the key) are waited out, not ready, one line per
+   * attempt: exiting would make a supervisor restart the process into the same refusal, a crash loop, while
+   * waiting keeps /healthz and the reason visible until the operator fixes the config (password and token
+   * files are re-read on each attempt). Other failures fail the start as before.
+   */
+  private untilCredentialsAccepted<T>(call: () => Promise<T>): Promise<T> {
+    return retry(call, {
+      policy: { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff },
+      signal: this.startAborted.signal,
+      classify: (error) => (refusedCredentials(error) ? 'retry' : 'fail'),
+      onRetry: (attempt, delayMs, error) =>
+        this.logger.warn({ attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'Kafka refused the connection; not ready, retrying'),
+    });
+  }
+
   /** Finish the step in progress, commit, leave the group, close outputs. Idempotent. */
   stop(): Promise<void> {
+    this.startAborted.abort();
     this.stopping ??= this.drain();
     return this.stopping;
   }

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'FRAME_TOO_LARGE'
   | 'KAFKA_UNAVAILABLE'
   | 'KAFKA_REJECTED'
+  /** Authentication or TLS set-up failed: the message names the `kafka.sasl` / `kafka.tls` key to check. */
+  | 'KAFKA_AUTH_FAILED'
   | 'SINK_UNAVAILABLE'
   | 'SINK_REJECTED'
   | 'SHUTDOWN'

@@ -1,9 +1,11 @@
 import type { ConnectionOptions } from 'node:tls';
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
-import kafkajs, { type LogEntry, type SASLOptions } from 'kafkajs';
+import kafkajs, { type LogEntry, type Mechanism, type SASLOptions } from 'kafkajs';
 import { readSecretFileSync } from '../secret-files.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { KafkaConnectionConfig } from './config.js';
+import { oauthBearerMechanism } from './oauth-bearer-mechanism.js';
+import { oauthBearerTokenProvider } from './oauth-token.js';
 import { groupConsumerFor, type GroupConsumer, type GroupConsumerOptions } from './consumer.js';
 import { readPartitionsToEnd, type PartitionMessage, type ReadPartitionsRequest } from './partition-reader.js';
 import { AckedProducer, type MessageProducer } from './producer.js';
@@ -41,11 +43,20 @@ function tlsOptions(config: KafkaConnectionConfig): ConnectionOptions | undefine
   return options;
 }
 
-function saslOptions(config: KafkaConnectionConfig): SASLOptions | undefined {
+function saslOptions(config: KafkaConnectionConfig): SASLOptions | Mechanism | undefined {
   const sasl = config.sasl;
   if (!sasl) return undefined;
-  const password = sasl.password ?? readSecretFileSync(sasl.password_file as string, 'kafka.sasl.password_file');
-  return { mechanism: sasl.mechanism, username: sasl.username, password };
+  if (sasl.mechanism === 'oauthbearer') return oauthBearerMechanism(oauthBearerTokenProvider(sasl));
+  const options: SASLOptions = { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password ?? '' };
+  const passwordFile = sasl.password_file;
+  // The schema guarantees exactly one of password and password_file.
+  if (passwordFile === undefined) return options;
+  // Read now, so a missing file fails the start naming the key; then re-read at every authentication (kafkajs
+  // reads sasl.password from this very object each time), so a rotated or fixed secret takes effect on the next
+  // connection without a restart.
+  readSecretFileSync(passwordFile, 'kafka.sasl.password_file');
+  Object.defineProperty(options, 'password', { enumerable: true, get: () => readSecretFileSync(passwordFile, 'kafka.sasl.password_file') });
+  return options;
 }
 
 const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -57,17 +68,20 @@ const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /**
  * What kafkajs reports that its caller reports better: a refused or timed-out
- * connection (the error reaches the caller, which retries and says so once,
- * with the reason) and the seed-broker retries of connecting. Logged at debug
+ * connection or a refused authentication (the error reaches the caller, which
+ * retries and says so once, with the reason and the config key) and the
+ * seed-broker retries of connecting. Logged at debug
  * so a broker that is away shows one clear line per attempt, not twenty.
  */
-const CALLER_REPORTS = /^(Connection error|Connection timeout|Failed to connect to seed broker)/;
+const CALLER_REPORTS = /^(Connection error|Connection timeout|Failed to connect to seed broker|SASL \S+( \S+)? authentication failed)/;
 /** Answers a fresh or restarting broker gives while it elects leaders: expected states kafkajs retries, not errors. */
 const TRANSIENT_BROKER_STATES = /leader|leadership election|does not host this topic-partition|coordinator is (loading|not available)|not available/i;
 
 function levelOf(level: number, message: string, fields: Record<string, unknown>): 'error' | 'warn' | 'info' | 'debug' {
   const method = LEVEL_NAMES[level] ?? 'debug';
   if (CALLER_REPORTS.test(message)) return 'debug';
+  // A refused SaslAuthenticate: the caller reports it once as KAFKA_AUTH_FAILED naming kafka.sasl.
+  if (message.startsWith('Response SaslAuthenticate')) return 'debug';
   if (message.startsWith('Response ') && typeof fields.error === 'string' && TRANSIENT_BROKER_STATES.test(fields.error)) return 'info';
   // kafkajs reports every retried request as ERROR; they are expected while a broker restarts.
   return method === 'error' && fields.retryCount !== undefined ? 'warn' : method;

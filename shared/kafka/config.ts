@@ -22,17 +22,42 @@ const tlsSchema = z
       ctx.addIssue({ code: 'custom', path: ['insecure_skip_verify'], message: 'insecure_skip_verify is set but tls.enabled is not true' });
   });
 
-const saslSchema = z
-  .strictObject({
-    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-    username: z.string().min(1),
-    password: z.string().optional(),
-    /** Read the password from a file (a mounted secret) instead of putting it in the config. */
-    password_file: z.string().optional(),
-  })
-  .refine((sasl) => (sasl.password === undefined) !== (sasl.password_file === undefined), {
-    message: 'set exactly one of password or password_file',
-  });
+const passwordSaslSchema = z.strictObject({
+  mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+  username: z.string().min(1),
+  password: z.string().optional(),
+  /** Read the password from a file (a mounted secret) instead of putting it in the config. */
+  password_file: z.string().optional(),
+});
+
+/**
+ * OAUTHBEARER, as managed Kafka services with token auth want it: the token comes from a file (a sidecar
+ * keeps it fresh) or a command (run without a shell, its stdout is the token), fetched again before it expires.
+ */
+const oauthBearerSaslSchema = z.strictObject({
+  mechanism: z.literal('oauthbearer'),
+  token_file: z.string().min(1).optional(),
+  /** argv of a command printing the token on stdout: `[gcloud, auth, print-access-token]`; no shell. */
+  token_command: z.tuple([z.string().min(1)], z.string()).optional(),
+  /** How long a token that is no JWT (or has no `exp`) is used before it is fetched again. */
+  refresh_interval: duration({ min: 1_000 }).default(300_000),
+  /** A JWT is fetched again once it expires within this margin. */
+  refresh_before_expiry: duration({ min: 0 }).default(60_000),
+  /** The command is killed after this long. */
+  command_timeout: duration({ min: 1 }).default(10_000),
+});
+
+const saslSchema = z.discriminatedUnion('mechanism', [passwordSaslSchema, oauthBearerSaslSchema]).superRefine((sasl, ctx) => {
+  if (sasl.mechanism === 'oauthbearer') {
+    if ((sasl.token_file === undefined) === (sasl.token_command === undefined))
+      ctx.addIssue({ code: 'custom', path: [], message: 'set exactly one of token_file or token_command' });
+  } else if ((sasl.password === undefined) === (sasl.password_file === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'set exactly one of password or password_file' });
+  }
+});
+
+export type KafkaSaslConfig = z.output<typeof saslSchema>;
+export type OAuthBearerConfig = z.output<typeof oauthBearerSaslSchema>;
 
 export const kafkaConnectionSchema = z.strictObject({
   brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1),

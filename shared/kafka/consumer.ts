@@ -1,6 +1,6 @@
 import type { Batch, Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
 import { retry, type RetryPolicy } from '../pipeline/retry.js';
-import { isRetriableKafkaError } from './errors.js';
+import { isRetriableKafkaError, withSecurityErrors } from './errors.js';
 
 /** Tries of joining the group at start: about a minute of retriable metadata errors before the start fails. */
 const SUBSCRIBE_RETRY: RetryPolicy = { initialMs: 250, maxMs: 5_000, maxAttempts: 15 };
@@ -157,7 +157,7 @@ class KafkajsGroupConsumer implements GroupConsumer {
     // mistake, so joining is tried again (for about a minute) instead of failing the process's start.
     await retry(
       async () => {
-        await this.consumer.connect();
+        await withSecurityErrors(() => this.consumer.connect());
         await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning });
       },
       {

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { consumerConfig } from './consumer.js';
+import { withSecurityErrors } from './errors.js';
 
 export interface PartitionMessage {
   readonly partition: number;
@@ -47,7 +48,7 @@ export async function readPartitionsToEnd(
     resolveDone = resolve;
     rejectDone = reject;
   });
-  await consumer.connect();
+  await withSecurityErrors(() => consumer.connect());
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
@@ -96,7 +97,7 @@ export async function readPartitionsToEnd(
 /** The end offset of each requested partition that holds anything; empty partitions need no reading. */
 async function partitionEnds(kafka: Kafka, topic: string, partitions: readonly number[]): Promise<Map<number, bigint>> {
   const admin = kafka.admin();
-  await admin.connect();
+  await withSecurityErrors(() => admin.connect());
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
     return new Map(

@@ -1,7 +1,7 @@
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
 import kafkajs, { type CompressionTypes, type Producer } from 'kafkajs';
 import { TributaryError, errorMessage } from '../errors.js';
-import { isRetriableKafkaError, isTooLargeKafkaError } from './errors.js';
+import { isRetriableKafkaError, isTooLargeKafkaError, withSecurityErrors } from './errors.js';
 
 export type KafkaCompression = 'zstd' | 'gzip' | 'none';
 
@@ -46,7 +46,7 @@ export class AckedProducer implements MessageProducer {
 
   async connect(): Promise<void> {
     if (this.connected) return;
-    await this.producer.connect();
+    await withSecurityErrors(() => this.producer.connect());
     this.connected = true;
   }
 

@@ -1,5 +1,6 @@
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
+import { withSecurityErrors } from './errors.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
@@ -122,7 +123,7 @@ export interface TopicAdmin {
 export function topicAdminFor(kafka: Kafka): TopicAdmin {
   const withAdmin = async <T>(use: (admin: Admin) => Promise<T>): Promise<T> => {
     const admin = kafka.admin();
-    await admin.connect();
+    await withSecurityErrors(() => admin.connect());
     try {
       return await use(admin);
     } finally {

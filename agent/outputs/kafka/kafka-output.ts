@@ -1,7 +1,7 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { sleep } from '../../../shared/pipeline/backoff.js';
 import { retry } from '../../../shared/pipeline/retry.js';
-import { isRetriableKafkaError } from '../../../shared/kafka/errors.js';
+import { isRetriableKafkaError, refusedCredentials } from '../../../shared/kafka/errors.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type TopicAdmin } from '../../../shared/kafka/topics.js';
 import type { Lifecycle } from '../../../shared/pipeline/types.js';
@@ -94,7 +94,10 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
           onRetry: (attempt, delayMs, error) =>
             this.logger.warn(
               { topic: this.config.topic, attempt, retry_in_ms: delayMs, err: errorMessage(error) },
-              'Kafka unreachable; not ready, files wait unread until it is back',
+              // A refusal is not an outage: the operator has a secret or certificate to fix, named in err.
+              refusedCredentials(error)
+                ? 'Kafka refused the connection; not ready, files wait unread until it accepts'
+                : 'Kafka unreachable; not ready, files wait unread until it is back',
             ),
         },
       );

@@ -2,7 +2,7 @@ import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { sleep } from '../../../shared/pipeline/backoff.js';
 import { retry } from '../../../shared/pipeline/retry.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
-import { isRetriableKafkaError } from '../../../shared/kafka/errors.js';
+import { isRetriableKafkaError, refusedCredentials } from '../../../shared/kafka/errors.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type TopicAdmin } from '../../../shared/kafka/topics.js';
 import type { Lifecycle } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
@@ -113,7 +113,9 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
           onRetry: (_attempt, delayMs, error) =>
             this.logger.warn(
               { topic: this.config.topic, retry_in_ms: delayMs, err: errorMessage(error) },
-              'Kafka unreachable; spooling metrics until it is back',
+              refusedCredentials(error)
+                ? 'Kafka refused the connection; spooling metrics until it accepts'
+                : 'Kafka unreachable; spooling metrics until it is back',
             ),
         },
       );

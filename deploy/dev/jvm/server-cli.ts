@@ -1,7 +1,8 @@
 /**
- * The shape every dev-server CLI shares: parse `--name value` options, start
- * the server, print exactly one line on stdout once it serves requests (so a
- * script can `read` it or `eval` it), send everything else to stderr, and on
+ * The shape every dev-server CLI shares: parse `--name value` options (and
+ * `--flag` switches), start the server, print its ready line(s) on stdout once
+ * it serves requests (so a script can `read` the first or `eval` them all),
+ * send everything else to stderr, and on
  * SIGINT/SIGTERM stop the server, remove its temp dir and exit 0.
  * Exit codes: 0 stopped on a signal or --help, 1 the start failed, 2 bad usage.
  */
@@ -20,12 +21,17 @@ export interface DevServerCli<Name extends string, Options, Server extends DevSe
   usage: string;
   /** The `--name value` options (all string-valued); --help/-h comes on top. */
   options: readonly Name[];
+  /** `--name` switches without a value; given ones arrive in parse() as the value 'true'. */
+  flags?: readonly Name[];
   /** The launcher's options from the given values; throws a message for the user on a bad value. */
   parse: (values: Partial<Record<Name, string>>) => Options;
   /** What is starting, for the progress line: 'Kafka 4.4.0'. */
   describe: (options: Options) => string;
   start: (options: Options, onLog: (line: string) => void) => Promise<Server>;
-  /** The one stdout line, without newline: 'KAFKA_BROKERS=127.0.0.1:9092'. */
+  /**
+   * The stdout line, without newline: 'KAFKA_BROKERS=127.0.0.1:9092'. Several lines (joined by '\n') only
+   * behind a flag that asks for more, so scripts reading the first line keep working.
+   */
   readyLine: (server: Server) => string;
 }
 
@@ -55,6 +61,7 @@ async function main<Name extends string, Options, Server extends DevServer>(cli:
   try {
     const config: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
     for (const name of cli.options) config[name] = { type: 'string' };
+    for (const name of cli.flags ?? []) config[name] = { type: 'boolean' };
     const { values } = parseArgs({ options: config, strict: true, allowPositionals: false });
     if (values.help === true) {
       process.stdout.write(`${cli.usage}\n`);
@@ -65,6 +72,7 @@ async function main<Name extends string, Options, Server extends DevServer>(cli:
       const value = values[name];
       if (typeof value === 'string') given[name] = value;
     }
+    for (const name of cli.flags ?? []) if (values[name] === true) given[name] = 'true';
     options = cli.parse(given);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${cli.usage}\n`);

@@ -28,6 +28,10 @@ import {
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
 import { pickFreePort, releasePorts } from '../jvm/ports.js';
 import { jdkTool, runProcess } from '../jvm/run-process.js';
+import { makeSecureMaterial, scramFormatArgs, secureProperties, securityOf, type LocalKafkaSecurity, type SecureMaterial, type SecurePorts } from './secure.js';
+
+export type { LocalKafkaSecurity } from './secure.js';
+export { unsecuredJwt } from './secure.js';
 
 /** startTimeoutMs bounds formatting the storage too. */
 export interface LocalKafkaOptions extends LocalServerOptions {
@@ -37,14 +41,21 @@ export interface LocalKafkaOptions extends LocalServerOptions {
   port?: number;
   /** JVM heap (-Xms = -Xmx). Default 512. */
   heapMb?: number;
+  /**
+   * Adds secured listeners beside PLAINTEXT (see secure.ts): SASL_SSL with SCRAM-SHA-256/512, PLAIN and
+   * OAUTHBEARER, and SSL requiring client certificates, with a per-run CA. Default false.
+   */
+  secure?: boolean;
 }
 
 export interface LocalKafka extends RestartableServerControls {
   readonly brokers: string[];
   readonly version: string;
   readonly port: number;
-  /** The broker's own temp dir: server.properties, server.log, kraft-logs/. Removed by stop(). */
+  /** The broker's own temp dir: server.properties, server.log, kraft-logs/ (and tls/ when secure). Removed by stop(). */
   readonly dataDir: string;
+  /** What a client needs for the secured listeners; only with `secure: true`. */
+  readonly security?: LocalKafkaSecurity;
 }
 
 const DEFAULT_VERSION = '4.4.0';
@@ -74,6 +85,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
 
   return startInOwnedTempDir(TEMP_PREFIX, async (dataDir) => {
     const deadline = Date.now() + startTimeoutMs;
+    const material = options.secure === true ? await makeSecureMaterial(dataDir) : undefined;
     // A picked port can be taken by someone else before the JVM binds it; only
     // then is a new pair of ports worth a retry. A fixed port is not retried.
     const attempts = requestedPort === 0 ? PORT_ATTEMPTS : 1;
@@ -81,8 +93,13 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
       const port = requestedPort === 0 ? await pickFreePort() : requestedPort;
       const controllerPort = await pickFreePort();
       const reserved = requestedPort === 0 ? [port, controllerPort] : [controllerPort];
+      let secure: LaunchSpec['secure'];
+      if (material !== undefined) {
+        secure = { material, ports: { saslSslPort: await pickFreePort(), mtlsPort: await pickFreePort() } };
+        reserved.push(secure.ports.saslSslPort, secure.ports.mtlsPort);
+      }
       try {
-        return await launchBroker({ version, heapMb, classpath, kafkaDir, dataDir, port, controllerPort, reserved, deadline, onLog: options.onLog });
+        return await launchBroker({ version, heapMb, classpath, kafkaDir, dataDir, port, controllerPort, reserved, deadline, onLog: options.onLog, secure });
       } catch (error) {
         releasePorts(reserved);
         if (attempt >= attempts || !(error instanceof JvmStartError && error.portInUse)) throw error;
@@ -106,10 +123,11 @@ interface LaunchSpec {
   reserved: number[];
   deadline: number;
   onLog: ((line: string) => void) | undefined;
+  secure: { material: SecureMaterial; ports: SecurePorts } | undefined;
 }
 
 async function launchBroker(spec: LaunchSpec): Promise<LocalKafka> {
-  const { dataDir, port, controllerPort } = spec;
+  const { dataDir } = spec;
   const logDirs = path.join(dataDir, 'kraft-logs');
   const logFile = path.join(dataDir, 'server.log');
   // A previous attempt may have formatted with other ports; start clean.
@@ -117,7 +135,8 @@ async function launchBroker(spec: LaunchSpec): Promise<LocalKafka> {
   await fs.rm(logFile, { force: true });
 
   const propertiesFile = path.join(dataDir, 'server.properties');
-  await fs.writeFile(propertiesFile, serverProperties(spec.version, port, controllerPort, logDirs));
+  // The file holds the keystore password and PLAIN users' passwords when secure: owner-only.
+  await fs.writeFile(propertiesFile, serverProperties(spec, logDirs), { mode: 0o600 });
 
   const clusterId = newClusterId();
   const jvmCommon = jvmCommonArgs(spec);
@@ -125,7 +144,19 @@ async function launchBroker(spec: LaunchSpec): Promise<LocalKafka> {
   const format = await runProcess(
     jdkTool('java'),
     // The formatter is a short-lived tool: C1 only and a small heap start it faster.
-    ['-Xmx256m', '-XX:TieredStopAtLevel=1', ...jvmCommon, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile, '--ignore-formatted'],
+    [
+      '-Xmx256m',
+      '-XX:TieredStopAtLevel=1',
+      ...jvmCommon,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      propertiesFile,
+      '--ignore-formatted',
+      ...(spec.secure ? scramFormatArgs(spec.secure.material) : []),
+    ],
     spec.deadline,
   );
   if (format.code !== 0) {
@@ -226,21 +257,25 @@ function makeHandle(jvm: JvmProcess, spec: LaunchSpec, clusterId: string): Local
     restart: { launch: async (deadline) => ({ jvm: await spawnReady(spec, clusterId, deadline) }), timeoutMs: DEFAULT_START_TIMEOUT_MS },
     afterStop: () => releasePorts(spec.reserved),
   });
-  return { brokers, version: spec.version, port: spec.port, dataDir: spec.dataDir, ...controls };
+  const security = spec.secure ? securityOf(spec.secure.material, spec.secure.ports) : undefined;
+  return { brokers, version: spec.version, port: spec.port, dataDir: spec.dataDir, ...(security ? { security } : {}), ...controls };
 }
 
-function serverProperties(version: string, port: number, controllerPort: number, logDirs: string): string {
+function serverProperties(spec: LaunchSpec, logDirs: string): string {
+  const { version, port, controllerPort } = spec;
   const major = Number(version.split('.')[0]);
+  const secure = spec.secure ? secureProperties(spec.secure.material, spec.secure.ports) : undefined;
   const props: Record<string, string | number> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     // Static voters: no --standalone at format time (mixing both is an error).
     'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    listeners: [`PLAINTEXT://127.0.0.1:${port}`, `CONTROLLER://127.0.0.1:${controllerPort}`, ...(secure?.listeners ?? [])].join(','),
+    'advertised.listeners': [`PLAINTEXT://127.0.0.1:${port}`, ...(secure?.listeners ?? [])].join(','),
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...(secure?.protocolMap ?? [])].join(','),
+    ...secure?.props,
     'log.dirs': logDirs,
     'num.partitions': 1,
     'offsets.topic.replication.factor': 1,
