@@ -242,8 +242,14 @@ describe('no secret reaches logs, errors or metrics', () => {
     [
       'schema error next to the SASL password',
       'agent',
-      `kafka:\n  brokers: ['127.0.0.1:9092']\n  sasl: { mechanism: plian, username: ${USER}, password: ${CANARY}, passwrd: x }\n`,
+      `kafka:\n  brokers: ['127.0.0.1:9092']\n  sasl: { mechanism: plain, username: ${USER}, password: ${CANARY}, passwrd: x }\n`,
       'kafka.sasl.passwrd: unknown key (check the spelling; see the configuration reference in README.md)',
+    ],
+    [
+      'a mistyped SASL mechanism beside the password',
+      'agent',
+      `kafka:\n  brokers: ['127.0.0.1:9092']\n  sasl: { mechanism: plian, username: ${USER}, password: ${CANARY} }\n`,
+      "kafka.sasl.mechanism: Invalid discriminator value. Expected 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer'",
     ],
     [
       'the password as a list',
