@@ -148,14 +148,19 @@ function watchCertificates(server: HttpsServer, tls: TelemetryTlsConfig, initial
     if (running) return;
     running = true;
     void (async () => {
+      const version = await tlsVersion(tls).catch(() => 'unreadable');
       try {
-        const version = await tlsVersion(tls);
         if (version === applied) return;
-        server.setSecureContext(await readTlsContext(tls));
+        const context = await readTlsContext(tls);
+        // Files replaced while they were read (a renewal lands as several renames): what was read may be a mix of
+        // states. The next check reads them again once they hold still.
+        if ((await tlsVersion(tls)) !== version) return;
+        server.setSecureContext(context);
         applied = version;
         logger?.info({ cert_file: tls.cert_file }, 'telemetry TLS certificate reloaded');
       } catch (error) {
-        const version = await tlsVersion(tls).catch(() => 'unreadable');
+        // A failure of files that changed meanwhile says nothing about their new state: the next check decides.
+        if ((await tlsVersion(tls).catch(() => 'unreadable')) !== version) return;
         // Said once per state of the files, not every few seconds.
         if (version !== failed)
           logger?.warn(
