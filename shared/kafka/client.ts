@@ -8,6 +8,7 @@ import { oauthBearerMechanism } from './oauth-bearer-mechanism.js';
 import { oauthBearerTokenProvider } from './oauth-token.js';
 import { groupConsumerFor, type GroupConsumer, type GroupConsumerOptions } from './consumer.js';
 import { readPartitionsToEnd, type PartitionMessage, type ReadPartitionsRequest } from './partition-reader.js';
+import { kafkaLogLevel } from './log-levels.js';
 import { AckedProducer, type MessageProducer } from './producer.js';
 import { topicAdminFor, type TopicAdmin } from './topics.js';
 import { registerZstdCodec } from './zstd-codec.js';
@@ -59,41 +60,13 @@ function saslOptions(config: KafkaConnectionConfig): SASLOptions | Mechanism | u
   return options;
 }
 
-const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [KafkaLogLevel.ERROR]: 'error',
-  [KafkaLogLevel.WARN]: 'warn',
-  [KafkaLogLevel.INFO]: 'info',
-  [KafkaLogLevel.DEBUG]: 'debug',
-};
-
-/**
- * What kafkajs reports that its caller reports better: a refused or timed-out
- * connection or a refused authentication (the error reaches the caller, which
- * retries and says so once, with the reason and the config key) and the
- * seed-broker retries of connecting. Logged at debug
- * so a broker that is away shows one clear line per attempt, not twenty.
- */
-const CALLER_REPORTS = /^(Connection error|Connection timeout|Failed to connect to seed broker|SASL \S+( \S+)? authentication failed)/;
-/** Answers a fresh or restarting broker gives while it elects leaders: expected states kafkajs retries, not errors. */
-const TRANSIENT_BROKER_STATES = /leader|leadership election|does not host this topic-partition|coordinator is (loading|not available)|not available/i;
-
-function levelOf(level: number, message: string, fields: Record<string, unknown>): 'error' | 'warn' | 'info' | 'debug' {
-  const method = LEVEL_NAMES[level] ?? 'debug';
-  if (CALLER_REPORTS.test(message)) return 'debug';
-  // A refused SaslAuthenticate: the caller reports it once as KAFKA_AUTH_FAILED naming kafka.sasl.
-  if (message.startsWith('Response SaslAuthenticate')) return 'debug';
-  if (message.startsWith('Response ') && typeof fields.error === 'string' && TRANSIENT_BROKER_STATES.test(fields.error)) return 'info';
-  // kafkajs reports every retried request as ERROR; they are expected while a broker restarts.
-  return method === 'error' && fields.retryCount !== undefined ? 'warn' : method;
-}
-
 /** kafkajs logs connection churn at ERROR; routed through our logger so levels and format stay one. */
 function logCreatorFor(logger: Logger) {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return () =>
     ({ level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...rest } = log;
-      kafkaLogger[levelOf(level, message, rest)](rest, message);
+      kafkaLogger[kafkaLogLevel(level, message, rest)](rest, message);
     };
 }
 

@@ -9,16 +9,25 @@ function topicError(type: string): InstanceType<typeof KafkaJSProtocolError> {
   return Object.assign(new KafkaJSProtocolError(type), { type });
 }
 
-/** An admin client whose CreateTopics fails with `createError`; metadata says every topic has a leader. */
-function fakeKafka(createError: Error): { kafka: Kafka; created: string[][] } {
+/**
+ * An admin client whose CreateTopics fails with `createError`; metadata says every topic has a leader, and
+ * ListOffsets answers with `offsetAnswers` in turn (then succeeds), as a leader not yet serving its partition does.
+ */
+function fakeKafka(createError: Error | undefined, offsetAnswers: Error[] = []): { kafka: Kafka; created: string[][]; offsetRequests: string[] } {
   const created: string[][] = [];
+  const offsetRequests: string[] = [];
   const admin = {
     connect: () => Promise.resolve(),
     disconnect: () => Promise.resolve(),
     listTopics: () => Promise.resolve([]),
     createTopics: ({ topics }: { topics: { topic: string }[] }) => {
       created.push(topics.map(({ topic }) => topic));
-      return Promise.reject(createError);
+      return createError === undefined ? Promise.resolve(true) : Promise.reject(createError);
+    },
+    fetchTopicOffsets: (topic: string) => {
+      offsetRequests.push(topic);
+      const answer = offsetAnswers.shift();
+      return answer === undefined ? Promise.resolve([{ partition: 0, offset: '0', high: '0', low: '0' }]) : Promise.reject(answer);
     },
     fetchTopicMetadata: ({ topics }: { topics: string[] }) =>
       Promise.resolve({
@@ -29,7 +38,7 @@ function fakeKafka(createError: Error): { kafka: Kafka; created: string[][] } {
       }),
   };
   // Only the admin methods topics.ts calls exist on the fake; the cast is the test seam.
-  return { kafka: { admin: () => admin as unknown as Admin } as unknown as Kafka, created };
+  return { kafka: { admin: () => admin as unknown as Admin } as unknown as Kafka, created, offsetRequests };
 }
 
 describe('TopicAdmin.ensureTopics', () => {
@@ -61,5 +70,27 @@ describe('TopicAdmin.ensureTopics', () => {
     const lost = new Error('Connection error');
     const { kafka } = fakeKafka(lost);
     await expect(topicAdminFor(kafka).ensureTopics([{ topic: 'a', partitions: 1 }])).rejects.toBe(lost);
+  });
+
+  it('waits until each leader named in metadata answers for its partitions (NOT_LEADER_OR_FOLLOWER is retried, not returned)', async () => {
+    // kafkajs' protocol errors are retriable unless their definition says otherwise.
+    const notLeader = () =>
+      Object.assign(new KafkaJSProtocolError('This server is not the leader for that topic-partition'), { type: 'NOT_LEADER_OR_FOLLOWER' });
+    const { kafka, offsetRequests } = fakeKafka(undefined, [notLeader(), notLeader()]);
+    await expect(
+      topicAdminFor(kafka).ensureTopics([
+        { topic: 'a', partitions: 1 },
+        { topic: 'b', partitions: 1 },
+      ]),
+    ).resolves.toEqual(['a', 'b']);
+    // Two refusals of topic a, then a and b answer.
+    expect(offsetRequests).toEqual(['a', 'a', 'a', 'b']);
+  });
+
+  it('a leader that answers with a permanent error ends the wait: the leader is there, the answer is for the request that needs it', async () => {
+    const denied = Object.assign(new KafkaJSProtocolError('Not authorized to access topics'), { type: 'TOPIC_AUTHORIZATION_FAILED', retriable: false });
+    const { kafka, offsetRequests } = fakeKafka(undefined, [denied]);
+    await expect(topicAdminFor(kafka).ensureTopics([{ topic: 'a', partitions: 1 }])).resolves.toEqual(['a']);
+    expect(offsetRequests).toEqual(['a']);
   });
 });

@@ -1,6 +1,6 @@
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
-import { withSecurityErrors } from './errors.js';
+import { isRetriableKafkaError, withSecurityErrors } from './errors.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
@@ -73,17 +73,18 @@ async function createMissing(admin: Admin, missing: readonly TopicSpec[]): Promi
   }
 }
 
+/**
+ * Waits until every partition of `topics` has a leader that serves it. Metadata names a leader before that
+ * leader can answer for the partition: a KRaft broker publishes the new metadata image before its replica
+ * manager has created the partition's log, and for that moment answers NOT_LEADER_OR_FOLLOWER (a collector's
+ * alert-state restore, the first request to a fresh partition, hit it on every demo start). So once metadata
+ * names the leaders, the partitions' offsets are asked of them (ListOffsets goes to each leader) until they answer.
+ */
 async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
-      if (
-        metadata.length === topics.length &&
-        metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))
-      ) {
-        return;
-      }
+      if ((await leadersNamed(admin, topics)) && (await leadersServe(admin, topics))) return;
     } catch (error) {
       // Metadata for a topic just created can answer UNKNOWN_TOPIC_OR_PARTITION for a moment.
       if (Date.now() >= deadline) throw error;
@@ -91,6 +92,29 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
     if (Date.now() >= deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+async function leadersNamed(admin: Admin, topics: readonly string[]): Promise<boolean> {
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+  return (
+    metadata.length === topics.length && metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((partition) => partition.leader >= 0))
+  );
+}
+
+/**
+ * True when every partition's leader answers ListOffsets; false while one answers with a retriable error (the
+ * leader not serving yet). Any other answer (no permission to describe the topic) ends the wait: the leader
+ * answered, and what the answer means is for the request that needs it.
+ */
+async function leadersServe(admin: Admin, topics: readonly string[]): Promise<boolean> {
+  for (const topic of topics) {
+    try {
+      await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      return !isRetriableKafkaError(error);
+    }
+  }
+  return true;
 }
 
 /**
