@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { Agent } from '../../agent/agent.js';
 import { agentConfigSchema } from '../../agent/config.js';
 import { Collector } from '../../collector/collector.js';
@@ -47,6 +48,8 @@ function followRecords(path: string, display: SummaryDisplay): { stop(): Promise
   let offset = 0;
   let partial = '';
   const buffer = Buffer.alloc(1024 * 1024);
+  // A character cut by the end of one read is completed by the next.
+  const decoder = new StringDecoder('utf8');
   const readNew = async (): Promise<void> => {
     const handle = await open(path, 'r').catch(() => undefined);
     if (!handle) return;
@@ -55,7 +58,7 @@ function followRecords(path: string, display: SummaryDisplay): { stop(): Promise
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
         if (bytesRead === 0) return;
         offset += bytesRead;
-        const lines = (partial + buffer.toString('utf8', 0, bytesRead)).split('\n');
+        const lines = (partial + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
         partial = lines.pop() ?? '';
         const printed = lines.map((line) => {
           const record = JSON.parse(line) as LogRecord;
@@ -92,6 +95,7 @@ const ALERT_NOTIFIER = 'terminal';
 function showLiveSummary(display: SummaryDisplay, read: () => Promise<PipelineSummary>, intervalMs: number): () => Promise<void> {
   let showing = Promise.resolve();
   const timer = setInterval(() => {
+    // A read that fails (a registry mid-collection) only skips one redraw; the next one tries again.
     showing = showing.then(async () => display.showSummary(formatSummary(await read()))).catch(() => undefined);
   }, intervalMs);
   return async () => {
