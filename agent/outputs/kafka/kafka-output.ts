@@ -45,6 +45,7 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
     private readonly logger: Logger,
   ) {
     this.requestBudgetBytes = Math.min(config.request_max_bytes, batchBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
+    metrics.bufferLimitBytes.set(config.buffer_max_bytes);
   }
 
   /** Returns at once; connecting goes on in the background until it succeeds or the output stops. */

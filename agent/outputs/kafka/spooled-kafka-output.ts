@@ -43,6 +43,7 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
     private readonly logger: Logger,
   ) {
     this.requestBudgetBytes = Math.min(config.request_max_bytes, batchBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
+    metrics.bufferLimitBytes.set(config.spool.max_bytes);
   }
 
   async start(): Promise<void> {
