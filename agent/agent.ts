@@ -14,7 +14,8 @@ import type { Lifecycle } from '../shared/pipeline/types.js';
 import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics } from '../shared/telemetry/metrics.js';
-import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
+import { startTelemetryServer, type HealthState, type TelemetryServer } from '../shared/telemetry/http-server.js';
+import { processStatus } from '../shared/telemetry/status.js';
 import { TributaryError, errorMessage } from '../shared/errors.js';
 
 /** Log frames: file sources → framer → Kafka output with a memory bound; files are the buffer. */
@@ -143,13 +144,17 @@ export class Agent implements Lifecycle {
   async start(): Promise<void> {
     this.state = 'starting';
     await this.checkDataDir();
-    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, {
+    const health: HealthState = {
       live: () => this.state !== 'stopped',
       // Not ready while a source has failed, or while the log output cannot reach Kafka (it keeps trying
       // and says why; files wait unread).
       ready: () => this.state === 'running' && this.health.healthy && (this.logPath?.output.ready ?? true),
       problems: () => this.health.describe(),
-    });
+    };
+    const outputs = [this.logPath?.output, this.metricPath?.output].filter((output) => output !== undefined);
+    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, health, () =>
+      processStatus({ process: 'agent', id: this.config.agent.id, registry: this.metrics.registry, health, reporters: () => [...this.sources, ...outputs] }),
+    );
     if (this.logPath) await this.startLogPath(this.logPath);
     if (this.metricPath) {
       await this.metricPath.output.start();

@@ -4,6 +4,7 @@ import type { Lifecycle } from '../shared/pipeline/types.js';
 import { runOwnedBy, type ComponentHealth } from '../shared/telemetry/component-health.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import type { ComponentMetrics } from '../shared/telemetry/metrics.js';
+import { isStatusReporter, type StatusContribution, type StatusReporter } from '../shared/telemetry/status.js';
 
 export type NamedSource = Lifecycle & { readonly name: string };
 
@@ -34,7 +35,7 @@ const NO_JITTER = () => 1;
  * from the factory after a growing delay, while the other sources keep running. Errors from an instance
  * already replaced are counted and logged but do not restart its successor.
  */
-export class SourceSupervisor<Source extends NamedSource> implements Lifecycle {
+export class SourceSupervisor<Source extends NamedSource> implements Lifecycle, StatusReporter {
   private source: Source;
   private generation = 0;
   private consecutiveFailures = 0;
@@ -56,6 +57,11 @@ export class SourceSupervisor<Source extends NamedSource> implements Lifecycle {
     this.backoff = deps.backoff ?? DEFAULT_BACKOFF;
     this.stableAfterMs = deps.stableAfterMs ?? DEFAULT_STABLE_AFTER_MS;
     this.stopTimeoutMs = deps.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  }
+
+  /** The running instance's status rows, if it reports any (a restarted instance starts its own afresh). */
+  statusRows(): readonly StatusContribution[] {
+    return isStatusReporter(this.source) ? this.source.statusRows() : [];
   }
 
   /** The running instance (a new one after each restart). */

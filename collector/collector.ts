@@ -7,9 +7,10 @@ import type { TopicSpec } from '../shared/kafka/topics.js';
 import { retry } from '../shared/pipeline/retry.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
 import { ComponentHealth } from '../shared/telemetry/component-health.js';
-import { startTelemetryServer, type TelemetryServer } from '../shared/telemetry/http-server.js';
+import { startTelemetryServer, type HealthState, type TelemetryServer } from '../shared/telemetry/http-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics, type ComponentMetrics } from '../shared/telemetry/metrics.js';
+import { processStatus } from '../shared/telemetry/status.js';
 import { inSpan } from '../shared/telemetry/tracing.js';
 import { AlertingMetrics } from './alerting/alerting-metrics.js';
 import { AlertingService } from './alerting/alerting-service.js';
@@ -19,6 +20,7 @@ import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
 import type { CollectorOutput } from './outputs/output-factory.js';
 import { createOutput } from './outputs/registry.js';
 import { RecordPipeline } from './record-pipeline.js';
+import { StepTimings } from './step-status.js';
 
 /**
  * One consumer-group member: raw topics (log and metric frames) → decode → normalize → outputs, with
@@ -40,6 +42,7 @@ export class Collector implements Lifecycle {
   /** Ends the wait for Kafka to accept our credentials at start-up. */
   private readonly startAborted = new AbortController();
   private readonly alerting: AlertingService | undefined;
+  private readonly stepTimings = new StepTimings();
   private telemetry: TelemetryServer | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
@@ -124,12 +127,22 @@ export class Collector implements Lifecycle {
     this.state = 'starting';
     // Rule files are configuration: a mistake in them fails the start, before anything is consumed.
     await this.alerting?.loadRules();
-    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, {
+    const health: HealthState = {
       live: () => this.state !== 'stopped',
       // A sink that cannot deliver (its server down, or refusing our credentials) makes the collector not ready.
       ready: () => this.state === 'running' && this.health.healthy && this.outputs.every((output) => output.ready?.() ?? true),
       problems: () => this.health.describe(),
-    });
+    };
+    const { group_id: group, instance_name: instance } = this.config.collector;
+    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, health, () =>
+      processStatus({
+        process: 'collector',
+        id: `${group}/${instance}`,
+        registry: this.metrics.registry,
+        health,
+        reporters: () => [this.stepTimings, ...(this.alerting ? [this.alerting] : [])],
+      }),
+    );
     const topics: TopicSpec[] = [
       // Agents normally create the raw topics; creating them here too lets collectors start first.
       ...this.config.input.topics.map((topic) => ({ topic, partitions: 6 })),
@@ -168,6 +181,7 @@ export class Collector implements Lifecycle {
       const step = await steps.read();
       if (step === undefined) break;
       this.inputMetrics.bytesIn.inc(step.messageBytes);
+      const started = performance.now();
       await inSpan(
         'collector.step',
         {
@@ -177,6 +191,7 @@ export class Collector implements Lifecycle {
         },
         () => this.pipeline.processStep(batch.topic, batch.partition, step, this.stopSignal.signal),
       );
+      this.stepTimings.record(batch.topic, batch.partition, step.completedMessages, (performance.now() - started) / 1000);
       // Only whole messages are marked: a frame still being read in later steps is replayed whole after a crash.
       if (step.completedOffset !== undefined) {
         await batch.markProcessed(step.completedOffset);

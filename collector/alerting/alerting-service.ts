@@ -20,6 +20,7 @@ import { RuleSet } from './rules/alert-rule.js';
 import { loadRulesFiles } from './rules/config.js';
 import { RuleFilesPoller } from './rules/rule-files-poller.js';
 import { AlertStateStore } from './state-store.js';
+import type { StatusContribution, StatusReporter, StatusTableSpec } from '../../shared/telemetry/status.js';
 
 export interface AlertingDependencies {
   client: KafkaClient;
@@ -64,7 +65,22 @@ const REFUSED_SAMPLE_DROPS: ReadonlyArray<[RefusedSampleReason, DropReason]> = [
  * and the partials replayed after it are recognised by frame offset. Alerts
  * go to the alerts topic, then to the notifiers.
  */
-export class AlertingService {
+/** Alerts pending and firing on the status page; capped, since a rule may group by a high-cardinality label. */
+const ALERTS_STATUS_TABLE: StatusTableSpec = {
+  id: 'alerts',
+  title: 'Alerts (pending and firing, owned by this collector)',
+  key: ['rule', 'labels'],
+  columns: [
+    { key: 'rule', label: 'rule' },
+    { key: 'labels', label: 'labels' },
+    { key: 'state', label: 'state' },
+    { key: 'since', label: 'since', unit: 'time' },
+    { key: 'value', label: 'value', unit: 'count' },
+  ],
+};
+const MAX_ALERTS_SHOWN = 200;
+
+export class AlertingService implements StatusReporter {
   readonly partialsOutput: RecordSink;
   private rules: RuleSet;
   private readonly evaluator: AlertEvaluator;
@@ -138,6 +154,19 @@ export class AlertingService {
   }
 
   /** Topics to create at start-up: the two internal ones and the alerts topic. */
+  statusRows(): StatusContribution[] {
+    const rows = this.evaluator.active(MAX_ALERTS_SHOWN).map((alert) => ({
+      rule: alert.rule,
+      labels: Object.entries(alert.labels)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(', '),
+      state: alert.state,
+      since: new Date(alert.since).toISOString(),
+      value: alert.value,
+    }));
+    return [{ table: ALERTS_STATUS_TABLE, rows }];
+  }
+
   get topics(): TopicSpec[] {
     const internal: TopicSpec[] = [
       // Partials matter only until their owner checkpointed them (seconds); a day covers any outage worth waiting for.

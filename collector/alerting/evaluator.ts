@@ -401,6 +401,17 @@ export class AlertEvaluator {
     return records;
   }
 
+  /** Every pending or firing alert this collector owns, for the status page (the most of them, firing first). */
+  active(limit: number): Array<{ rule: string; labels: Record<string, string>; state: LifecycleState; since: number; value: number | null }> {
+    const active = [];
+    for (const state of this.states.values()) {
+      if (state.state === 'inactive') continue;
+      active.push({ rule: state.rule, labels: state.labels, state: state.state, since: state.firedAt ?? state.activeAt ?? state.lastSeen, value: state.value });
+    }
+    active.sort((a, b) => (a.state === b.state ? a.since - b.since : a.state === 'firing' ? -1 : 1));
+    return active.slice(0, limit);
+  }
+
   /** Alerts by lifecycle state, for the alerts gauge. */
   countByState(): Record<LifecycleState, number> {
     const counts = { inactive: 0, pending: 0, firing: 0 };

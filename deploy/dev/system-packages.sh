@@ -12,6 +12,7 @@ declare -A PACKAGE_OF=(
   [prometheus]=prometheus
   [prometheus-node-exporter]=prometheus-node-exporter
   [prometheus-alertmanager]=prometheus-alertmanager
+  [chromium]=chromium
 )
 
 missing=()

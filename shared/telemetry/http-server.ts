@@ -9,6 +9,8 @@ import type { TelemetryAuthConfig, TelemetryTlsConfig } from '../config/schema.j
 import { TributaryError, errorMessage } from '../errors.js';
 import { readCertificateFile, readSecretFile } from '../secret-files.js';
 import type { Logger } from './logger.js';
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
+import type { ProcessStatus } from './status.js';
 
 export interface HealthState {
   /** The process is running its loops (liveness). */
@@ -178,10 +180,16 @@ function watchCertificates(server: HttpsServer, tls: TelemetryTlsConfig, initial
 }
 
 /**
- * Serves /metrics (Prometheus text), /healthz and /readyz, over https with `tls` and behind credentials with
- * `auth`. With `auth`, every path needs them except /healthz and /readyz (unless `auth.probes`).
+ * Serves /metrics (Prometheus text), /healthz and /readyz, and with `status` the status page (/status) and its
+ * data (/status.json), over https with `tls` and behind credentials with `auth`. With `auth`, every path needs
+ * them except /healthz and /readyz (unless `auth.probes`): the status page shows paths and offsets.
  */
-export async function startTelemetryServer(options: TelemetryServerOptions, registry: Registry, health: HealthState): Promise<TelemetryServer> {
+export async function startTelemetryServer(
+  options: TelemetryServerOptions,
+  registry: Registry,
+  health: HealthState,
+  status?: () => Promise<ProcessStatus>,
+): Promise<TelemetryServer> {
   const { listen_address: host, port } = options;
   const auth = options.auth === undefined ? undefined : authenticator(options.auth);
   // A missing or unreadable secret file fails the start, as other configuration mistakes do.
@@ -204,7 +212,21 @@ export async function startTelemetryServer(options: TelemetryServerOptions, regi
       response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end([status, ...problems].join('\n') + '\n');
       return;
     }
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
+    if (status !== undefined && path === '/status.json') {
+      status().then(
+        (document) => response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(document)),
+        (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${errorMessage(error)}\n`),
+      );
+      return;
+    }
+    if (status !== undefined && (path === '/status' || path === '/')) {
+      response
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': STATUS_PAGE_CSP, 'x-content-type-options': 'nosniff' })
+        .end(STATUS_PAGE_HTML);
+      return;
+    }
+    const paths = status === undefined ? '/metrics, /healthz or /readyz' : '/status, /status.json, /metrics, /healthz or /readyz';
+    response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${paths}\n`);
   };
 
   const handler: RequestListener = (request, response) => {

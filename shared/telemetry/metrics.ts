@@ -82,6 +82,7 @@ export class PipelineMetrics {
   readonly requestDuration: Histogram<(typeof COMPONENT_LABELS)[number]>;
   readonly retriedEvents: Counter<(typeof COMPONENT_LABELS)[number]>;
   readonly bufferedBytes: Gauge<(typeof COMPONENT_LABELS)[number]>;
+  readonly bufferLimitBytes: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly queuedEvents: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly compressionRatio: Gauge<(typeof COMPONENT_LABELS)[number]>;
   readonly lagBytes: Gauge<(typeof COMPONENT_LABELS)[number] | 'file'>;
@@ -170,6 +171,13 @@ export class PipelineMetrics {
     this.bufferedBytes = new Gauge({
       name: 'tributary_component_buffered_bytes',
       help: 'Bytes held in memory waiting for downstream acknowledgement.',
+      labelNames,
+      registers: [registry],
+    });
+    // The cap beside the usage, so a dashboard or alert can say "80 % full" without knowing each config.
+    this.bufferLimitBytes = new Gauge({
+      name: 'tributary_component_buffer_limit_bytes',
+      help: 'The most bytes the component may buffer (buffer_max_bytes; for a spooled output: spool.max_bytes).',
       labelNames,
       registers: [registry],
     });
@@ -263,6 +271,7 @@ export class ComponentMetrics {
   readonly requestDuration;
   readonly retriedEvents;
   readonly bufferedBytes;
+  readonly bufferLimitBytes;
   readonly queuedEvents;
   readonly compressionRatio;
   readonly checkpointAge;
@@ -282,6 +291,7 @@ export class ComponentMetrics {
     this.requestDuration = families.requestDuration.labels(labels);
     this.retriedEvents = families.retriedEvents.labels(labels);
     this.bufferedBytes = families.bufferedBytes.labels(labels);
+    this.bufferLimitBytes = families.bufferLimitBytes.labels(labels);
     this.queuedEvents = families.queuedEvents.labels(labels);
     this.compressionRatio = families.compressionRatio.labels(labels);
     this.checkpointAge = families.checkpointAge.labels(labels);

@@ -17,13 +17,21 @@ export function startNodeExporter(extraArgs: readonly string[] = []): Promise<Ru
   return startServer('prometheus-node-exporter', (port) => [`--web.listen-address=127.0.0.1:${port}`, ...extraArgs], '/metrics');
 }
 
-/** A Prometheus server with the given scrape_configs and its own empty TSDB. */
-export function startPrometheus(scrapeConfigs: unknown[]): Promise<RunningServer> {
+/**
+ * A Prometheus server with the given scrape_configs and its own empty TSDB; `ruleFiles` are evaluated every
+ * second, as often as the targets are scraped.
+ */
+export function startPrometheus(scrapeConfigs: unknown[], ruleFiles: readonly string[] = []): Promise<RunningServer> {
+  const config = {
+    global: { scrape_interval: '1s', scrape_timeout: '1s', ...(ruleFiles.length > 0 ? { evaluation_interval: '1s' } : {}) },
+    ...(ruleFiles.length > 0 ? { rule_files: ruleFiles } : {}),
+    scrape_configs: scrapeConfigs,
+  };
   return startServer(
     'prometheus',
     (port, dir) => [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
     '/-/ready',
-    (dir) => writeFile(join(dir, 'prometheus.yml'), stringify({ global: { scrape_interval: '1s', scrape_timeout: '1s' }, scrape_configs: scrapeConfigs })),
+    (dir) => writeFile(join(dir, 'prometheus.yml'), stringify(config)),
   );
 }
 

@@ -10,6 +10,8 @@ import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
 import type { FrameConsumer, OutgoingFrame } from '../../framer/framer.js';
 import type { KafkaOutputConfig } from './config.js';
 import { batchBudget, produceFramesSized, recordBytesBound, type FrameMessage } from './produce-frames.js';
+import type { StatusContribution, StatusReporter } from '../../../shared/telemetry/status.js';
+import { KAFKA_OUTPUTS_STATUS_TABLE } from './output-status.js';
 
 /**
  * Produces frames with acks=all and reports delivery only after the broker
@@ -23,7 +25,7 @@ import { batchBudget, produceFramesSized, recordBytesBound, type FrameMessage } 
  * `produceFramesSized`). Kafka being unreachable at start-up is not fatal: the
  * output keeps connecting, says why, and reports not ready until it connects.
  */
-export class KafkaOutput implements FrameConsumer, Lifecycle {
+export class KafkaOutput implements FrameConsumer, Lifecycle, StatusReporter {
   private readonly queue: OutgoingFrame[] = [];
   private readonly spaceWaiters: Array<{ bytes: number; admit: () => void }> = [];
   private bufferedBytes = 0;
@@ -45,6 +47,7 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
     private readonly logger: Logger,
   ) {
     this.requestBudgetBytes = Math.min(config.request_max_bytes, batchBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
+    metrics.bufferLimitBytes.set(config.buffer_max_bytes);
   }
 
   /** Returns at once; connecting goes on in the background until it succeeds or the output stops. */
@@ -53,6 +56,24 @@ export class KafkaOutput implements FrameConsumer, Lifecycle {
     this.logger.info({ topic: this.config.topic }, 'connecting to Kafka; not ready until connected');
     this.connection = this.connect();
     return Promise.resolve();
+  }
+
+  statusRows(): StatusContribution[] {
+    return [
+      {
+        table: KAFKA_OUTPUTS_STATUS_TABLE,
+        rows: [
+          {
+            output: 'kafka',
+            topic: this.config.topic,
+            connected: this.connected,
+            frames_waiting: this.queue.length,
+            bytes_waiting: this.bufferedBytes,
+            buffer: 'memory (files are re-read after a restart)',
+          },
+        ],
+      },
+    ];
   }
 
   /** Connected to Kafka with the topic in place: what the agent's readiness reports. */

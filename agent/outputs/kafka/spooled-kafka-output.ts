@@ -11,6 +11,8 @@ import type { FrameConsumer, OutgoingFrame } from '../../framer/framer.js';
 import { DiskSpool, type SpoolDrop } from '../../spool/disk-spool.js';
 import type { MetricsOutputConfig } from './config.js';
 import { batchBudget, produceFramesSized } from './produce-frames.js';
+import type { StatusContribution, StatusReporter } from '../../../shared/telemetry/status.js';
+import { KAFKA_OUTPUTS_STATUS_TABLE } from './output-status.js';
 
 /** Frames per produce request at most; bytes are bounded by request_max_bytes. */
 const MAX_FRAMES_PER_REQUEST = 500;
@@ -26,7 +28,7 @@ const STOP_GRACE_MS = 1_000;
  * accepting frames while Kafka is unreachable, since a scraper that waits for
  * Kafka loses the scrapes it misses.
  */
-export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
+export class SpooledKafkaOutput implements FrameConsumer, Lifecycle, StatusReporter {
   private spool: DiskSpool | undefined;
   private sender: Promise<void> = Promise.resolve();
   private readonly stopSignal = new AbortController();
@@ -43,6 +45,26 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle {
     private readonly logger: Logger,
   ) {
     this.requestBudgetBytes = Math.min(config.request_max_bytes, batchBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
+    metrics.bufferLimitBytes.set(config.spool.max_bytes);
+  }
+
+  statusRows(): StatusContribution[] {
+    const stats = this.spool?.stats;
+    return [
+      {
+        table: KAFKA_OUTPUTS_STATUS_TABLE,
+        rows: [
+          {
+            output: 'metrics_kafka',
+            topic: this.config.topic,
+            connected: this.kafkaReady,
+            frames_waiting: stats?.entries ?? 0,
+            bytes_waiting: stats?.bytes ?? 0,
+            buffer: `disk spool ${this.spoolDir}`,
+          },
+        ],
+      },
+    ];
   }
 
   async start(): Promise<void> {

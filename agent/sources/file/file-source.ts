@@ -6,6 +6,7 @@ import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { SerialQueue } from '../../../shared/pipeline/serial-queue.js';
 import type { Lifecycle } from '../../../shared/pipeline/types.js';
+import type { StatusContribution, StatusReporter, StatusTableSpec } from '../../../shared/telemetry/status.js';
 import { COMPRESSED_FILE_PATTERNS, type FileSourceConfig } from './config.js';
 import { kubernetesMetadataFromPath } from './container/kubernetes-path.js';
 import { fingerprint, type FingerprintOptions } from './file-identity.js';
@@ -20,7 +21,25 @@ import type { LogSourceDeps } from '../source-factory.js';
  * growth visible at once; a periodic rescan is the safety net for events that
  * inotify drops or never sends (NFS, overflowing queues).
  */
-export class FileSource implements Lifecycle {
+/** The files the agent tails, on the status page. */
+export const FILES_STATUS_TABLE: StatusTableSpec = {
+  id: 'files',
+  title: 'Files',
+  key: ['source', 'file_id'],
+  columns: [
+    { key: 'source', label: 'source' },
+    { key: 'path', label: 'path' },
+    { key: 'file_id', label: 'identity' },
+    { key: 'state', label: 'state' },
+    { key: 'size', label: 'size', unit: 'bytes' },
+    { key: 'read_offset', label: 'read', unit: 'bytes' },
+    { key: 'acked_offset', label: 'acknowledged', unit: 'bytes' },
+    { key: 'lag_bytes', label: 'lag', unit: 'bytes' },
+    { key: 'idle_seconds', label: 'idle', unit: 'seconds' },
+  ],
+};
+
+export class FileSource implements Lifecycle, StatusReporter {
   private readonly tailers = new Map<string, FileTailer>();
   /** The newest tailer started from each path, for waking it on change events. */
   private readonly tailerByPath = new Map<string, FileTailer>();
@@ -123,6 +142,11 @@ export class FileSource implements Lifecycle {
         this.deps.metrics.error('io');
         this.deps.logger.warn({ source: this.name, err: error }, 'file scan failed');
       });
+  }
+
+  statusRows(): StatusContribution[] {
+    const rows = [...this.tailers.values()].map((tailer) => tailer.statusRow()).sort((a, b) => String(a.path).localeCompare(String(b.path)));
+    return [{ table: FILES_STATUS_TABLE, rows }];
   }
 
   private async scan(atStartup: boolean): Promise<void> {

@@ -10,6 +10,7 @@ import { codecFor } from './encoding.js';
 import { fingerprint, type FingerprintOptions } from './file-identity.js';
 import { LineBatcher } from './line-batcher.js';
 import type { Semaphore } from '../../../shared/pipeline/semaphore.js';
+import type { StatusRow } from '../../../shared/telemetry/status.js';
 
 export interface TailerContext {
   sourceName: string;
@@ -115,6 +116,22 @@ export class FileTailer {
 
   get lagBytes(): number {
     return Math.max(0, this.fileSize - this.acks.committed);
+  }
+
+  /** One row of the status page's file table: where reading and acknowledgement stand, and the rotation state. */
+  statusRow(): StatusRow {
+    const state = this.goneSince !== undefined ? 'rotated: draining' : this.handle === undefined ? 'waiting for a descriptor' : 'active';
+    return {
+      source: this.context.sourceName,
+      path: this.path,
+      file_id: this.identity.slice(0, 16),
+      state,
+      size: this.fileSize,
+      read_offset: this.readOffset,
+      acked_offset: this.acks.committed,
+      lag_bytes: this.lagBytes,
+      idle_seconds: Math.round((Date.now() - this.lastGrowthAt) / 1000),
+    };
   }
 
   private async run(): Promise<void> {

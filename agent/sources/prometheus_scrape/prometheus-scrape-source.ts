@@ -5,6 +5,7 @@ import { compileRelabelRules, type MetricRelabeler } from './relabel.js';
 import { loadScrapeClientOptions, type ScrapeClientOptions } from './scrape-client.js';
 import { ScrapeLoop } from './scrape-loop.js';
 import { JobTargets, type ScrapeTarget } from './targets.js';
+import type { StatusContribution, StatusReporter, StatusTableSpec } from '../../../shared/telemetry/status.js';
 
 interface JobSettings {
   config: ScrapeJobConfig;
@@ -18,7 +19,24 @@ interface JobSettings {
  * Scrapes cannot be re-read, so they go to the spooled metrics output, which
  * accepts them even while Kafka is away.
  */
-export class PrometheusScrapeSource implements Lifecycle {
+/** The targets the agent scrapes, on the status page. */
+export const TARGETS_STATUS_TABLE: StatusTableSpec = {
+  id: 'scrape_targets',
+  title: 'Scrape targets',
+  key: ['source', 'target'],
+  columns: [
+    { key: 'source', label: 'source' },
+    { key: 'job', label: 'job' },
+    { key: 'target', label: 'target' },
+    { key: 'health', label: 'health' },
+    { key: 'last_scrape', label: 'last scrape', unit: 'time' },
+    { key: 'duration_seconds', label: 'duration', unit: 'seconds' },
+    { key: 'samples', label: 'samples', unit: 'count' },
+    { key: 'error', label: 'last error' },
+  ],
+};
+
+export class PrometheusScrapeSource implements Lifecycle, StatusReporter {
   private readonly loops = new Map<string, ScrapeLoop>();
   private readonly jobTargets: JobTargets[] = [];
   private stopped = false;
@@ -37,6 +55,11 @@ export class PrometheusScrapeSource implements Lifecycle {
   /** The loop of one target (by URL), to scrape on demand in tests. */
   loopFor(url: string): ScrapeLoop | undefined {
     return [...this.loops.values()].find((loop) => loop.target.url === url);
+  }
+
+  statusRows(): StatusContribution[] {
+    const rows = [...this.loops.values()].map((loop) => loop.statusRow()).sort((a, b) => String(a.target).localeCompare(String(b.target)));
+    return [{ table: TARGETS_STATUS_TABLE, rows }];
   }
 
   async start(): Promise<void> {

@@ -21,6 +21,7 @@ import { formatFromContentType, parseExposition } from './exposition/exposition-
 import type { MetricRelabeler } from './relabel.js';
 import { scrapeTarget, type ScrapeClientOptions } from './scrape-client.js';
 import type { ScrapeTarget } from './targets.js';
+import type { StatusRow } from '../../../shared/telemetry/status.js';
 
 export interface ScrapeLoopDeps {
   sourceName: string;
@@ -64,6 +65,8 @@ export class ScrapeLoop {
   private readonly ids: MetricEventIds;
   private readonly stopSignal = new AbortController();
   private running: Promise<void> | undefined;
+  /** The latest scrape's outcome and start, for the status page. */
+  private last: { report: ScrapeReport; atMs: number } | undefined;
 
   constructor(
     readonly target: ScrapeTarget,
@@ -137,7 +140,23 @@ export class ScrapeLoop {
       this.deps.metrics.error('scrape');
       this.deps.logger.warn({ job: this.target.job, target: this.target.url, err: report.error }, 'scrape not handed on');
     }
+    this.last = { report, atMs: startMs };
     return report;
+  }
+
+  /** One row of the status page's target table. */
+  statusRow(): StatusRow {
+    const { last } = this;
+    return {
+      source: this.deps.sourceName,
+      job: this.target.job,
+      target: this.target.url,
+      health: last === undefined ? 'not scraped yet' : last.report.up ? 'up' : 'down',
+      last_scrape: last === undefined ? null : new Date(last.atMs).toISOString(),
+      duration_seconds: last?.report.durationSeconds ?? null,
+      samples: last?.report.samplesScraped ?? null,
+      error: last?.report.error ?? null,
+    };
   }
 
   private async scrapeAndHandOn(startMs: number, report: ScrapeReport): Promise<void> {
