@@ -40,6 +40,13 @@ describe('parseCommandLine', () => {
     ])
       expect(parse(...argv)).toEqual({ action: 'print', stream: 'stdout', text: commandHelp('collector'), exitCode: 0 });
     expect(parse('rules', 'test', '--help')).toEqual({ action: 'print', stream: 'stdout', text: commandHelp('rules test'), exitCode: 0 });
+    const rulesHelp = `${commandHelp('rules check')}\n${commandHelp('rules test')}`;
+    for (const argv of [
+      ['rules', '--help'],
+      ['help', 'rules'],
+    ])
+      expect(parse(...argv)).toEqual({ action: 'print', stream: 'stdout', text: rulesHelp, exitCode: 0 });
+    expect(parse('rules')).toEqual({ action: 'print', stream: 'stderr', text: rulesHelp, exitCode: 2 });
   });
 
   it('names an unknown command, before looking at its flags', () => {

@@ -169,6 +169,7 @@ export function parseCommandLine(argv: readonly string[], version: string): Comm
   if (first === '--version' || first === '-V') return { action: 'print', stream: 'stdout', text: `${version}\n`, exitCode: 0 };
   if (first === 'help') {
     if (second === undefined) return { action: 'print', stream: 'stdout', text: generalHelp(), exitCode: 0 };
+    if (second === 'rules' && argv.length === 2) return { action: 'print', stream: 'stdout', text: rulesHelp(), exitCode: 0 };
     const found = findCommand(argv.slice(1));
     return 'action' in found ? found : { action: 'print', stream: 'stdout', text: commandHelp(found.command.name), exitCode: 0 };
   }
