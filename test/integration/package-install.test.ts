@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../shared/paths.js';
 import { bodiesInTopic } from '../helpers/agent-run.js';
 import { brokers, uniqueName, waitFor } from '../helpers/kafka.js';
+import { packRelease, runCommand, runOrThrow, userEnvironment, type CommandResult } from '../helpers/package.js';
 import { writeYaml } from '../helpers/processes.js';
 
 /**
@@ -20,57 +20,19 @@ let work = '';
 let prefix: string;
 let installOutput: string;
 
-/** The environment a user's shell has: none of the npm_* variables or node_modules/.bin that `npm test` adds. */
-function userEnvironment(): NodeJS.ProcessEnv {
-  const environment: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.toLowerCase().startsWith('npm_')) environment[name] = value;
-  const path = (process.env.PATH ?? '').split(delimiter).filter((entry) => !entry.includes('node_modules'));
-  environment.PATH = [join(prefix, 'bin'), ...path].join(delimiter);
-  return environment;
-}
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: readonly string[], cwd: string, onStart?: (stop: (signal: NodeJS.Signals) => void) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: userEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    onStart?.((signal) => child.kill(signal));
-  });
-}
-
-async function succeed(command: string, args: readonly string[], cwd: string): Promise<string> {
-  const result = await run(command, args, cwd);
-  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${String(result.code)}\n${result.stdout}\n${result.stderr}`);
-  return `${result.stdout}${result.stderr}`;
+/** Runs a command as a user's shell would, with the installed prefix's bin/ on PATH. */
+function run(command: string, args: readonly string[], cwd: string, onStart?: (signal: (name: NodeJS.Signals) => void) => void): Promise<CommandResult> {
+  return runCommand(command, args, { cwd, env: userEnvironment(join(prefix, 'bin')) }, onStart);
 }
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'tributary-package-'));
   prefix = join(work, 'prefix');
-  // A release checkout: the sources with the dist/ `npm test` built, and the runtime dependencies exactly as the
-  // lockfile pins them (from npm's cache; --ignore-scripts: packing needs no native build). `npm pack` in a
-  // fresh clone after `npm ci` bundles the same tree; here the shared node_modules is a symlink, which npm
-  // does not bundle.
-  const checkout = join(work, 'checkout');
-  await cp(root, checkout, { recursive: true, filter: (source) => !/(^|\/)(node_modules|\.git)$/.test(source) });
-  await succeed('npm', ['ci', '--offline', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], checkout);
-  // dist/ is built already (the suite's build step), so the `prepare` build is skipped here.
-  await succeed('npm', ['pack', '--ignore-scripts', '--pack-destination', work], checkout);
-  const [tarball] = (await readdir(work)).filter((name) => name.endsWith('.tgz'));
-  if (tarball === undefined) throw new Error(`npm pack wrote no tarball in ${work}`);
-  await rm(checkout, { recursive: true, force: true });
-  installOutput = await succeed('npm', ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', join(work, tarball)], work);
+  const tarball = await packRelease(work);
+  installOutput = await runOrThrow('npm', ['install', '--global', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', tarball], {
+    cwd: work,
+    env: userEnvironment(),
+  });
 }, 600_000);
 
 afterAll(async () => {
@@ -82,7 +44,7 @@ describe('the npm package installed with npm install -g', () => {
     expect(installOutput).toMatch(/added 1 package/);
     const installed = join(prefix, 'lib', 'node_modules', 'tributary');
     // `npm ls` exits non-zero on a missing or invalid dependency.
-    await succeed('npm', ['ls', '--omit=dev', '--all'], installed);
+    await runOrThrow('npm', ['ls', '--omit=dev', '--all'], { cwd: installed, env: userEnvironment() });
     await expect(readdir(join(installed, 'node_modules', 'zstd-napi', 'build', 'Release'))).resolves.toContain('binding.node');
     // Sources, tests and the lockfile stay out of the package.
     const shipped = await readdir(join(installed, 'deploy', 'dev', 'kafka'));
