@@ -38,13 +38,8 @@ export async function runCollectorCommand({ file, workers: workersText, entry }:
   return runUntilSignalled(collector, logger, config.collector.shutdown_timeout);
 }
 
-/** `tributary rules check|test FILE...`; `usage` is the bin's help, printed after a usage error. */
-export async function runRulesCommand(args: readonly string[], usage: string): Promise<number> {
-  const [subcommand, ...files] = args;
-  if ((subcommand !== 'test' && subcommand !== 'check') || files.length === 0) {
-    process.stderr.write(`tributary rules: expected "check" or "test" and at least one file\n\n${usage}`);
-    return 2;
-  }
+/** `tributary rules check|test FILE...` (the command line is checked by cli/command-line.ts): exit 1 when any file fails. */
+export async function runRulesCommand(subcommand: 'check' | 'test', files: readonly string[]): Promise<number> {
   let failed = 0;
   for (const file of files) {
     try {

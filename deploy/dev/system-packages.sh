@@ -12,6 +12,11 @@ declare -A PACKAGE_OF=(
   [prometheus]=prometheus
   [prometheus-node-exporter]=prometheus-node-exporter
   [prometheus-alertmanager]=prometheus-alertmanager
+  # systemd-analyze verify/security, systemd-sysusers and systemd-tmpfiles check deploy/systemd
+  [systemd-analyze]=systemd
+  [systemd-sysusers]=systemd
+  [systemd-tmpfiles]=systemd
+  # headless browser for the status page test (driven by playwright-core)
   [chromium]=chromium
 )
 
@@ -21,7 +26,7 @@ for command in "${!PACKAGE_OF[@]}"; do
 done
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
-IFS=$'\n' missing=($(sort <<<"${missing[*]}")); unset IFS
+IFS=$'\n' missing=($(sort -u <<<"${missing[*]}")); unset IFS
 install="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "tests need: ${missing[*]} (not a Debian-based system: install them with your package manager)" >&2
