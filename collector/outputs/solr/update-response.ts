@@ -36,10 +36,16 @@ function parse(body: string): SolrResponseBody | undefined {
   }
 }
 
-/** Solr's error message (`error.msg`), else the start of the body (a proxy's HTML page). */
+/**
+ * Solr's error message (`error.msg`), else the title of an HTML error page (Jetty's, which is how Solr's
+ * authentication and authorization plugins answer: `Bad credentials`, `Unauthorized request, Response code:
+ * 403`), else the start of the body (a proxy's page).
+ */
 export function solrErrorMessage(status: number, body: string): string {
   const message = parse(body)?.error?.msg;
   if (typeof message === 'string' && message !== '') return `${status} ${oneLine(message)}`;
+  const title = /<title>(?:Error \d+ )?([^<]+)<\/title>/i.exec(body)?.[1];
+  if (title !== undefined && oneLine(title) !== '') return `${status} ${oneLine(title)}`;
   const text = oneLine(body).slice(0, 200);
   return text === '' ? `HTTP ${status}` : `HTTP ${status} ${text}`;
 }
