@@ -58,7 +58,8 @@ export class HttpRequestError extends TributaryError {
     return new HttpRequestError('request', where, `TLS failed: ${explainTlsFailure(tls.kind, keys)} (${tls.code}: ${tls.message})`, {
       cause,
       tls,
-      context: { tls_code: tls.code, key: keys.tls },
+      // blocked: waiting will not fix it (callers that retry log it as an error, not a warning).
+      context: { tls_code: tls.code, key: keys.tls, blocked: true },
     });
   }
 

@@ -235,7 +235,8 @@ export class HttpTransport {
       payload,
       agents: { http: this.httpAgent, https: this.httpsAgent },
       timeoutMs: this.config.request_timeout,
-      where: `${request.method} ${endpoint.display}${url.pathname}`,
+      // The path holds the endpoint's prefix already: scheme and host from the endpoint, never its credentials.
+      where: `${request.method} ${endpoint.url.protocol}//${endpoint.url.host}${url.pathname}`,
       tlsKeys: this.tlsKeys,
       signal,
       maxBodyBytes: MAX_RESPONSE_BYTES,

@@ -1,4 +1,5 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import { HttpRequestError } from '../../../shared/http/http-errors.js';
 import { HttpTransport, type Endpoint, type HttpRequest, type SentRequest } from '../../../shared/http/http-transport.js';
 import { Semaphore } from '../../../shared/pipeline/semaphore.js';
 import { sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
@@ -381,7 +382,8 @@ export class SolrSink implements RecordSink {
       if (error instanceof TributaryError && error.code === 'SHUTDOWN') throw error;
       this.metrics.error('sink_unavailable');
       this.healthy = false;
-      return { kind: 'retry', reason: errorMessage(error), blocked: false };
+      // A TLS failure (unknown CA, wrong name) will not heal by waiting: logged as an error like a 401.
+      return { kind: 'retry', reason: errorMessage(error), blocked: error instanceof HttpRequestError && error.tls !== undefined };
     } finally {
       timer();
     }
