@@ -49,6 +49,8 @@ export function tlsFailure(error: unknown): TlsFailure | undefined {
     if (typeof code === 'string') {
       const match = KINDS.find(([, codes]) => codes.includes(code));
       if (match !== undefined) return { kind: match[0], code, message: String(message) };
+      // node:https reports a peer that does not speak TLS as a bare EPROTO with OpenSSL's reason in the message.
+      if (code === 'EPROTO' && /wrong version number|packet length too long/.test(String(message))) return { kind: 'not_tls', code, message: String(message) };
     }
     candidate = cause;
   }
