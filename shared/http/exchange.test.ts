@@ -246,5 +246,29 @@ describe('exchange', () => {
       expect(wrongName.reason).toMatch(/other\.test/);
       expect((await send({ url, tls: { rejectUnauthorized: false } })).status).toBe(200);
     });
+
+    it('words a TLS failure once, naming the config key to check (the caller’s keys, else `tls.*`), as blocked', async () => {
+      const url = await serveTls();
+      const unknownCa = await failure(send({ url, tls: { servername: 'tributary.test' } }));
+      expect(unknownCa.tls?.kind).toBe('unknown_ca');
+      expect(unknownCa.message).toBe(
+        `GET ${url.host}: TLS failed: the server's certificate is not signed by a CA the client trusts: check tls.ca_file ` +
+          '(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)',
+      );
+      expect(unknownCa.context).toMatchObject({ tls_code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', key: 'tls', blocked: true });
+      const keys = { peer: 'server', tls: 'outputs.x.tls', address: 'outputs.x.endpoints', notTls: 'check outputs.x.endpoints' };
+      const wrongName = await failure(send({ url, tls: { ca, servername: 'other.test' }, tlsKeys: keys }));
+      expect(wrongName.reason).toBe(
+        "TLS failed: the server's certificate does not name the host connected to: check outputs.x.tls.server_name and outputs.x.endpoints " +
+          "(ERR_TLS_CERT_ALTNAME_INVALID: Hostname/IP does not match certificate's altnames: Host: other.test. is not in the cert's altnames: DNS:tributary.test)",
+      );
+      const plain = await serve((_request, response) => response.end('plain'));
+      const notTls = await failure(send({ url: new URL(plain.href.replace('http:', 'https:')), tlsKeys: keys }));
+      expect(notTls.tls?.kind).toBe('not_tls');
+      expect(notTls.reason).toMatch(/^TLS failed: the server did not answer in TLS: check outputs\.x\.endpoints \(EPROTO: .*wrong version number/);
+      // Not a TLS failure: no `tls`, the message as it was.
+      const refused = await failure(send({ url: new URL('https://127.0.0.1:1/') }));
+      expect(refused.tls).toBeUndefined();
+    });
   });
 });

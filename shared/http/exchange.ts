@@ -4,6 +4,7 @@ import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { readCappedBody } from './body-reader.js';
 import { HttpRequestError, ResponseTooLargeError } from './http-errors.js';
 import type { TlsClientOptions } from './tls.js';
+import type { TlsFailureKeys } from '../tls-failures.js';
 
 export { HttpRequestError, ResponseTooLargeError };
 
@@ -51,6 +52,8 @@ export interface Exchange {
   readonly agents?: HttpAgents | undefined;
   /** TLS for a request without an https agent (an agent carries its own). */
   readonly tls?: TlsClientOptions | undefined;
+  /** The config keys a TLS failure's message names (default: `tls.*` and `the URL`). */
+  readonly tlsKeys?: TlsFailureKeys | undefined;
   /** Milliseconds for the whole request, body included. */
   readonly timeoutMs: number;
   /** `METHOD url` without userinfo (nor a secret query), for errors. */
@@ -101,7 +104,7 @@ export function exchange(options: Exchange): Promise<HttpResponse> {
       request.destroy();
     }, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => finish(HttpRequestError.from('request', where, error)));
+    request.on('error', (error) => finish(HttpRequestError.fromRequest(where, error, options.tlsKeys)));
     request.on('response', (message: IncomingMessage) => {
       const status = message.statusCode ?? 0;
       const head = { status, statusMessage: message.statusMessage ?? '', headers: message.headers };

@@ -1,4 +1,5 @@
 import { TributaryError, errorMessage } from '../errors.js';
+import { explainTlsFailure, tlsFailure, type TlsFailure, type TlsFailureKeys } from '../tls-failures.js';
 
 /**
  * What went wrong with a request sent through ./exchange.ts, so callers branch
@@ -6,7 +7,8 @@ import { TributaryError, errorMessage } from '../errors.js';
  * scrape source words each one the way Prometheus does; WebHDFS needs to know
  * whether the connection was refused, i.e. nothing was sent):
  *
- * - `request`: connecting, TLS, or the connection failing before a response
+ * - `request`: connecting, TLS (then `tls` says how, and the message names the
+ *   config key to check), or the connection failing before a response
  * - `timeout`: the whole-request deadline passed (headers or body still due)
  * - `aborted`: the caller's signal aborted (shutdown, or a caller's own deadline)
  * - `read`: the response body failed (reset, corrupt or unsupported encoding)
@@ -22,12 +24,14 @@ export class HttpRequestError extends TributaryError {
   readonly reason: string;
   /** The response's content-encoding when a `read` failed while decoding it. */
   readonly contentEncoding: string | undefined;
+  /** Set when the TLS handshake failed (unknown CA, wrong name, …). */
+  readonly tls: TlsFailure | undefined;
 
   constructor(
     failure: HttpFailure,
     where: string,
     reason: string,
-    options: { cause?: unknown; contentEncoding?: string; context?: Record<string, unknown> } = {},
+    options: { cause?: unknown; contentEncoding?: string; context?: Record<string, unknown>; tls?: TlsFailure } = {},
   ) {
     const message = failure === 'read' ? `${where}: reading the response: ${reason}` : `${where}: ${reason}`;
     super(failure === 'aborted' ? 'SHUTDOWN' : 'SINK_UNAVAILABLE', message, {
@@ -40,6 +44,23 @@ export class HttpRequestError extends TributaryError {
     this.where = where;
     this.reason = reason;
     this.contentEncoding = options.contentEncoding;
+    this.tls = options.tls;
+  }
+
+  /**
+   * A request that failed before its response: a TLS failure worded by shared/tls-failures.ts, naming the
+   * key under `keys` to check (`…: TLS failed: the server's certificate is not signed by a CA the client
+   * trusts: check outputs.solr.tls.ca_file (SELF_SIGNED_CERT_IN_CHAIN: …)`); anything else as its message.
+   */
+  static fromRequest(where: string, cause: unknown, keys: TlsFailureKeys = DEFAULT_TLS_KEYS): HttpRequestError {
+    const tls = tlsFailure(cause);
+    if (tls === undefined) return HttpRequestError.from('request', where, cause);
+    return new HttpRequestError('request', where, `TLS failed: ${explainTlsFailure(tls.kind, keys)} (${tls.code}: ${tls.message})`, {
+      cause,
+      tls,
+      // blocked: waiting will not fix it (callers that retry log it as an error, not a warning).
+      context: { tls_code: tls.code, key: keys.tls, blocked: true },
+    });
   }
 
   /** A failure with a cause of unknown kind (a node:http or zlib error), worded as its message. */
@@ -47,6 +68,9 @@ export class HttpRequestError extends TributaryError {
     return new HttpRequestError(failure, where, errorMessage(cause), { cause, ...(contentEncoding !== undefined && { contentEncoding }) });
   }
 }
+
+/** Where TLS failures point when the caller names no keys of its own. */
+const DEFAULT_TLS_KEYS: TlsFailureKeys = { peer: 'server', tls: 'tls', address: 'the URL', notTls: 'check that the https URL names a TLS port' };
 
 /** A response body over its cap: the read stopped there and the connection was closed. Retriable like any failed read. */
 export class ResponseTooLargeError extends HttpRequestError {

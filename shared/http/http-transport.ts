@@ -5,6 +5,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import { TributaryError, errorMessage } from '../errors.js';
 import { asText, basicAuthorization, exchange, type TextResponse } from './exchange.js';
 import { readSecretFile, tlsAgentOptions, type HttpTlsConfig } from './tls.js';
+import type { TlsFailureKeys } from '../tls-failures.js';
 
 export type { TextResponse };
 
@@ -91,20 +92,25 @@ export class HttpTransport {
   private httpAgent: HttpAgent | undefined;
   private httpsAgent: HttpsAgent | undefined;
   private next = 0;
+  private readonly tlsKeys: TlsFailureKeys;
 
+  /** `configKey`: where the sink's config sits (`outputs.solr`), so TLS failures name the full key to check. */
   constructor(
     private readonly config: HttpTransportConfig,
     private readonly now: () => number = Date.now,
+    configKey?: string,
   ) {
     const parsed = config.endpoints.map(parseEndpoint);
     this.endpoints = parsed.map(({ endpoint }) => endpoint);
     const withCredentials = parsed.find(({ username, password }) => username !== '' || password !== '');
     this.urlCredentials = withCredentials && { username: withCredentials.username, password: withCredentials.password };
+    const key = (name: string) => (configKey === undefined ? name : `${configKey}.${name}`);
+    this.tlsKeys = { peer: 'server', tls: key('tls'), address: key('endpoints'), notTls: `check that the https URLs in ${key('endpoints')} name TLS ports` };
   }
 
   /** Reads TLS material and secrets and creates the keep-alive agents; errors name the file, never its content. */
   async open(): Promise<void> {
-    const tlsOptions = await tlsAgentOptions(this.config.tls);
+    const tlsOptions = await tlsAgentOptions(this.config.tls, this.tlsKeys.tls);
     await this.reloadCredentials();
     // One socket per concurrent request per endpoint, kept open between bulks.
     const sockets = { keepAlive: true, maxSockets: this.config.max_concurrent_requests, scheduling: 'lifo' as const };
@@ -229,7 +235,9 @@ export class HttpTransport {
       payload,
       agents: { http: this.httpAgent, https: this.httpsAgent },
       timeoutMs: this.config.request_timeout,
-      where: `${request.method} ${endpoint.display}${url.pathname}`,
+      // The path holds the endpoint's prefix already: scheme and host from the endpoint, never its credentials.
+      where: `${request.method} ${endpoint.url.protocol}//${endpoint.url.host}${url.pathname}`,
+      tlsKeys: this.tlsKeys,
       signal,
       maxBodyBytes: MAX_RESPONSE_BYTES,
     });

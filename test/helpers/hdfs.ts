@@ -2,9 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { WebHdfsClient } from '../../collector/outputs/hdfs/webhdfs-client.js';
 
-/** A WebHDFS client for reading back what a test or bench wrote. */
-export function hdfsReader(namenodeUrl: string): WebHdfsClient {
-  return new WebHdfsClient({ namenodes: [namenodeUrl], user: 'tributary', requestTimeoutMs: 30_000 });
+/** A WebHDFS client for reading back what a test or bench wrote; with `caFile` (an https cluster), call open() first. */
+export function hdfsReader(namenodeUrl: string, caFile?: string): WebHdfsClient {
+  return new WebHdfsClient({
+    namenodes: [namenodeUrl],
+    user: 'tributary',
+    requestTimeoutMs: 30_000,
+    ...(caFile !== undefined && { tls: { ca_file: caFile, insecure_skip_verify: false } }),
+  });
 }
 
 export interface HdfsFile {

@@ -16,6 +16,11 @@ describe('hdfs output config', () => {
     expect(config.request_timeout).toBe(30_000);
   });
 
+  it('takes TLS settings for https namenodes', () => {
+    const config = hdfsOutputSchema.parse({ type: 'hdfs', namenodes: ['https://nn1:9871'], tls: { ca_file: '/etc/hdfs/ca.pem', server_name: 'nn1' } });
+    expect(config.tls).toEqual({ ca_file: '/etc/hdfs/ca.pem', server_name: 'nn1', insecure_skip_verify: false });
+  });
+
   it('parses sizes and durations', () => {
     const config = hdfsOutputSchema.parse({ type: 'hdfs', namenodes: ['http://nn:9870'], roll: { max_bytes: '64MiB', interval: '5m', idle_timeout: '30s' } });
     expect(config.roll.max_bytes).toBe(64 * 1024 * 1024);
@@ -36,6 +41,9 @@ describe('hdfs output config', () => {
     [{ roll: { max_bytes: 10 } }, 'at least 1KiB'],
     [{ missing_value: '_x' }, 'missing_value'],
     [{ unknown_key: 1 }, 'unknown_key'],
+    [{ tls: { ca_file: '/ca.pem' } }, 'tls: tls is set but no namenode uses https'],
+    [{ namenodes: ['https://nn1:9871'], tls: { cert_file: '/c.pem' } }, 'cert_file and key_file go together'],
+    [{ namenodes: ['https://nn1:9871'], tls: { ca_file: '/ca.pem', verify: false } }, 'verify'],
   ])('refuses %j', (input, message) => {
     expect(problems(input).join('\n')).toContain(message);
   });

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { byteSize, duration, retrySchema } from '../../../shared/config/schema.js';
+import { httpTlsSchema } from '../../../shared/http/tls.js';
 import { parsePathTemplate, type PathTemplate } from './path-template.js';
 
 const namenode = z.string().superRefine((value, ctx) => {
@@ -83,6 +84,11 @@ export const hdfsOutputSchema = z
       .refine((auth) => auth.delegation_token === undefined || auth.delegation_token_file === undefined, {
         message: 'set at most one of delegation_token and delegation_token_file',
       }),
+    /**
+     * TLS to https namenodes and to the datanodes they redirect to (`dfs.http.policy=HTTPS_ONLY`): the CA that
+     * signed their certificates, `server_name` when they name another host. Without it, Node's CAs.
+     */
+    tls: httpTlsSchema.optional(),
     request_timeout: duration({ min: 1 }).default(30_000),
     retry: retrySchema(
       { initial_backoff: 500, max_backoff: 30_000 },
@@ -98,6 +104,9 @@ export const hdfsOutputSchema = z
     }
     if (config.compression_level !== undefined && config.compression === 'none') {
       ctx.addIssue({ code: 'custom', path: ['compression_level'], message: 'no level without compression' });
+    }
+    if (config.tls !== undefined && !config.namenodes.some((value) => value.startsWith('https:'))) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls is set but no namenode uses https' });
     }
   });
 

@@ -104,6 +104,8 @@ export class HdfsSink implements RecordSink {
       ...(config.auth.delegation_token === undefined ? {} : { delegationToken: config.auth.delegation_token }),
       ...(config.auth.delegation_token_file === undefined ? {} : { delegationTokenFile: config.auth.delegation_token_file }),
       requestTimeoutMs: config.request_timeout,
+      tls: config.tls,
+      configKey: `outputs.${id}`,
     });
     this.extension = fileExtension(config.compression);
     this.markerRoot = `${config.path.base === '/' ? '' : config.path.base}/${MARKER_DIR}`;
@@ -117,11 +119,11 @@ export class HdfsSink implements RecordSink {
     return this.healthy;
   }
 
-  /** Reads the token file, then (retrying until stop) checks that a namenode answers and the base directory exists. */
+  /** Reads the TLS and token files, then (retrying until stop) checks that a namenode answers and the base directory exists. */
   async start(): Promise<void> {
     await this.client.open();
     const signal = this.lifetime.signal;
-    // WebHDFS errors are never `blocked`: every retry here is a warning.
+    // Only a TLS failure is `blocked` (an error); every other retry here is a warning.
     await retryStartup(
       () => this.client.mkdirs(this.config.path.base, signal),
       this.config.retry,

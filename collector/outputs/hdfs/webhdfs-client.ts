@@ -3,7 +3,9 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { exchange, type HttpResponse } from '../../../shared/http/exchange.js';
-import { isConnectionRefused } from '../../../shared/http/http-errors.js';
+import { HttpRequestError, isConnectionRefused } from '../../../shared/http/http-errors.js';
+import { tlsAgentOptions, type HttpTlsConfig } from '../../../shared/http/tls.js';
+import type { TlsFailureKeys } from '../../../shared/tls-failures.js';
 
 /**
  * The WebHDFS REST API (https://hadoop.apache.org/docs/stable/hadoop-project-dist/hadoop-hdfs/WebHDFS.html),
@@ -21,6 +23,9 @@ import { isConnectionRefused } from '../../../shared/http/http-errors.js';
  * - Auth: `user.name` (simple auth) or a delegation token (`delegation=`,
  *   re-read from its file when refused); the namenode copies either into the
  *   datanode URL it redirects to.
+ * - TLS: https namenodes and the https datanodes they redirect to are
+ *   verified alike, with `tls` (a CA, `server_name`); a TLS failure names the
+ *   key to check and is `blocked` (waiting will not fix it).
  *
  * Errors are TributaryErrors. `context.uncertain` says a mutating request may
  * have been applied (the connection failed after it was sent): the caller must
@@ -36,6 +41,10 @@ export interface WebHdfsOptions {
   /** A file holding the token; read at open() and again when the namenode refuses it. */
   delegationTokenFile?: string;
   requestTimeoutMs: number;
+  /** TLS for https namenodes and datanodes; without it, Node's defaults (system CAs, verification on). */
+  tls?: HttpTlsConfig | undefined;
+  /** Where the output's config sits (`outputs.hdfs`), for errors naming a key. */
+  configKey?: string;
 }
 
 export interface FileStatus {
@@ -62,15 +71,20 @@ export const WEBHDFS_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const NOT_ACTIVE = new Set(['StandbyException', 'RetriableException', 'SafeModeException', 'ObserverRetryOnActiveException']);
 /** File-state conflicts the caller resolves by looking at HDFS again: a lease still held, a block still recovering. */
 const LEASE_BUSY = new Set(['AlreadyBeingCreatedException', 'RecoveryInProgressException', 'LeaseExpiredException']);
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16 };
 
 export class WebHdfsClient {
   private active = 0;
   private token: string | undefined;
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
+  /** Replaced at open() by one with the configured TLS files. */
+  private httpsAgent = new HttpsAgent(AGENT_OPTIONS);
+  private readonly tlsKeys: TlsFailureKeys;
 
   constructor(private readonly options: WebHdfsOptions) {
     this.token = options.delegationToken;
+    const key = (name: string) => (options.configKey === undefined ? name : `${options.configKey}.${name}`);
+    this.tlsKeys = { peer: 'server', tls: key('tls'), address: key('namenodes'), notTls: `check that the https URLs in ${key('namenodes')} name HTTPS ports` };
   }
 
   get namenodes(): readonly string[] {
@@ -82,7 +96,11 @@ export class WebHdfsClient {
     return this.options.namenodes[this.active] ?? '';
   }
 
+  /** Reads the TLS files and the token file; errors name the key, never the content. */
   async open(): Promise<void> {
+    const tls = await tlsAgentOptions(this.options.tls, this.tlsKeys.tls);
+    this.httpsAgent.destroy();
+    this.httpsAgent = new HttpsAgent({ ...AGENT_OPTIONS, ...tls });
     await this.reloadToken();
   }
 
@@ -169,7 +187,7 @@ export class WebHdfsClient {
     } catch (error) {
       if (signal?.aborted) throw shutdownError(op, path, error);
       // Refused: the datanode never saw the bytes. Anything later: they may be in the file, in part or whole.
-      const refused = isConnectionRefused(error);
+      const refused = neverSent(error);
       throw new TributaryError('SINK_UNAVAILABLE', `WebHDFS ${op} ${path}: datanode ${new URL(location).host}: ${errorMessage(error)}`, {
         retriable: true,
         cause: error,
@@ -197,6 +215,7 @@ export class WebHdfsClient {
   ): Promise<Reply> {
     const count = this.options.namenodes.length;
     const reasons: string[] = [];
+    let tlsFailed = false;
     for (let tried = 0; tried < count; tried++) {
       const index = (this.active + tried) % count;
       const base = this.options.namenodes[index] as string;
@@ -206,7 +225,7 @@ export class WebHdfsClient {
         reply = await this.send(method, url, undefined, signal, maxBytes);
       } catch (error) {
         if (signal?.aborted) throw shutdownError(op, path, error);
-        if (mutating && !isConnectionRefused(error)) {
+        if (mutating && !neverSent(error)) {
           throw new TributaryError('SINK_UNAVAILABLE', `WebHDFS ${op} ${path} at ${base}: ${errorMessage(error)}`, {
             retriable: true,
             cause: error,
@@ -214,6 +233,7 @@ export class WebHdfsClient {
           });
         }
         reasons.push(`${base}: ${errorMessage(error)}`);
+        if (error instanceof HttpRequestError && error.tls !== undefined) tlsFailed = true;
         continue;
       }
       const remote = remoteException(reply);
@@ -231,7 +251,8 @@ export class WebHdfsClient {
     }
     throw new TributaryError('SINK_UNAVAILABLE', `WebHDFS ${op} ${path}: no active namenode answered (${reasons.join('; ')})`, {
       retriable: true,
-      context: { uncertain: false, op, path },
+      // blocked: a TLS failure will not heal by waiting (logged as an error, not a warning).
+      context: { uncertain: false, op, path, blocked: tlsFailed },
     });
   }
 
@@ -299,6 +320,7 @@ export class WebHdfsClient {
       headers,
       payload: body,
       agents: { http: this.httpAgent, https: this.httpsAgent },
+      tlsKeys: this.tlsKeys,
       timeoutMs: this.options.requestTimeoutMs,
       where: `WebHDFS ${method} ${parsed.origin}${parsed.pathname}`,
       signal,
@@ -323,6 +345,11 @@ function remoteException(reply: Reply): RemoteException | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Refused, or the TLS handshake failed: the request never left the client, so trying again (or elsewhere) is safe. */
+function neverSent(error: unknown): boolean {
+  return isConnectionRefused(error) || (error instanceof HttpRequestError && error.tls !== undefined);
 }
 
 function shutdownError(op: string, path: string, cause: unknown): TributaryError {

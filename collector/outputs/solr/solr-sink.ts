@@ -1,4 +1,5 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
+import { HttpRequestError } from '../../../shared/http/http-errors.js';
 import { HttpTransport, type Endpoint, type HttpRequest, type SentRequest } from '../../../shared/http/http-transport.js';
 import { Semaphore } from '../../../shared/pipeline/semaphore.js';
 import { sleep as abortableSleep } from '../../../shared/pipeline/backoff.js';
@@ -82,7 +83,7 @@ export class SolrSink implements RecordSink {
     options: SolrSinkOptions = {},
   ) {
     // Solr's Jetty does not inflate request bodies: no compression.
-    this.transport = new HttpTransport({ ...config, compression: 'none' }, options.now);
+    this.transport = new HttpTransport({ ...config, compression: 'none' }, options.now, `outputs.${id}`);
     this.limiter = new Semaphore(config.max_concurrent_requests);
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
@@ -130,8 +131,11 @@ export class SolrSink implements RecordSink {
           continue;
         }
         if (verdict.kind === 'retry') {
-          const hint = sent.response.status === 404 ? ' (does the collection exist?)' : '';
-          throw new TributaryError('SINK_UNAVAILABLE', `${where}: ${verdict.reason}${hint}`, { retriable: true, context: { blocked: verdict.blocked } });
+          const reason = this.explainRefusal(sent.response.status, verdict.reason, collection);
+          throw new TributaryError('SINK_UNAVAILABLE', `${where}: ${reason}`, {
+            retriable: true,
+            context: { blocked: verdict.blocked, status: sent.response.status },
+          });
         }
         throw new TributaryError(
           'SINK_REJECTED',
@@ -139,6 +143,39 @@ export class SolrSink implements RecordSink {
         );
       }
     }
+  }
+
+  /**
+   * A refusal as such (401, 403, 404) with what to fix, in the words of Solr's security plugins: the sink
+   * only ever sends updates, so a 403 means the user lacks the `update` permission (Solr's answer names no
+   * permission; its log does).
+   */
+  private explainRefusal(status: number, reason: string, collection: string): string {
+    const key = `outputs.${this.id}`;
+    const username = this.config.auth?.basic.username ?? this.urlUsername();
+    switch (status) {
+      case 401:
+        return username === undefined
+          ? `${reason}: Solr requires authentication: set ${key}.auth.basic`
+          : `${reason}: Solr refused the credentials of user "${username}": check ${key}.auth.basic`;
+      case 403:
+        return (
+          `${reason}: user "${username ?? '(anonymous)'}" may not update collection ${collection}: with Solr's ` +
+          `RuleBasedAuthorizationPlugin, give one of the user's roles the "update" permission (see ${key}.auth.basic)`
+        );
+      case 404:
+        return `${reason} (does the collection exist?)`;
+      default:
+        return reason;
+    }
+  }
+
+  private urlUsername(): string | undefined {
+    for (const endpoint of this.config.endpoints) {
+      const username = URL.canParse(endpoint) ? decodeURIComponent(new URL(endpoint).username) : '';
+      if (username !== '') return username;
+    }
+    return undefined;
   }
 
   private updatePath(collection: string, withCommit: boolean): string {
@@ -345,7 +382,8 @@ export class SolrSink implements RecordSink {
       if (error instanceof TributaryError && error.code === 'SHUTDOWN') throw error;
       this.metrics.error('sink_unavailable');
       this.healthy = false;
-      return { kind: 'retry', reason: errorMessage(error), blocked: false };
+      // A TLS failure (unknown CA, wrong name) will not heal by waiting: logged as an error like a 401.
+      return { kind: 'retry', reason: errorMessage(error), blocked: error instanceof HttpRequestError && error.tls !== undefined };
     } finally {
       timer();
     }
@@ -361,7 +399,7 @@ export class SolrSink implements RecordSink {
         this.metrics.error('sink_unavailable');
         // 429 is the server pushing back, not a failure of the sink's path to it.
         if (sent.response.status !== 429) this.healthy = false;
-        return { ...verdict, reason: `${where}: ${verdict.reason}` };
+        return { ...verdict, reason: `${where}: ${this.explainRefusal(sent.response.status, verdict.reason, collection)}` };
       default:
         // The server is there and answering: a refused document is not an outage.
         this.healthy = true;

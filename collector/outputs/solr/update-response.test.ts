@@ -45,6 +45,15 @@ describe('classifyUpdateResponse', () => {
     expect(classifyUpdateResponse(200, '<html>ok</html>').kind).toBe('retry');
   });
 
+  it("words the security plugins' refusals by Jetty's error page, JSON or HTML", () => {
+    const json =
+      '{\n  "servlet":"org.apache.solr.embedded.JettySolrRunner$Servlet404-1",\n  "message":"Bad credentials",\n  "url":"/solr/c/update",\n  "status":"401"\n}';
+    expect(solrErrorMessage(401, json)).toBe('401 Bad credentials');
+    const html = '<html><head><title>Error 403 Unauthorized request, Response code: 403</title></head><body>…</body></html>';
+    expect(solrErrorMessage(403, html)).toBe('403 Unauthorized request, Response code: 403');
+    expect(solrErrorMessage(502, '<html><body>Bad Gateway</body></html>')).toBe('HTTP 502 <html><body>Bad Gateway</body></html>');
+  });
+
   it('keeps error messages to one line', () => {
     expect(solrErrorMessage(500, solrError(500, 'line one\n\tat x.y(Z.java:1)'))).toBe('500 line one at x.y(Z.java:1)');
   });

@@ -25,6 +25,8 @@ export type UpdateVerdict =
 interface SolrResponseBody {
   responseHeader?: { status?: unknown; errors?: unknown };
   error?: { msg?: unknown; code?: unknown };
+  /** Jetty's JSON error page (asked for by `accept: application/json`): how the security plugins' refusals come. */
+  message?: unknown;
 }
 
 function parse(body: string): SolrResponseBody | undefined {
@@ -36,10 +38,18 @@ function parse(body: string): SolrResponseBody | undefined {
   }
 }
 
-/** Solr's error message (`error.msg`), else the start of the body (a proxy's HTML page). */
+/**
+ * Solr's error message (`error.msg`), else the message of Jetty's error page, JSON or the title of the HTML
+ * one (how Solr's authentication and authorization plugins answer: `Bad credentials`, `Unauthorized request,
+ * Response code: 403`), else the start of the body (a proxy's page).
+ */
 export function solrErrorMessage(status: number, body: string): string {
-  const message = parse(body)?.error?.msg;
-  if (typeof message === 'string' && message !== '') return `${status} ${oneLine(message)}`;
+  const parsed = parse(body);
+  for (const message of [parsed?.error?.msg, parsed?.message]) {
+    if (typeof message === 'string' && message !== '') return `${status} ${oneLine(message)}`;
+  }
+  const title = /<title>(?:Error \d+ )?([^<]+)<\/title>/i.exec(body)?.[1];
+  if (title !== undefined && oneLine(title) !== '') return `${status} ${oneLine(title)}`;
   const text = oneLine(body).slice(0, 200);
   return text === '' ? `HTTP ${status}` : `HTTP ${status} ${text}`;
 }

@@ -11,6 +11,13 @@
  * anywhere), HTTP and RPC on 127.0.0.1. The datanode's ports are random (the
  * mini cluster picks them), so WebHDFS clients must follow the namenode's 307
  * redirect for CREATE, APPEND and OPEN, as they must with a real cluster.
+ *
+ * `secure: true` serves the web servers (WebHDFS on the namenode, the
+ * datanode's, where CREATE/APPEND/OPEN are redirected) over HTTPS only
+ * (`dfs.http.policy=HTTPS_ONLY`), with a per-run CA and keystore
+ * (../jvm/server-tls.ts) named by an ssl-server.xml that Hadoop finds on the
+ * classpath; `caFile` is what a client trusts. Authentication stays simple
+ * (`user.name`): Kerberos is not part of this cluster.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -26,20 +33,26 @@ import {
 } from '../jvm/local-server.js';
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
 import { pickFreePort, releasePorts } from '../jvm/ports.js';
+import { makeServerTls } from '../jvm/server-tls.js';
+import { exchange, type HttpResponse } from '../../../shared/http/exchange.js';
 
 export interface LocalHdfsOptions extends LocalServerOptions {
   /** org.apache.hadoop:hadoop-client-minicluster version. Default: $HADOOP_VERSION ?? '3.5.0' (the first with Java 17 support). */
   hadoopVersion?: string;
   /** JVM heap (-Xms = -Xmx) for namenode and datanode together. Default 768. */
   heapMb?: number;
+  /** WebHDFS over HTTPS only, with a per-run CA (see the top of this file). Default false. */
+  secure?: boolean;
 }
 
 /** restart(): on the same namenode ports; files written before survive; ready once out of safe mode with its datanode registered. */
 export interface LocalHdfs extends RestartableServerControls {
-  /** `http://127.0.0.1:PORT`: the namenode's HTTP address, where WebHDFS answers under /webhdfs/v1. No trailing slash. */
+  /** `http://127.0.0.1:PORT` (`https://` when secure): the namenode's web address, where WebHDFS answers under /webhdfs/v1. No trailing slash. */
   readonly namenodeUrl: string;
-  /** The namenode's HTTP port. */
+  /** The namenode's web port: HTTP, or HTTPS when secure. */
   readonly httpPort: number;
+  /** PEM of the per-run CA that signed the namenode's and datanode's certificate (for 127.0.0.1 and localhost); only when secure. */
+  readonly caFile: string | undefined;
   /** The namenode's RPC port (`hdfs://127.0.0.1:PORT` for Hadoop clients). */
   readonly rpcPort: number;
   /** What the namenode reports as its software version, e.g. '3.5.0'. */
@@ -86,10 +99,13 @@ export async function startLocalHdfs(options: LocalHdfsOptions = {}): Promise<Lo
     artifact: `org.apache.hadoop:hadoop-client-minicluster:${hadoopVersion}`,
   });
   return startInOwnedTempDir(TEMP_PREFIX, async (dataDir) => {
+    const secure = options.secure === true ? await secureConf(dataDir) : undefined;
     const spec: ClusterSpec = {
       hadoopVersion,
       heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
-      classpath,
+      // The conf dir first: Hadoop loads ssl-server.xml as a classpath resource.
+      classpath: secure ? `${secure.confDir}${path.delimiter}${classpath}` : classpath,
+      secure,
       logConfig: path.join(hdfsDir, 'log4j.properties'),
       dataDir,
       startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
@@ -115,7 +131,15 @@ export async function startLocalHdfs(options: LocalHdfsOptions = {}): Promise<Lo
       afterStop: () => releasePorts([ports.rpc, ports.http]),
     });
     const { rpc, http } = ports;
-    return { namenodeUrl: `http://127.0.0.1:${http}`, httpPort: http, rpcPort: rpc, version: first.version, dataDir, ...cluster.controls };
+    return {
+      namenodeUrl: webUrl(spec, http),
+      httpPort: http,
+      rpcPort: rpc,
+      caFile: secure?.caFile,
+      version: first.version,
+      dataDir,
+      ...cluster.controls,
+    };
   });
 }
 
@@ -127,6 +151,52 @@ interface ClusterSpec {
   dataDir: string;
   startTimeoutMs: number;
   onLog: ((line: string) => void) | undefined;
+  secure: SecureConf | undefined;
+}
+
+interface SecureConf {
+  /** Holds ssl-server.xml; first on the classpath. */
+  confDir: string;
+  caFile: string;
+  /** The CA's PEM, for the launcher's own probe. */
+  ca: Buffer;
+}
+
+/**
+ * The per-run keystore and the ssl-server.xml naming it (owner-only: it holds the keystore password), read by
+ * the namenode's web server and the datanode's alike. No truststore: no client certificates are asked for.
+ */
+async function secureConf(dataDir: string): Promise<SecureConf> {
+  const tls = await makeServerTls(dataDir, 'Tributary local HDFS CA');
+  const confDir = path.join(dataDir, 'conf');
+  await fs.mkdir(confDir, { mode: 0o700 });
+  const properties: Record<string, string> = {
+    'ssl.server.keystore.type': 'pkcs12',
+    'ssl.server.keystore.location': tls.keystoreFile,
+    'ssl.server.keystore.password': tls.storePassword,
+    'ssl.server.keystore.keypassword': tls.storePassword,
+  };
+  const xml = Object.entries(properties)
+    .map(([name, value]) => `  <property><name>${name}</name><value>${value}</value></property>`)
+    .join('\n');
+  await fs.writeFile(path.join(confDir, 'ssl-server.xml'), `<?xml version="1.0"?>\n<configuration>\n${xml}\n</configuration>\n`, { mode: 0o600 });
+  return { confDir, caFile: tls.caFile, ca: await fs.readFile(tls.caFile) };
+}
+
+function webUrl(spec: ClusterSpec, port: number): string {
+  return `${spec.secure ? 'https' : 'http'}://127.0.0.1:${port}`;
+}
+
+/** The launcher's own GET (the readiness probe): over HTTPS, trusting the per-run CA, when secure. */
+function webGet(spec: ClusterSpec, url: URL): Promise<HttpResponse> {
+  return exchange({
+    url,
+    method: 'GET',
+    tls: spec.secure ? { ca: spec.secure.ca } : undefined,
+    timeoutMs: PROBE_TIMEOUT_MS,
+    where: `GET ${url.origin}${url.pathname}`,
+    maxBodyBytes: 4 * 1024 * 1024,
+  });
 }
 
 interface Ports {
@@ -176,14 +246,26 @@ async function launchCluster(spec: ClusterSpec, ports: Ports, format: boolean, d
       'dfs.namenode.rpc-bind-host=127.0.0.1',
       '-D',
       'dfs.datanode.hostname=127.0.0.1',
+      ...(spec.secure
+        ? [
+            '-D',
+            'dfs.http.policy=HTTPS_ONLY',
+            // Our port for the namenode (a restart comes back on it); any free one for the datanode, which the
+            // namenode's redirects name. Hadoop's defaults are fixed ports (9871, 9865) other servers may hold.
+            '-D',
+            `dfs.namenode.https-address=127.0.0.1:${ports.http}`,
+            '-D',
+            'dfs.datanode.https.address=127.0.0.1:0',
+          ]
+        : []),
       '-writeDetails',
       details,
     ],
     onLog: spec.onLog,
   });
-  const url = `http://127.0.0.1:${ports.http}`;
+  const url = webUrl(spec, ports.http);
   return awaitReady(jvm, {
-    name: `HDFS (hadoop-client-minicluster ${spec.hadoopVersion}, namenode HTTP port ${ports.http})`,
+    name: `HDFS (hadoop-client-minicluster ${spec.hadoopVersion}, namenode ${spec.secure ? 'HTTPS' : 'HTTP'} port ${ports.http})`,
     deadline,
     probe: async () => {
       try {
@@ -191,7 +273,7 @@ async function launchCluster(spec: ClusterSpec, ports: Ports, format: boolean, d
       } catch {
         return 'the mini cluster has not written its details file yet';
       }
-      const probe = await probeCluster(url);
+      const probe = await probeCluster(spec, url);
       return typeof probe === 'string' ? probe : { jvm, version: probe.version };
     },
     logFile: path.join(dataDir, 'hdfs.log'),
@@ -203,10 +285,10 @@ interface JmxBeans {
   beans?: Array<Record<string, unknown>>;
 }
 
-async function jmxBean(url: string, query: string): Promise<Record<string, unknown> | string> {
-  const response = await fetch(`${url}/jmx?qry=${query}`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-  if (!response.ok) return `GET /jmx?qry=${query} answered ${response.status}`;
-  const bean = ((await response.json()) as JmxBeans).beans?.[0];
+async function jmxBean(spec: ClusterSpec, url: string, query: string): Promise<Record<string, unknown> | string> {
+  const response = await webGet(spec, new URL(`${url}/jmx?qry=${query}`));
+  if (response.status !== 200) return `GET /jmx?qry=${query} answered ${response.status}`;
+  const bean = (JSON.parse(response.body.toString('utf8')) as JmxBeans).beans?.[0];
   return bean ?? `GET /jmx?qry=${query} returned no bean`;
 }
 
@@ -214,17 +296,16 @@ async function jmxBean(url: string, query: string): Promise<Record<string, unkno
  * Ready means writable: out of safe mode, a live datanode registered, and a
  * WebHDFS request answered. Returns the version or why not.
  */
-async function probeCluster(url: string): Promise<{ version: string } | string> {
+async function probeCluster(spec: ClusterSpec, url: string): Promise<{ version: string } | string> {
   try {
-    const info = await jmxBean(url, 'Hadoop:service=NameNode,name=NameNodeInfo');
+    const info = await jmxBean(spec, url, 'Hadoop:service=NameNode,name=NameNodeInfo');
     if (typeof info === 'string') return info;
     if (info.Safemode !== '') return `the namenode is in safe mode: ${String(info.Safemode)}`;
-    const state = await jmxBean(url, 'Hadoop:service=NameNode,name=FSNamesystemState');
+    const state = await jmxBean(spec, url, 'Hadoop:service=NameNode,name=FSNamesystemState');
     if (typeof state === 'string') return state;
     if (typeof state.NumLiveDataNodes !== 'number' || state.NumLiveDataNodes < 1) return 'no live datanode yet';
-    const list = await fetch(`${url}/webhdfs/v1/?op=LISTSTATUS&user.name=tributary`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    if (!list.ok) return `WebHDFS LISTSTATUS / answered ${list.status}: ${(await list.text()).slice(0, 300)}`;
-    await list.arrayBuffer().catch(() => undefined);
+    const list = await webGet(spec, new URL(`${url}/webhdfs/v1/?op=LISTSTATUS&user.name=tributary`));
+    if (list.status !== 200) return `WebHDFS LISTSTATUS / answered ${list.status}: ${list.body.toString('utf8').slice(0, 300)}`;
     return { version: typeof info.SoftwareVersion === 'string' ? info.SoftwareVersion : 'unknown' };
   } catch (error) {
     return describeProbeError(error);

@@ -2,12 +2,18 @@
  * One standalone Solr 9 for development and tests, started by local-solr.ts.
  *
  *   java -Dsolr.log.dir=DIR -Dlog4j2.configurationFile=FILE \
- *        -cp <classpath of pom.xml>:<dir of this class> TributarySolr --home DIR --port P
+ *        -cp <classpath of pom.xml>:<dir of this class> TributarySolr --home DIR --port P \
+ *        [--keystore FILE.p12 --keystore-password-file FILE]
  *
  * Solr's own embedded Jetty (org.apache.solr.embedded.JettySolrRunner, from
  * solr-test-framework, the server its tests run) on 127.0.0.1, context /solr,
  * HTTP/1.1 only, serving the cores found under the solr home (core discovery:
  * <home>/<core>/core.properties and conf/). local-solr.ts lays the home out.
+ *
+ * Secured mode (--keystore): Jetty serves HTTPS only, with that PKCS12
+ * keystore (its password read from a file, so it is not on the command line);
+ * authentication and authorization come from <home>/security.json, which
+ * standalone Solr reads at start like bin/solr's Solr does.
  *
  * Why a launcher: JettySolrRunner has no usable main for this (it takes a home
  * and a port but neither prints the port it bound nor fails when a core does
@@ -16,19 +22,22 @@
  * printed so the caller can check it.
  *
  * The one line on stdout the caller reads:
- *   TRIBUTARY_SOLR_HTTP_PORT=<port>   every core is loaded, its update log replayed, and Solr serves HTTP there
+ *   TRIBUTARY_SOLR_HTTP_PORT=<port>   every core is loaded, its update log replayed, and Solr serves HTTP (or HTTPS) there
  *
  * SIGTERM stops Jetty and closes the cores (commits nothing: what is not yet
  * committed is in the update log and replayed at the next start) and exits.
  */
 
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import org.apache.solr.client.solrj.embedded.SSLConfig;
 import org.apache.solr.core.CoreContainer;
 import org.apache.solr.core.SolrCore;
 import org.apache.solr.embedded.JettyConfig;
@@ -81,8 +90,17 @@ public final class TributarySolr {
   private static void run(Map<String, String> options) throws Exception {
     Path home = Paths.get(options.get("home")).toAbsolutePath();
     int port = Integer.parseInt(options.get("port"));
+    JettyConfig.Builder builder = JettyConfig.builder();
+    String keystore = options.get("keystore");
+    if (keystore != null) {
+      String passwordFile = options.get("keystore-password-file");
+      if (passwordFile == null) throw new IllegalArgumentException("--keystore needs --keystore-password-file");
+      String password = new String(Files.readAllBytes(Paths.get(passwordFile)), StandardCharsets.UTF_8).trim();
+      // HTTPS only, no client certificates asked for; no truststore: clients authenticate by security.json.
+      builder.withSSLConfig(new SSLConfig(true, false, keystore, password, null, null));
+    }
     JettyConfig config =
-        JettyConfig.builder()
+        builder
             .setPort(port)
             .setContext("/solr")
             .useOnlyHttp1(true)

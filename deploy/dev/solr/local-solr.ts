@@ -14,15 +14,25 @@
  * TributarySolr.java at first use. Every server gets its own temp dir and its
  * own port, so any number of them may run side by side.
  *
- * The server: HTTP/1.1 on 127.0.0.1, context /solr, no authentication, one
- * core per name in `cores`, each with the committed configset
+ * The server: HTTP/1.1 on 127.0.0.1, context /solr, no authentication (unless
+ * `secure`, below), one core per name in `cores`, each with the committed configset
  * (deploy/dev/solr/configset: schema with the event id as uniqueKey and typed
  * dynamic fields, an fsynced update log, soft commits, the `tolerant` update
  * chain). Its data (the solr home with the cores' indexes and update logs)
  * outlives kill() and restart().
+ *
+ * `secure: true` serves HTTPS only (Jetty SSL with a per-run CA and keystore,
+ * ../jvm/server-tls.ts) and turns on Solr's BasicAuthPlugin (`blockUnknown`:
+ * every request needs credentials) and RuleBasedAuthorizationPlugin through a
+ * security.json written per run, with per-run random passwords for three
+ * users: `admin` (every permission), `tributary` (only `update`: what the
+ * Solr output needs) and `reader` (only `read`). `security` tells a client
+ * the CA file and the credentials.
  */
 import * as fs from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { basicAuthorization, exchange, type HttpResponse } from '../../../shared/http/exchange.js';
 import { packageRoot } from '../../../shared/paths.js';
 import { compileJavaLauncher, portAnnouncement } from '../jvm/java-launcher.js';
 import { PROBE_TIMEOUT_MS, awaitReady, describeProbeError, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
@@ -34,6 +44,7 @@ import {
   type LocalServerOptions,
 } from '../jvm/local-server.js';
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
+import { makeServerTls } from '../jvm/server-tls.js';
 
 export interface LocalSolrOptions extends LocalServerOptions {
   /** org.apache.solr:solr-test-framework version. Default: $SOLR_VERSION ?? '9.10.1'. */
@@ -44,6 +55,25 @@ export interface LocalSolrOptions extends LocalServerOptions {
   heapMb?: number;
   /** Cores to create with the committed configset. Default ['tributary']. */
   cores?: readonly string[];
+  /** HTTPS with a per-run CA, basic auth and rule-based authorization (see the top of this file). Default false. */
+  secure?: boolean;
+}
+
+export interface SolrUser {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** What a client needs to reach a secured Solr; every secret is made per run. */
+export interface LocalSolrSecurity {
+  /** PEM of the per-run CA that signed the server's certificate (for 127.0.0.1 and localhost). */
+  readonly caFile: string;
+  /** Role `admin`: permission `all` (core admin, queries, updates). */
+  readonly admin: SolrUser;
+  /** Role `writer`: permission `update` only, the least the Solr output needs. */
+  readonly writer: SolrUser;
+  /** Role `reader`: permission `read` only (no `update`), for proving what a missing permission looks like. */
+  readonly reader: SolrUser;
 }
 
 /**
@@ -52,8 +82,10 @@ export interface LocalSolrOptions extends LocalServerOptions {
  * answers a query.
  */
 export interface LocalSolr extends RestartableServerControls {
-  /** `http://127.0.0.1:PORT/solr`, no trailing slash: a core's handlers are under `${url}/${core}/`. */
+  /** `http://127.0.0.1:PORT/solr` (`https://` when secure), no trailing slash: a core's handlers are under `${url}/${core}/`. */
   readonly url: string;
+  /** Only with `secure: true`. */
+  readonly security: LocalSolrSecurity | undefined;
   readonly port: number;
   /** The first core: the collection the Solr output writes to by default (`tributary`). */
   readonly collection: string;
@@ -108,6 +140,7 @@ export async function startLocalSolr(options: LocalSolrOptions = {}): Promise<Lo
       onLog: options.onLog,
     };
     await layOutHome(solrDir, spec);
+    if (options.secure === true) spec.secure = await secureHome(spec);
     return makeHandle(spec, await launchServer(spec, port, Date.now() + spec.startTimeoutMs));
   });
 }
@@ -126,6 +159,15 @@ interface ServerSpec {
   cores: string[];
   startTimeoutMs: number;
   onLog: ((line: string) => void) | undefined;
+  secure?: SecureSpec;
+}
+
+interface SecureSpec {
+  security: LocalSolrSecurity;
+  keystoreFile: string;
+  keystorePasswordFile: string;
+  /** The CA's PEM, for the launcher's own requests (probe, createCore). */
+  ca: Buffer;
 }
 
 /** solr.xml and, per core, core.properties and a copy of the committed configset: core discovery finds them at start. */
@@ -137,6 +179,61 @@ async function layOutHome(solrDir: string, spec: ServerSpec): Promise<void> {
     await copyConfigset(solrDir, path.join(spec.home, core));
     await fs.writeFile(path.join(spec.home, core, 'core.properties'), `name=${core}\n`);
   }
+}
+
+/**
+ * Solr's Sha256AuthenticationProvider credential: `base64(sha256(sha256(salt + password))) base64(salt)`, the
+ * form `bin/solr auth` writes; computed here so each run has its own passwords.
+ */
+export function solrCredential(password: string, salt: Buffer = randomBytes(32)): string {
+  const once = createHash('sha256').update(salt).update(password, 'utf8').digest();
+  const twice = createHash('sha256').update(once).digest();
+  return `${twice.toString('base64')} ${salt.toString('base64')}`;
+}
+
+/** The per-run keystore, users and security.json of secured mode. */
+async function secureHome(spec: ServerSpec): Promise<SecureSpec> {
+  const tls = await makeServerTls(spec.dataDir, 'Tributary local Solr CA');
+  const keystorePasswordFile = path.join(path.dirname(tls.keystoreFile), 'keystore-password');
+  await fs.writeFile(keystorePasswordFile, tls.storePassword, { mode: 0o600 });
+  const user = (username: string): SolrUser => ({ username, password: randomBytes(12).toString('hex') });
+  const security: LocalSolrSecurity = { caFile: tls.caFile, admin: user('admin'), writer: user('tributary'), reader: user('reader') };
+  const securityJson = {
+    authentication: {
+      class: 'solr.BasicAuthPlugin',
+      // Every request needs credentials, the probe's included: nothing is readable anonymously.
+      blockUnknown: true,
+      forwardCredentials: false,
+      credentials: Object.fromEntries([security.admin, security.writer, security.reader].map((u) => [u.username, solrCredential(u.password)])),
+    },
+    authorization: {
+      class: 'solr.RuleBasedAuthorizationPlugin',
+      // The first permission that matches a request decides: `update` and `read` before the catch-all `all`.
+      permissions: [
+        { name: 'update', role: ['writer', 'admin'] },
+        { name: 'read', role: ['reader', 'admin'] },
+        { name: 'all', role: 'admin' },
+      ],
+      'user-role': { [security.admin.username]: ['admin'], [security.writer.username]: ['writer'], [security.reader.username]: ['reader'] },
+    },
+  };
+  await fs.writeFile(path.join(spec.home, 'security.json'), `${JSON.stringify(securityJson, null, 2)}\n`, { mode: 0o600 });
+  return { security, keystoreFile: tls.keystoreFile, keystorePasswordFile, ca: await fs.readFile(tls.caFile) };
+}
+
+/** A GET or POST of the launcher itself (probe, core admin): over HTTPS as `admin` when secure. */
+function serverRequest(spec: ServerSpec, port: number, pathAndQuery: string, timeoutMs: number): Promise<HttpResponse> {
+  const secure = spec.secure;
+  const url = new URL(`${secure ? 'https' : 'http'}://127.0.0.1:${port}/solr${pathAndQuery}`);
+  return exchange({
+    url,
+    method: 'GET',
+    headers: secure ? { authorization: basicAuthorization(secure.security.admin.username, secure.security.admin.password) } : {},
+    tls: secure ? { ca: secure.ca } : undefined,
+    timeoutMs,
+    where: `GET ${url.origin}${url.pathname}`,
+    maxBodyBytes: 1024 * 1024,
+  });
 }
 
 function copyConfigset(solrDir: string, coreDir: string): Promise<void> {
@@ -172,6 +269,9 @@ async function launchServer(spec: ServerSpec, requestedPort: number, deadline: n
       `-Dlog4j2.configurationFile=${spec.logConfig}`,
       // Our shutdown hook stops Jetty and closes the cores; log4j must still be there to log it.
       '-Dlog4j2.shutdownHookEnabled=false',
+      // JettySolrRunner applies JettyConfig's SSLConfig only in its "test mode" connector set-up; without the
+      // property it always serves plain HTTP. The property changes nothing else that matters here.
+      ...(spec.secure ? ['-Djetty.testMode=true'] : []),
       '-cp',
       spec.classpath,
       LAUNCHER_CLASS,
@@ -179,6 +279,7 @@ async function launchServer(spec: ServerSpec, requestedPort: number, deadline: n
       spec.home,
       '--port',
       String(requestedPort),
+      ...(spec.secure ? ['--keystore', spec.secure.keystoreFile, '--keystore-password-file', spec.secure.keystorePasswordFile] : []),
     ],
     onLog: spec.onLog,
     // The launcher prints the port it bound once every core is loaded: for us, not for the log.
@@ -206,19 +307,17 @@ async function launchServer(spec: ServerSpec, requestedPort: number, deadline: n
  * every core must answer a query (after a restart: its update log replayed).
  */
 async function probeServer(port: number, spec: ServerSpec): Promise<{ version: string } | string> {
-  const base = `http://127.0.0.1:${port}/solr`;
   try {
-    const info = await fetch(`${base}/admin/info/system?wt=json`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    if (!info.ok) return `GET /solr/admin/info/system answered ${info.status}`;
-    const system = (await info.json()) as { solr_home?: unknown; lucene?: { 'solr-spec-version'?: unknown } };
+    const info = await serverRequest(spec, port, '/admin/info/system?wt=json', PROBE_TIMEOUT_MS);
+    if (info.status !== 200) return `GET /solr/admin/info/system answered ${info.status}`;
+    const system = JSON.parse(info.body.toString('utf8')) as { solr_home?: unknown; lucene?: { 'solr-spec-version'?: unknown } };
     const home = typeof system.solr_home === 'string' ? path.resolve(system.solr_home) : undefined;
     if (home !== path.resolve(spec.home)) return `the server on port ${port} serves solr home ${String(system.solr_home)}, not ours (${spec.home})`;
     const version = system.lucene?.['solr-spec-version'];
     if (typeof version !== 'string') return 'GET /solr/admin/info/system reports no lucene.solr-spec-version';
     for (const core of spec.cores) {
-      const query = await fetch(`${base}/${core}/select?q=*:*&rows=0&wt=json`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-      if (!query.ok) return `GET /solr/${core}/select answered ${query.status}: ${(await query.text()).slice(0, 300)}`;
-      await query.arrayBuffer().catch(() => undefined);
+      const query = await serverRequest(spec, port, `/${core}/select?q=*:*&rows=0&wt=json`, PROBE_TIMEOUT_MS);
+      if (query.status !== 200) return `GET /solr/${core}/select answered ${query.status}: ${query.body.toString('utf8').slice(0, 300)}`;
     }
     return { version };
   } catch (error) {
@@ -235,7 +334,8 @@ function makeHandle(spec: ServerSpec, first: RunningServer): LocalSolr {
     restart: { launch: (deadline) => launchServer(spec, port, deadline), timeoutMs: spec.startTimeoutMs },
   });
   return {
-    url: `http://127.0.0.1:${port}/solr`,
+    url: `${spec.secure ? 'https' : 'http'}://127.0.0.1:${port}/solr`,
+    security: spec.secure?.security,
     port,
     collection: spec.cores[0] as string,
     cores: spec.cores,
@@ -249,9 +349,8 @@ function makeHandle(spec: ServerSpec, first: RunningServer): LocalSolr {
         if (server.current() === undefined) throw new Error(`Solr on port ${port} is not running`);
         await copyConfigset(solrDeployDir(), path.join(spec.home, name));
         const query = new URLSearchParams({ action: 'CREATE', name, instanceDir: name, wt: 'json' });
-        const response = await fetch(`http://127.0.0.1:${port}/solr/admin/cores?${query.toString()}`, { signal: AbortSignal.timeout(60_000) });
-        if (!response.ok) throw new Error(`creating core ${name}: HTTP ${response.status} ${(await response.text()).slice(0, 500)}`);
-        await response.arrayBuffer();
+        const response = await serverRequest(spec, port, `/admin/cores?${query.toString()}`, 60_000);
+        if (response.status !== 200) throw new Error(`creating core ${name}: HTTP ${response.status} ${response.body.toString('utf8').slice(0, 500)}`);
         spec.cores.push(name);
       }),
   };
