@@ -237,13 +237,28 @@ describe('exchange', () => {
       }
     });
 
-    it('refuses a certificate it cannot verify (unknown CA, wrong name) unless told to skip verification', async () => {
+    it('refuses a certificate it cannot verify (unknown CA, wrong name), naming the key to check, unless told to skip verification', async () => {
       const url = await serveTls();
       const unknownCa = await failure(send({ url, tls: { servername: 'tributary.test' } }));
       expect(unknownCa.failure).toBe('request');
-      expect(unknownCa.reason).toMatch(/self[- ]signed|unable to verify/i);
+      expect(unknownCa.retriable).toBe(true);
+      expect(unknownCa.reason).toBe(
+        "TLS failed: the server's certificate is not signed by a CA the client trusts: check tls.ca_file (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate)",
+      );
+      expect(unknownCa.context).toMatchObject({ key: 'tls', tls_code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
       const wrongName = await failure(send({ url, tls: { ca, servername: 'other.test' } }));
-      expect(wrongName.reason).toMatch(/other\.test/);
+      expect(wrongName.reason).toMatch(
+        /^TLS failed: the server's certificate does not name the host connected to: check tls\.server_name and endpoints \(ERR_TLS_CERT_ALTNAME_INVALID: .*other\.test/,
+      );
+      // A caller whose keys sit elsewhere (a scrape job's tls_config) has them named instead.
+      const keys = { peer: 'the target', tls: 'tls_config', address: 'static_configs.targets', tlsSwitch: 'scheme' };
+      const elsewhere = await failure(send({ url, tls: { servername: 'tributary.test' }, tlsKeys: keys }));
+      expect(elsewhere.reason).toMatch(/^TLS failed: the target's certificate is not signed by a CA the client trusts: check tls_config\.ca_file \(/);
+      const plain = await serve((_request, response) => response.end('plain'));
+      const tlsToPlain = await failure(send({ url: new URL(plain.href.replace('http:', 'https:')), tls: { ca } }));
+      expect(tlsToPlain.reason).toMatch(
+        /^TLS failed: the server did not answer in TLS: check the https:\/\/ scheme of endpoints and that endpoints name a TLS listener \(ERR_SSL_/,
+      );
       expect((await send({ url, tls: { rejectUnauthorized: false } })).status).toBe(200);
     });
   });

@@ -2,7 +2,8 @@ import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'n
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { readCappedBody } from './body-reader.js';
-import { HttpRequestError, ResponseTooLargeError } from './http-errors.js';
+import { HTTP_TLS_KEYS, HttpRequestError, ResponseTooLargeError, requestError } from './http-errors.js';
+import type { TlsConfigKeys } from '../tls-failures.js';
 import type { TlsClientOptions } from './tls.js';
 
 export { HttpRequestError, ResponseTooLargeError };
@@ -60,6 +61,8 @@ export interface Exchange {
   readonly maxBodyBytes: number;
   /** `fail` (default): a body over the cap rejects with ResponseTooLargeError; `truncate`: its start is the body. */
   readonly overflow?: 'fail' | 'truncate';
+  /** Where the caller's TLS settings and server address sit in its config, for TLS failures to name them. Default {@link HTTP_TLS_KEYS}. */
+  readonly tlsKeys?: TlsConfigKeys | undefined;
   /** Whether a response with this status is worth reading; when not, its connection is closed unread. Default: every status. */
   readonly readBody?: (status: number) => boolean;
 }
@@ -101,7 +104,7 @@ export function exchange(options: Exchange): Promise<HttpResponse> {
       request.destroy();
     }, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => finish(HttpRequestError.from('request', where, error)));
+    request.on('error', (error) => finish(requestError(where, error, options.tlsKeys ?? HTTP_TLS_KEYS)));
     request.on('response', (message: IncomingMessage) => {
       const status = message.statusCode ?? 0;
       const head = { status, statusMessage: message.statusMessage ?? '', headers: message.headers };

@@ -1,4 +1,5 @@
 import { TributaryError, errorMessage } from '../errors.js';
+import { explainTlsFailure, tlsErrorCode, type TlsConfigKeys } from '../tls-failures.js';
 
 /**
  * What went wrong with a request sent through ./exchange.ts, so callers branch
@@ -63,4 +64,21 @@ export class ResponseTooLargeError extends HttpRequestError {
 export function isConnectionRefused(error: unknown): boolean {
   const cause = error instanceof HttpRequestError ? error.cause : error;
   return (cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
+}
+
+/** The keys of the sinks' HTTP config (Elasticsearch, Solr): `endpoints` and `tls`. */
+export const HTTP_TLS_KEYS: TlsConfigKeys = { peer: 'the server', tls: 'tls', address: 'endpoints', tlsSwitch: 'the https:// scheme of endpoints' };
+
+/**
+ * A request that failed before any response. A TLS handshake failure says what it means and which key to
+ * check (shared/tls-failures.ts, the wording Kafka's errors use too), its code in `context.tls_code`.
+ */
+export function requestError(where: string, cause: unknown, keys: TlsConfigKeys): HttpRequestError {
+  const code = tlsErrorCode(cause);
+  const explanation = code === undefined ? undefined : explainTlsFailure(code, keys);
+  if (explanation === undefined) return HttpRequestError.from('request', where, cause);
+  return new HttpRequestError('request', where, `TLS failed: ${explanation} (${code}: ${errorMessage(cause)})`, {
+    cause,
+    context: { key: keys.tls, tls_code: code },
+  });
 }

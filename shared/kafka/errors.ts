@@ -4,6 +4,7 @@
  * retry-or-drop without knowing kafkajs' error zoo.
  */
 import { TributaryError } from '../errors.js';
+import { explainTlsFailure, tlsErrorCode, type TlsConfigKeys } from '../tls-failures.js';
 
 const ALWAYS_RETRIABLE_NAMES = new Set([
   'KafkaJSConnectionError',
@@ -58,38 +59,7 @@ export function isRetriableKafkaError(error: unknown): boolean {
   return candidate.retriable === true;
 }
 
-/** What a TLS failure means for the one who configured the client, by the code Node (or OpenSSL) gives it. */
-const TLS_FAILURES: ReadonlyArray<[codes: readonly string[], explain: string]> = [
-  [
-    [
-      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-      'SELF_SIGNED_CERT_IN_CHAIN',
-      'DEPTH_ZERO_SELF_SIGNED_CERT',
-      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-      'UNABLE_TO_GET_ISSUER_CERT',
-    ],
-    "the broker's certificate is not signed by a CA the client trusts: check kafka.tls.ca_file",
-  ],
-  [['ERR_TLS_CERT_ALTNAME_INVALID'], "the broker's certificate does not name the host connected to: check kafka.tls.server_name and kafka.brokers"],
-  [
-    ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'],
-    "the broker's certificate is outside its validity period (check the broker's certificate and kafka.tls.ca_file)",
-  ],
-  [
-    [
-      'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-      'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
-      'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
-      'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
-      'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
-    ],
-    'the broker refused the client certificate (mTLS): check kafka.tls.cert_file and kafka.tls.key_file',
-  ],
-  [
-    ['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG'],
-    'the broker did not answer in TLS: check kafka.tls.enabled and that kafka.brokers name a TLS listener',
-  ],
-];
+const KAFKA_TLS_KEYS: TlsConfigKeys = { peer: 'the broker', tls: 'kafka.tls', address: 'kafka.brokers', tlsSwitch: 'kafka.tls.enabled' };
 
 /**
  * A failure to authenticate or to set up TLS, as one clear error naming the configuration key to fix, or
@@ -100,7 +70,7 @@ const TLS_FAILURES: ReadonlyArray<[codes: readonly string[], explain: string]> =
 export function kafkaSecurityError(error: unknown): TributaryError | undefined {
   let candidate: unknown = error;
   for (let depth = 0; depth < 8 && candidate !== null && typeof candidate === 'object'; depth++) {
-    const { name, code, cause, message } = candidate as KafkaLikeError & { code?: unknown; message?: unknown };
+    const { name, cause, message } = candidate as KafkaLikeError & { message?: unknown };
     if (name === 'KafkaJSSASLAuthenticationError') {
       return new TributaryError('KAFKA_AUTH_FAILED', `Kafka refused the client's credentials: check kafka.sasl (${String(message)})`, {
         cause: error,
@@ -108,15 +78,14 @@ export function kafkaSecurityError(error: unknown): TributaryError | undefined {
         context: { key: 'kafka.sasl' },
       });
     }
-    if (typeof code === 'string') {
-      const match = TLS_FAILURES.find(([codes]) => codes.includes(code));
-      if (match !== undefined) {
-        return new TributaryError('KAFKA_AUTH_FAILED', `TLS to Kafka failed: ${match[1]} (${code}: ${String(message)})`, {
-          cause: error,
-          retriable: true,
-          context: { key: 'kafka.tls', tls_code: code },
-        });
-      }
+    const tlsCode = tlsErrorCode(candidate);
+    const explanation = tlsCode === undefined ? undefined : explainTlsFailure(tlsCode, KAFKA_TLS_KEYS);
+    if (explanation !== undefined) {
+      return new TributaryError('KAFKA_AUTH_FAILED', `TLS to Kafka failed: ${explanation} (${tlsCode}: ${String(message)})`, {
+        cause: error,
+        retriable: true,
+        context: { key: 'kafka.tls', tls_code: tlsCode },
+      });
     }
     candidate = cause;
   }

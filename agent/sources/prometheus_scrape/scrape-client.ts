@@ -58,6 +58,9 @@ async function authorizationHeader(job: ScrapeJobConfig): Promise<string | undef
  * past it), everything within `scrape_timeout`. Failures become ScrapeErrors
  * worded as Prometheus words them: they end up as the target's error.
  */
+/** A TLS failure names the job's keys, as Prometheus spells them. */
+const SCRAPE_TLS_KEYS = { peer: 'the target', tls: 'tls_config', address: 'the targets', tlsSwitch: 'scheme' } as const;
+
 export async function scrapeTarget(url: string, options: ScrapeClientOptions, signal: AbortSignal): Promise<ScrapeResponse> {
   const { job } = options;
   const headers: Record<string, string> = {
@@ -75,6 +78,7 @@ export async function scrapeTarget(url: string, options: ScrapeClientOptions, si
       method: 'GET',
       headers,
       tls: options.tls,
+      tlsKeys: SCRAPE_TLS_KEYS,
       timeoutMs: job.scrape_timeout,
       where: `GET ${url}`,
       signal,
