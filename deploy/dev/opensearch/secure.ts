@@ -9,7 +9,8 @@
  * Users (random passwords per run, bcrypt-hashed by the plugin's own Hasher):
  * - `admin`: all_access, for tests to look at what arrived;
  * - `tributary`: the role {@link SINK_ROLE}, exactly what the Elasticsearch output needs;
- * - `reader`: read-only on the output's indices, to prove a missing privilege is reported clearly.
+ * - `reader`: may call `_bulk` and read the output's indices, but not write them nor install templates, to
+ *   prove that a missing privilege is reported clearly.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -29,7 +30,7 @@ export interface LocalOpenSearchSecurity {
   readonly admin: Credentials;
   /** Mapped to the role `tributary_writer` ({@link SINK_ROLE}): what the Elasticsearch output needs, nothing more. */
   readonly writer: Credentials;
-  /** Mapped to `tributary_reader`: may read the output's indices, may not write nor install templates. */
+  /** Mapped to `tributary_reader`: may call `_bulk` and read the output's indices, may not write them nor install templates. */
   readonly reader: Credentials;
 }
 
@@ -57,8 +58,9 @@ export const SINK_ROLE = {
   ],
 } as const;
 
+/** May say hello and call `_bulk` (a cluster permission), but write nothing through it, nor install templates. */
 const READER_ROLE = {
-  cluster_permissions: ['cluster:monitor/main'],
+  cluster_permissions: ['cluster:monitor/main', 'indices:data/write/bulk'],
   index_permissions: [{ index_patterns: ['logs-*-*', 'metrics-*-*', 'tributary-*'], allowed_actions: ['read'] }],
 };
 
