@@ -97,9 +97,13 @@ export async function startLocalOpenSearch(options: LocalOpenSearchOptions = {})
   const launcherClasspath = await compileJavaLauncher({ source: path.join(openSearchDir, `${LAUNCHER_CLASS}.java`), classpath, versionDir });
   // The plugin's version follows OpenSearch's plus a fourth digit, as the runner's does: the same string.
   const secureClasspath = options.secure === true ? pluginClasspath(launcherClasspath, await securityPluginJars(versionDir, runnerVersion)) : undefined;
+  const hasherClasspath =
+    secureClasspath === undefined
+      ? undefined
+      : await compileJavaLauncher({ source: path.join(openSearchDir, 'HashPasswords.java'), classpath: secureClasspath, versionDir });
   return startInOwnedTempDir(TEMP_PREFIX, async (dataDir) => {
     // Written before the first start into the config dir the launcher uses; restarts keep them.
-    const security = secureClasspath === undefined ? undefined : await writeSecurityConfig(path.join(dataDir, 'config'), secureClasspath);
+    const security = hasherClasspath === undefined ? undefined : await writeSecurityConfig(path.join(dataDir, 'config'), hasherClasspath);
     const node: NodeSpec = {
       runnerVersion,
       heapMb: options.heapMb ?? DEFAULT_HEAP_MB,

@@ -6,7 +6,7 @@
  * created from these files at first start (`plugins.security.allow_default_init_securityindex`), so no
  * securityadmin run and no admin certificate are needed.
  *
- * Users (random passwords per run, bcrypt-hashed by the plugin's own Hasher):
+ * Users (random passwords per run, bcrypt-hashed by the plugin's own Hasher, see HashPasswords.java):
  * - `admin`: all_access, for tests to look at what arrived;
  * - `tributary`: the role {@link SINK_ROLE}, exactly what the Elasticsearch output needs;
  * - `reader`: may call `_bulk` and read the output's indices, but not write them nor install templates, to
@@ -123,9 +123,9 @@ async function exists(file: string): Promise<boolean> {
 /**
  * Writes into the node's config dir (before its first start; kept across restarts): `tls/` with the CA, the
  * node's certificate and key (PKCS#8, as the plugin wants them), `opensearch.yml` with the plugin's settings,
- * and `opensearch-security/` with the users, roles and mappings. `classpath` runs the plugin's Hasher.
+ * and `opensearch-security/` with the users, roles and mappings. `hasherClasspath` runs HashPasswords.java.
  */
-export async function writeSecurityConfig(configDir: string, classpath: string): Promise<LocalOpenSearchSecurity> {
+export async function writeSecurityConfig(configDir: string, hasherClasspath: string): Promise<LocalOpenSearchSecurity> {
   const tlsDir = path.join(configDir, 'tls');
   await fs.mkdir(tlsDir, { recursive: true, mode: 0o700 });
   const file = (name: string) => path.join(tlsDir, name);
@@ -180,6 +180,8 @@ export async function writeSecurityConfig(configDir: string, classpath: string):
     // Create the security index from opensearch-security/*.yml at first start: no securityadmin, no admin certificate.
     'plugins.security.allow_default_init_securityindex': true,
     'plugins.security.audit.type': 'noop',
+    // The admin user may manage users, roles and mappings over the REST API (_plugins/_security/api), as a test may want to.
+    'plugins.security.restapi.roles_enabled': ['all_access'],
   };
   await fs.writeFile(
     path.join(configDir, 'opensearch.yml'),
@@ -193,7 +195,7 @@ export async function writeSecurityConfig(configDir: string, classpath: string):
     writer: { username: 'tributary', password: randomBytes(12).toString('hex') },
     reader: { username: 'reader', password: randomBytes(12).toString('hex') },
   };
-  const [adminHash, writerHash, readerHash] = await Promise.all([users.admin, users.writer, users.reader].map((user) => bcrypt(classpath, user.password)));
+  const [adminHash, writerHash, readerHash] = await bcrypt(hasherClasspath, [users.admin.password, users.writer.password, users.reader.password]);
   const securityDir = path.join(configDir, 'opensearch-security');
   await fs.mkdir(securityDir, { mode: 0o700 });
   const meta = (type: string) => ({ _meta: { type, config_version: 2 } });
@@ -240,12 +242,12 @@ export async function writeSecurityConfig(configDir: string, classpath: string):
   return { caFile: file('ca.pem'), ...users };
 }
 
-/** A bcrypt hash by the plugin's own tool (what its hash.sh runs); the password goes through the environment, not argv. */
-async function bcrypt(classpath: string, password: string): Promise<string> {
-  const output = await run(jdkTool('java'), ['-Xmx64m', '-cp', classpath, 'org.opensearch.security.tools.Hasher', '-env', 'TRIBUTARY_PASSWORD'], {
-    env: { ...process.env, TRIBUTARY_PASSWORD: password },
-  });
-  const hash = output.split('\n').find((line) => /^\$2[aby]\$\d\d\$/.test(line.trim()));
-  if (hash === undefined) throw new Error(`the security plugin's Hasher printed no bcrypt hash:\n${output}`);
-  return hash.trim();
+/** bcrypt hashes by the plugin's own Hasher, in one JVM (HashPasswords.java); the passwords go through the environment, not argv. */
+async function bcrypt(classpath: string, passwords: readonly string[]): Promise<string[]> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  passwords.forEach((password, position) => (env[`TRIBUTARY_PASSWORD_${position}`] = password));
+  const output = await run(jdkTool('java'), ['-Xmx64m', '-cp', classpath, 'HashPasswords', String(passwords.length)], { env });
+  const hashes = output.split('\n').filter((line) => /^\$2[aby]\$\d\d\$/.test(line.trim()));
+  if (hashes.length !== passwords.length) throw new Error(`HashPasswords printed ${hashes.length} bcrypt hashes for ${passwords.length} passwords:\n${output}`);
+  return hashes.map((hash) => hash.trim());
 }
