@@ -38,7 +38,7 @@ import {
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
 import { pluginClasspath, securityPluginJars, writeSecurityConfig, type LocalOpenSearchSecurity } from './secure.js';
 
-export type { Credentials, LocalOpenSearchSecurity } from './secure.js';
+export type { Credentials, LocalOpenSearchSecurity, Role } from './secure.js';
 export { SINK_ROLE } from './secure.js';
 
 export interface LocalOpenSearchOptions extends LocalServerOptions {

@@ -35,28 +35,31 @@ export interface LocalOpenSearchSecurity {
 }
 
 /**
- * The minimal role of the Elasticsearch output (README "Elasticsearch / OpenSearch security" prints it):
- * - cluster: `GET /` (the start-up hello), `_bulk`, and installing its component and index templates;
- * - indices: its data streams and dated indices, created on first write, written with `create`, their
- *   mappings extended by dynamic fields. `.ds-` covers the data streams' backing indices.
- * With `install_templates: false` the two template permissions can go; with `pipeline` set, the start-up
- * check needs `cluster:admin/ingest/pipeline/get` (without it, the check is skipped and logged).
+ * The minimal role of the Elasticsearch output (README "Elasticsearch / OpenSearch security" prints it; the
+ * security test proves each permission is needed):
+ * - cluster: `_bulk`, and installing its component and index templates;
+ * - indices: its data streams and dated indices, created on first write (a data stream too: its creation
+ *   through `_bulk` is checked as `indices:admin/create`), written with `create`, their mappings extended by
+ *   dynamic fields. The data streams' backing indices (`.ds-…`) need no pattern of their own.
+ * Not needed: `cluster:monitor/main` (`GET /`: the output takes a 403 there as "may index but not read
+ * cluster info"). With `install_templates: false` the two template permissions can go; with `pipeline` set,
+ * the start-up check needs `cluster:admin/ingest/pipeline/get` (without it the check is skipped and logged).
  */
-export const SINK_ROLE = {
-  cluster_permissions: ['cluster:monitor/main', 'indices:data/write/bulk', 'indices:admin/index_template/put', 'cluster:admin/component_template/put'],
+/** A role as roles.yml spells it; one index_permissions entry is all the output's role has. */
+export interface Role {
+  readonly cluster_permissions: readonly string[];
+  readonly index_permissions: readonly [{ readonly index_patterns: readonly string[]; readonly allowed_actions: readonly string[] }];
+}
+
+export const SINK_ROLE: Role = {
+  cluster_permissions: ['indices:data/write/bulk', 'indices:admin/index_template/put', 'cluster:admin/component_template/put'],
   index_permissions: [
     {
-      index_patterns: ['logs-*-*', 'metrics-*-*', '.ds-logs-*-*', '.ds-metrics-*-*', 'tributary-*'],
-      allowed_actions: [
-        'indices:data/write/index',
-        'indices:data/write/bulk*',
-        'indices:admin/create',
-        'indices:admin/data_stream/create',
-        'indices:admin/mapping/put',
-      ],
+      index_patterns: ['logs-*-*', 'metrics-*-*', 'tributary-*'],
+      allowed_actions: ['indices:data/write/index', 'indices:data/write/bulk*', 'indices:admin/create', 'indices:admin/mapping/put'],
     },
   ],
-} as const;
+};
 
 /** May say hello and call `_bulk` (a cluster permission), but write nothing through it, nor install templates. */
 const READER_ROLE = {
@@ -188,7 +191,10 @@ export async function writeSecurityConfig(configDir: string, hasherClasspath: st
     Object.entries(settings)
       .map(([key, value]) => `${key}: ${JSON.stringify(value)}\n`)
       .join(''),
+    { mode: 0o600 },
   );
+  // Owner-only, as the plugin wants its files (it warns about each one that is not).
+  for (const name of await fs.readdir(tlsDir)) await fs.chmod(path.join(tlsDir, name), 0o600);
 
   const users = {
     admin: { username: 'admin', password: randomBytes(12).toString('hex') },
