@@ -1,10 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { elasticsearchOutputSchema } from '../../collector/outputs/elasticsearch/config.js';
 import { ElasticsearchSink } from '../../collector/outputs/elasticsearch/elasticsearch-sink.js';
-import { startLocalOpenSearch, type Credentials, type LocalOpenSearch, type LocalOpenSearchSecurity } from '../../deploy/dev/opensearch/local-opensearch.js';
+import {
+  SINK_ROLE,
+  startLocalOpenSearch,
+  type Credentials,
+  type Role,
+  type LocalOpenSearch,
+  type LocalOpenSearchSecurity,
+} from '../../deploy/dev/opensearch/local-opensearch.js';
 import { basicAuthorization, exchange } from '../../shared/http/exchange.js';
 import { sampleValue, testComponentMetrics } from '../../shared/telemetry/test-metrics.js';
 import { waitFor } from '../../shared/test-support/wait.js';
@@ -27,12 +35,17 @@ let caPem: string;
 const sinks: ElasticsearchSink[] = [];
 
 /** A request as the admin user (all_access), trusting the run's CA: how the test looks at what arrived. */
-async function asAdmin(method: string, path: string): Promise<{ status: number; body: unknown }> {
+async function asAdmin(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const url = new URL(`${server.url}${path}`);
   const response = await exchange({
     url,
     method,
-    headers: { authorization: basicAuthorization(security.admin.username, security.admin.password), accept: 'application/json' },
+    headers: {
+      authorization: basicAuthorization(security.admin.username, security.admin.password),
+      accept: 'application/json',
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    payload: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
     tls: { ca: caPem },
     timeoutMs: 30_000,
     where: `${method} ${url.pathname}`,
@@ -185,6 +198,44 @@ describe('ElasticsearchSink against a secured OpenSearch', () => {
     expect(outcome).toMatchObject({ code: 'SHUTDOWN' });
     expect((await asAdmin('GET', '/logs-reader-it/_count')).status).toBe(404);
   }, 120_000);
+
+  it('needs every permission of the minimal role: without any one of them the output is blocked, not ready, naming the one missing', async () => {
+    const [index] = SINK_ROLE.index_permissions;
+    const all = [...SINK_ROLE.cluster_permissions, ...index.allowed_actions];
+    const users: Credentials[] = [];
+    // A role, a user and a mapping per case, through the security plugin's REST API (as the admin); one
+    // at a time, as concurrent changes to the security index conflict (409).
+    for (const [n, dropped] of all.entries()) {
+      const role: Role = {
+        cluster_permissions: SINK_ROLE.cluster_permissions.filter((permission) => permission !== dropped),
+        index_permissions: [{ ...index, allowed_actions: index.allowed_actions.filter((permission) => permission !== dropped) }],
+      };
+      const user = { username: `minimal${n}`, password: `Aa1!${randomBytes(12).toString('hex')}` };
+      expect((await asAdmin('PUT', `/_plugins/_security/api/roles/minimal${n}`, role)).status).toBe(201);
+      expect((await asAdmin('PUT', `/_plugins/_security/api/internalusers/${user.username}`, { password: user.password })).status).toBe(201);
+      expect((await asAdmin('PUT', `/_plugins/_security/api/rolesmapping/minimal${n}`, { users: [user.username] })).status).toBe(201);
+      users.push(user);
+    }
+    const cases = await Promise.all(
+      all.map(async (dropped, n) => {
+        // Index mode, a name of its own: the first write creates the index and maps a new field.
+        const { sink, logs } = await createSink(users[n] as Credentials, { mode: 'index', index: `tributary-minimal${n}-{yyyy.MM.dd}` });
+        const writing = sink
+          .start()
+          .then(() => sink.write([outgoing(logRecord({ id: id('f', n), attributes: { [`field${n}`]: n } }))]))
+          .catch((error: unknown) => error);
+        return { named: dropped.replace('bulk*', 'bulk[s]'), sink, logs, writing };
+      }),
+    );
+    for (const { named, logs } of cases) {
+      await waitFor(`the missing ${named} in the log`, () => logs.some((line) => line.includes(`no permissions for [${named}]`)), 90_000, 100);
+    }
+    for (const { sink, writing } of cases) {
+      expect(sink.ready()).toBe(false);
+      await sink.stop();
+      expect(await writing).toMatchObject({ code: 'SHUTDOWN' });
+    }
+  }, 180_000);
 
   it('certificate problems (unknown CA, wrong server name) block start-up with readiness false and an error naming the key', async () => {
     const { sink: untrusted, logs: untrustedLogs } = await createSink(security.writer, { tls: undefined });
