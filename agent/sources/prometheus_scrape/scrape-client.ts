@@ -2,6 +2,7 @@ import { readSecretFile } from '../../../shared/secret-files.js';
 import { basicAuthorization, exchange, HttpRequestError, type HttpResponse } from '../../../shared/http/exchange.js';
 import { tlsAgentOptions, type TlsClientOptions } from '../../../shared/http/tls.js';
 import type { ScrapeJobConfig } from './config.js';
+import type { TlsFailureKeys } from '../../../shared/tls-failures.js';
 
 /** What Prometheus 2.x sends: OpenMetrics preferred, the text format accepted. */
 export const SCRAPE_ACCEPT =
@@ -58,6 +59,9 @@ async function authorizationHeader(job: ScrapeJobConfig): Promise<string | undef
  * past it), everything within `scrape_timeout`. Failures become ScrapeErrors
  * worded as Prometheus words them: they end up as the target's error.
  */
+/** A TLS failure names the job's keys, as Prometheus spells them. */
+const SCRAPE_TLS_KEYS: TlsFailureKeys = { peer: 'target', tls: 'tls_config', address: 'the targets', notTls: "check the job's scheme and that its targets serve https" };
+
 export async function scrapeTarget(url: string, options: ScrapeClientOptions, signal: AbortSignal): Promise<ScrapeResponse> {
   const { job } = options;
   const headers: Record<string, string> = {
@@ -75,6 +79,7 @@ export async function scrapeTarget(url: string, options: ScrapeClientOptions, si
       method: 'GET',
       headers,
       tls: options.tls,
+      tlsKeys: SCRAPE_TLS_KEYS,
       timeoutMs: job.scrape_timeout,
       where: `GET ${url}`,
       signal,

@@ -355,9 +355,11 @@ describe('ScrapeLoop over TLS', () => {
         expect(trusted.events.find((event) => event.name === 'secure_gauge')?.value).toBe(42);
         const untrusted = await scrapeWith(undefined);
         expect(untrusted.report.up).toBe(false);
-        expect(untrusted.report.error).toMatch(/self-signed certificate in certificate chain|unable to verify|self signed/);
+        expect(untrusted.report.error).toMatch(/: TLS failed: the target's certificate is not signed by a CA the client trusts: check tls_config\.ca_file \(/);
         const wrongName = await scrapeWith({ ca_file: certificates.caFile });
-        expect(wrongName.report.error).toMatch(/Hostname\/IP does not match|altnames/);
+        expect(wrongName.report.error).toMatch(
+          /: TLS failed: the target's certificate does not name the host connected to: check tls_config\.server_name and the targets \(ERR_TLS_CERT_ALTNAME_INVALID: Hostname\/IP does not match/,
+        );
         expect((await scrapeWith({ insecure_skip_verify: true })).report.up).toBe(true);
       } finally {
         server.closeAllConnections();

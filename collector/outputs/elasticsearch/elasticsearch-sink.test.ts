@@ -514,8 +514,43 @@ describe('ElasticsearchSink: credentials and TLS', () => {
     expect(await sampleValue(families, 'tributary_component_discarded_events_total')).toBe(0);
     const errors = logLines().filter((line) => line.level === 50);
     expect(errors).toHaveLength(3);
-    expect(String(errors[0]?.reason)).toContain('401 security_exception: unable to authenticate user [tributary]');
+    expect(String(errors[0]?.reason)).toContain(
+      '401 security_exception: unable to authenticate user [tributary] (the server refused the credentials: check auth.basic)',
+    );
     for (const secret of ['old-secret', 'new-secret', Buffer.from('tributary:old-secret').toString('base64'), good]) expect(logText()).not.toContain(secret);
+  });
+
+  it('is not ready while every item of a 200 _bulk is refused (a role that may call _bulk but not write the index), and ready once they land', async () => {
+    const server = await fakeServer();
+    let refused = 0;
+    server.respond = (request) => {
+      if (request.path !== '/_bulk' || ++refused > 2) return undefined;
+      const item = {
+        create: { status: 403, error: { type: 'security_exception', reason: 'no permissions for [indices:data/write/bulk[s]] and User [name=r]' } },
+      };
+      return { status: 200, body: { errors: true, items: [item, item] } };
+    };
+    const readiness: boolean[] = [];
+    const current: { sink?: ElasticsearchSink } = {};
+    const { sink, logLines } = await startSink(
+      [server.url],
+      {},
+      {
+        sleep: () => {
+          readiness.push(current.sink?.ready() ?? true);
+          return Promise.resolve();
+        },
+      },
+    );
+    current.sink = sink;
+    expect(await sink.write(logs(2))).toEqual({ rejected: [] });
+    expect(readiness).toEqual([false, false]);
+    expect(sink.ready()).toBe(true);
+    expect(server.store.size).toBe(2);
+    const errors = logLines().filter((line) => line.level === 50);
+    expect(errors.map((line) => line.reason)).toEqual(
+      Array(2).fill('403 security_exception: no permissions for [indices:data/write/bulk[s]] and User [name=r]'),
+    );
   });
 
   it('sends an API key, and keeps URL credentials out of logs and errors', async () => {
@@ -525,7 +560,7 @@ describe('ElasticsearchSink: credentials and TLS', () => {
     await sink.write(logs(1));
     const encoded = Buffer.from('key-id:key-secret').toString('base64');
     expect(server.requests.at(-1)?.headers.authorization).toBe(`ApiKey ${encoded}`);
-    expect(keyLog()).toContain('HTTP 401');
+    expect(keyLog()).toContain('HTTP 401 no (the server refused the credentials: check auth.api_key)');
     expect(keyLog()).not.toMatch(new RegExp(`key-secret|${encoded}`));
 
     const port = await freePort();
@@ -568,7 +603,7 @@ describe('ElasticsearchSink: credentials and TLS', () => {
     await waitFor('lines.length >= 2', () => lines.length >= 2);
     await untrusted.stop();
     await expect(starting).rejects.toMatchObject({ code: 'SHUTDOWN' });
-    expect(lines.join('')).toMatch(/self-signed certificate|unable to verify/);
+    expect(lines.join('')).toMatch(/TLS failed: the server's certificate is not signed by a CA the client trusts: check tls\.ca_file \(/);
   });
 });
 

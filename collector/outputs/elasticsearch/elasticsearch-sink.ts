@@ -76,7 +76,7 @@ export class ElasticsearchSink implements RecordSink {
     private readonly logger: Logger,
     options: ElasticsearchSinkOptions = {},
   ) {
-    this.transport = new HttpTransport(config, options.now);
+    this.transport = new HttpTransport(config, options.now, `outputs.${id}`);
     this.limiter = new Semaphore(config.max_concurrent_requests);
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
@@ -106,7 +106,7 @@ export class ElasticsearchSink implements RecordSink {
 
   private async prepare(signal: AbortSignal): Promise<void> {
     const { response, endpoint } = await this.request({ method: 'GET', path: '/' }, signal);
-    if (response.status === 401) throw this.blockedError(`GET ${endpoint.display}/`, response);
+    if (response.status === 401) throw this.blockedError(`GET ${endpoint.display}/`, response, this.credentialsHint());
     if (response.status >= 200 && response.status < 300) {
       const info = parseJson(response.body) as { version?: { number?: unknown; distribution?: unknown } } | undefined;
       this.logger.info(
@@ -144,9 +144,22 @@ export class ElasticsearchSink implements RecordSink {
   private expectSuccess(what: string, response: TextResponse, hint: string): void {
     const status = response.status;
     if (status >= 200 && status < 300) return;
-    if (status === 401 || status === 403) throw this.blockedError(what, response, hint);
+    if (status === 401 || status === 403) throw this.blockedError(what, response, status === 401 ? this.credentialsHint() : hint);
     if (status === 429 || status === 408 || status >= 500) throw this.unavailableError(what, response);
     throw new TributaryError('SINK_REJECTED', `output ${this.id}: ${what} refused: ${responseReason(response)}`);
+  }
+
+  /** What a 401 means, naming the key that holds the credentials sent. */
+  private credentialsHint(): string {
+    const auth = this.config.auth;
+    const key = auth?.basic
+      ? 'auth.basic'
+      : auth
+        ? 'auth.api_key'
+        : this.config.endpoints.some((url) => url.includes('@'))
+          ? 'the credentials in endpoints'
+          : 'auth (none is set)';
+    return `the server refused the credentials: check ${key}`;
   }
 
   private blockedError(what: string, response: TextResponse, hint?: string): TributaryError {
@@ -328,19 +341,21 @@ export class ElasticsearchSink implements RecordSink {
     if (sent.wireBytes > 0) this.metrics.compressionRatio.set(sent.rawBytes / sent.wireBytes);
     const status = response.status;
     if (status >= 200 && status < 300) {
-      this.healthy = true;
       const verdicts = parseBulkResponse(response.body, items.length);
       if (!verdicts) {
+        this.healthy = true;
         this.metrics.error('sink_unavailable');
         return { kind: 'retry', reason: `${endpoint.display}: a _bulk response that does not match the request (HTTP ${status})`, blocked: false };
       }
+      // A role allowed to call _bulk but not to write these indices gets 200 with a 403 per item: as blocked as a 403 to the whole request.
+      this.healthy = !verdicts.every((verdict) => verdict.kind === 'retry' && verdict.blocked);
       this.metrics.batchesOut.inc();
       let retried = 0;
       for (const verdict of verdicts) if (verdict.kind === 'retry') retried++;
       if (retried > 0) this.metrics.error('sink_unavailable', retried);
       return { kind: 'items', verdicts };
     }
-    const reason = `HTTP ${status} from ${endpoint.display}/_bulk: ${responseReason(response)}`;
+    const reason = `HTTP ${status} from ${endpoint.display}/_bulk: ${responseReason(response)}${status === 401 ? ` (${this.credentialsHint()})` : ''}`;
     if (status === 413) return { kind: 'too_large', reason };
     const pushback = retryAfterMs(response.headers['retry-after']);
     const retryAfter = pushback === undefined ? {} : { retryAfterMs: pushback };

@@ -24,10 +24,10 @@ export function jdkTool(name: string): string {
 }
 
 /** Runs a command to completion, keeping the tail of its combined output; killed at the deadline. */
-export function runProcess(command: string, args: string[], deadline: number): Promise<ProcessResult> {
+export function runProcess(command: string, args: string[], deadline: number, options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcessResult> {
   return new Promise((resolve) => {
     const tail = new LineTail(OUTPUT_TAIL_LINES);
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => tail.push(line));
     }

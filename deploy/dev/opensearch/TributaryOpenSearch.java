@@ -2,7 +2,12 @@
  * One OpenSearch node for development and tests, started by local-opensearch.ts.
  *
  *   java -cp <classpath of pom.xml>:<dir of this class> TributaryOpenSearch \
- *        --base DIR --http-port P --node-name N --cluster-name C --log-config FILE
+ *        --base DIR --http-port P --node-name N --cluster-name C --log-config FILE \
+ *        [--plugin-types CLASS,...]
+ *
+ * --plugin-types: plugin classes on the classpath to load besides the
+ * runner's modules (the secured mode passes the security plugin's). Their
+ * settings come from config/opensearch.yml, which the caller writes.
  *
  * Why not OpenSearchRunner.main: it exits 1 without a word on any failure,
  * starts three nodes unless told otherwise, forms a cluster by zen discovery,
@@ -25,7 +30,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.codelibs.opensearch.runner.OpenSearchRunner;
@@ -135,7 +142,7 @@ public final class TributaryOpenSearch {
                 },
                 "tributary-opensearch-shutdown"));
 
-    runner.build(
+    List<String> buildArgs = new ArrayList<>(List.of(
         "-basePath", base.toString(),
         "-confPath", config.toString(),
         "-dataPath", base.resolve("data").toString(),
@@ -145,7 +152,9 @@ public final class TributaryOpenSearch {
         "-baseHttpPort", Integer.toString(Math.max(0, httpPort - 1)),
         "-clusterName", options.get("cluster-name"),
         // Its progress lines (some about ports it does not use) go to the log file.
-        "-useLogger");
+        "-useLogger"));
+    if (options.containsKey("plugin-types")) buildArgs.addAll(List.of("-pluginTypes", options.get("plugin-types")));
+    runner.build(buildArgs.toArray(new String[0]));
 
     Node node = runner.node();
     // One node has nowhere to put replicas: with none by default, new indices

