@@ -148,7 +148,8 @@ export class Agent implements Lifecycle {
       // Not ready while a source has failed, or while the log output cannot reach Kafka (it keeps trying
       // and says why; files wait unread).
       ready: () => this.state === 'running' && this.health.healthy && (this.logPath?.output.ready ?? true),
-      problems: () => this.health.describe(),
+      // The output's denial names the ACL to grant, so an operator reading /readyz knows what to do.
+      problems: () => [...this.health.describe(), ...(this.logPath?.output.problem !== undefined ? [this.logPath.output.problem] : [])],
     });
     if (this.logPath) await this.startLogPath(this.logPath);
     if (this.metricPath) {

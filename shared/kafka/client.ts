@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
 import kafkajs, { type LogEntry, type Mechanism, type SASLOptions } from 'kafkajs';
@@ -11,6 +13,7 @@ import { readPartitionsToEnd, type PartitionMessage, type ReadPartitionsRequest 
 import { AckedProducer, type MessageProducer } from './producer.js';
 import { topicAdminFor, type TopicAdmin } from './topics.js';
 import { registerZstdCodec } from './zstd-codec.js';
+import { KafkaAccess } from './errors.js';
 
 const { Kafka: KafkaClass, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
 
@@ -59,6 +62,27 @@ function saslOptions(config: KafkaConnectionConfig): SASLOptions | Mechanism | u
   return options;
 }
 
+/**
+ * The principal the broker's authorizer sees for this client, as Kafka's default principal builders name it, so a
+ * denial can say whom to grant: `User:<username>` for SASL PLAIN and SCRAM, `User:<subject DN>` of the client
+ * certificate for mTLS (RFC 2253 order, as Kafka prints it), ANONYMOUS otherwise. Read when a denial is reported,
+ * so a rotated certificate is named as it is now.
+ */
+function principalOf(config: KafkaConnectionConfig): () => string {
+  const sasl = config.sasl;
+  if (sasl !== undefined) return () => (sasl.mechanism === 'oauthbearer' ? "User:<the token's sub claim>" : `User:${sasl.username}`);
+  const certFile = config.tls?.enabled ? config.tls.cert_file : undefined;
+  if (certFile === undefined) return () => 'User:ANONYMOUS';
+  return () => {
+    try {
+      // Node lists the subject's RDNs one per line, most significant first; Kafka (RFC 2253) the other way round, comma-joined.
+      return `User:${new X509Certificate(readFileSync(certFile)).subject.split('\n').reverse().join(',')}`;
+    } catch {
+      return `User:<the subject of kafka.tls.cert_file>`;
+    }
+  };
+}
+
 const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.ERROR]: 'error',
   [KafkaLogLevel.WARN]: 'warn',
@@ -74,6 +98,8 @@ const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  * so a broker that is away shows one clear line per attempt, not twenty.
  */
 const CALLER_REPORTS = /^(Connection error|Connection timeout|Failed to connect to seed broker|SASL \S+( \S+)? authentication failed)/;
+/** kafkajs' texts of Kafka's *_AUTHORIZATION_FAILED answers, of a CreateTopics answer with per-topic errors, and of a denied FindCoordinator. */
+const DENIED_OR_NOT_CREATED = /not authorized|authorization failed|^Topic creation errors$|Failed to find group coordinator/i;
 /** Answers a fresh or restarting broker gives while it elects leaders: expected states kafkajs retries, not errors. */
 const TRANSIENT_BROKER_STATES = /leader|leadership election|does not host this topic-partition|coordinator is (loading|not available)|not available/i;
 
@@ -82,6 +108,9 @@ function levelOf(level: number, message: string, fields: Record<string, unknown>
   if (CALLER_REPORTS.test(message)) return 'debug';
   // A refused SaslAuthenticate: the caller reports it once as KAFKA_AUTH_FAILED naming kafka.sasl.
   if (message.startsWith('Response SaslAuthenticate')) return 'debug';
+  // A denial (or a topic not created, denials included): the caller reports it once, naming the ACL to grant.
+  if (message.startsWith('Response ') && typeof fields.error === 'string' && DENIED_OR_NOT_CREATED.test(fields.error)) return 'debug';
+  if (DENIED_OR_NOT_CREATED.test(message)) return 'debug';
   if (message.startsWith('Response ') && typeof fields.error === 'string' && TRANSIENT_BROKER_STATES.test(fields.error)) return 'info';
   // kafkajs reports every retried request as ERROR; they are expected while a broker restarts.
   return method === 'error' && fields.retryCount !== undefined ? 'warn' : method;
@@ -102,6 +131,7 @@ export function createKafkaClient(config: KafkaConnectionConfig, logger: Logger,
   const clientId = config.client_id ?? defaultClientId;
   const ssl = tlsOptions(config);
   const sasl = saslOptions(config);
+  const access = new KafkaAccess(principalOf(config));
   const kafka = new KafkaClass({
     clientId,
     brokers: config.brokers,
@@ -126,9 +156,10 @@ export function createKafkaClient(config: KafkaConnectionConfig, logger: Logger,
           // murmur2, as the Java client: a key lands in the same partition whichever client produced it.
           createPartitioner: Partitioners.DefaultPartitioner,
         }),
+        access,
       ),
-    groupConsumer: (options) => groupConsumerFor(kafka, options),
-    topicAdmin: () => topicAdminFor(kafka),
-    readPartitionsToEnd: (request, onMessage) => readPartitionsToEnd(kafka, logger, request, onMessage),
+    groupConsumer: (options) => groupConsumerFor(kafka, options, access),
+    topicAdmin: () => topicAdminFor(kafka, access),
+    readPartitionsToEnd: (request, onMessage) => readPartitionsToEnd(kafka, logger, access, request, onMessage),
   };
 }
