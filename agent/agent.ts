@@ -149,7 +149,8 @@ export class Agent implements Lifecycle {
       // Not ready while a source has failed, or while the log output cannot reach Kafka (it keeps trying
       // and says why; files wait unread).
       ready: () => this.state === 'running' && this.health.healthy && (this.logPath?.output.ready ?? true),
-      problems: () => this.health.describe(),
+      // The output's denial names the ACL to grant, so an operator reading /readyz knows what to do.
+      problems: () => [...this.health.describe(), ...(this.logPath?.output.problem !== undefined ? [this.logPath.output.problem] : [])],
     };
     const outputs = [this.logPath?.output, this.metricPath?.output].filter((output) => output !== undefined);
     this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, health, () =>

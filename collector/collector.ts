@@ -1,7 +1,7 @@
 import { errorMessage } from '../shared/errors.js';
 import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
 import type { GroupConsumer, PartitionBatch } from '../shared/kafka/consumer.js';
-import { refusedCredentials } from '../shared/kafka/errors.js';
+import { deniedAccess, refusedCredentials } from '../shared/kafka/errors.js';
 import type { MessageProducer } from '../shared/kafka/producer.js';
 import type { TopicSpec } from '../shared/kafka/topics.js';
 import { retry } from '../shared/pipeline/retry.js';
@@ -116,6 +116,10 @@ export class Collector implements Lifecycle {
       maxBytesPerPartition: Math.max(config.input.max_step_bytes, 1024 * 1024),
       sessionTimeoutMs: config.input.session_timeout,
       heartbeatIntervalMs: config.input.heartbeat_interval,
+      deniedRetry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
+      // Consuming waits (not ready) until the ACL is granted; nothing was fetched, so nothing is lost meanwhile.
+      onDenied: (error, retryInMs) =>
+        logger.warn({ retry_in_ms: retryInMs, err: errorMessage(error) }, 'Kafka denied the consumer; not ready, retrying until the ACL is granted'),
     });
   }
 
@@ -130,8 +134,12 @@ export class Collector implements Lifecycle {
     const health: HealthState = {
       live: () => this.state !== 'stopped',
       // A sink that cannot deliver (its server down, or refusing our credentials) makes the collector not ready.
-      ready: () => this.state === 'running' && this.health.healthy && this.outputs.every((output) => output.ready?.() ?? true),
-      problems: () => this.health.describe(),
+      ready: () =>
+        this.state === 'running' && this.health.healthy && this.consumer.problem() === undefined && this.outputs.every((output) => output.ready?.() ?? true),
+      problems: () => [
+        ...this.health.describe(),
+        ...[this.consumer.problem()?.message, ...this.outputs.map((output) => output.problem?.())].filter((line) => line !== undefined),
+      ],
     };
     const { group_id: group, instance_name: instance } = this.config.collector;
     this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, health, () =>
@@ -202,18 +210,22 @@ export class Collector implements Lifecycle {
   }
 
   /**
-   * Refused credentials or TLS (KAFKA_AUTH_FAILED, naming the key) are waited out, not ready, one line per
-   * attempt: exiting would make a supervisor restart the process into the same refusal, a crash loop, while
-   * waiting keeps /healthz and the reason visible until the operator fixes the config (password and token
-   * files are re-read on each attempt). Other failures fail the start as before.
+   * Refused credentials or TLS (KAFKA_AUTH_FAILED, naming the key) and denied ACLs (KAFKA_ACCESS_DENIED, naming
+   * the ACL and the principal) are waited out, not ready, one line per attempt: exiting would make a supervisor
+   * restart the process into the same refusal, a crash loop, while waiting keeps /healthz and the reason visible
+   * until the operator fixes the config (password and token files are re-read on each attempt) or adds the ACL.
+   * Other failures fail the start as before.
    */
   private untilCredentialsAccepted<T>(call: () => Promise<T>): Promise<T> {
     return retry(call, {
       policy: { initialMs: this.config.retry.initial_backoff, maxMs: this.config.retry.max_backoff },
       signal: this.startAborted.signal,
-      classify: (error) => (refusedCredentials(error) ? 'retry' : 'fail'),
+      classify: (error) => (refusedCredentials(error) || deniedAccess(error) ? 'retry' : 'fail'),
       onRetry: (attempt, delayMs, error) =>
-        this.logger.warn({ attempt, retry_in_ms: delayMs, err: errorMessage(error) }, 'Kafka refused the connection; not ready, retrying'),
+        this.logger.warn(
+          { attempt, retry_in_ms: delayMs, err: errorMessage(error) },
+          deniedAccess(error) ? 'Kafka denied access; not ready, retrying until the ACL is granted' : 'Kafka refused the connection; not ready, retrying',
+        ),
     });
   }
 

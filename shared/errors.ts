@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'KAFKA_REJECTED'
   /** Authentication or TLS set-up failed: the message names the `kafka.sasl` / `kafka.tls` key to check. */
   | 'KAFKA_AUTH_FAILED'
+  /** The broker's authorizer denied an operation: the message names the ACL to grant and the principal. */
+  | 'KAFKA_ACCESS_DENIED'
   | 'SINK_UNAVAILABLE'
   | 'SINK_REJECTED'
   | 'SHUTDOWN'

@@ -1,7 +1,11 @@
-import type { ConnectionOptions } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions } from 'node:tls';
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
-import kafkajs, { type LogEntry, type Mechanism, type SASLOptions } from 'kafkajs';
-import { readSecretFileSync } from '../secret-files.js';
+import kafkajs, { type ISocketFactory, type LogEntry, type Mechanism, type SASLOptions } from 'kafkajs';
+import { filesVersionSync, watchFileReload } from '../file-reload.js';
+import { readCertificateFile, readSecretFileSync } from '../secret-files.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { KafkaConnectionConfig } from './config.js';
 import { oauthBearerMechanism } from './oauth-bearer-mechanism.js';
@@ -12,6 +16,7 @@ import { kafkaLogLevel } from './log-levels.js';
 import { AckedProducer, type MessageProducer } from './producer.js';
 import { topicAdminFor, type TopicAdmin } from './topics.js';
 import { registerZstdCodec } from './zstd-codec.js';
+import { KafkaAccess } from './errors.js';
 
 const { Kafka: KafkaClass, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
 
@@ -33,16 +38,71 @@ export interface KafkaClient {
   readPartitionsToEnd(request: ReadPartitionsRequest, onMessage: (message: PartitionMessage) => void): Promise<void>;
 }
 
-function tlsOptions(config: KafkaConnectionConfig): ConnectionOptions | undefined {
-  const tls = config.tls;
-  if (!tls?.enabled) return undefined;
-  const options: ConnectionOptions = { rejectUnauthorized: !tls.insecure_skip_verify };
-  if (tls.ca_file) options.ca = [readSecretFileSync(tls.ca_file, 'kafka.tls.ca_file')];
-  if (tls.cert_file) options.cert = readSecretFileSync(tls.cert_file, 'kafka.tls.cert_file');
-  if (tls.key_file) options.key = readSecretFileSync(tls.key_file, 'kafka.tls.key_file');
-  if (tls.server_name) options.servername = tls.server_name;
-  return options;
+type KafkaTlsConfig = NonNullable<KafkaConnectionConfig['tls']>;
+
+const TLS_FILE_KEYS = ['ca_file', 'cert_file', 'key_file'] as const;
+
+/** The TLS options of a connection, from the files as they are now; a key not matching its certificate throws. */
+async function loadTlsOptions(tls: KafkaTlsConfig): Promise<ConnectionOptions> {
+  const read = (key: (typeof TLS_FILE_KEYS)[number]) => {
+    const path = tls[key];
+    return path === undefined ? Promise.resolve(undefined) : readCertificateFile(path, `kafka.tls.${key}`);
+  };
+  const [ca, cert, key] = await Promise.all(TLS_FILE_KEYS.map(read));
+  const files = { ...(ca && { ca: [ca] }), ...(cert && { cert }), ...(key && { key }) };
+  // What tls.connect would reject at the next connection (a renewed certificate beside the old key), rejected now.
+  createSecureContext(files);
+  return { ...fixedTlsOptions(tls), ...files };
 }
+
+function fixedTlsOptions(tls: KafkaTlsConfig): ConnectionOptions {
+  return { rejectUnauthorized: !tls.insecure_skip_verify, ...(tls.server_name !== undefined && { servername: tls.server_name }) };
+}
+
+/**
+ * kafkajs takes its TLS options once, up front; its `socketFactory` is called for every new connection. So the
+ * options live here, re-read by the shared file watcher when `kafka.tls` files change (every `reload_interval`),
+ * and each new connection to a broker uses the files as they are then. Open connections keep their handshake.
+ * Read synchronously at first, so a missing file fails the start naming the key.
+ */
+function reloadingTlsSocketFactory(tls: KafkaTlsConfig, logger: Logger): { initial: ConnectionOptions; socketFactory: ISocketFactory } {
+  const paths = TLS_FILE_KEYS.map((key) => tls[key]).filter((path) => path !== undefined);
+  const version = filesVersionSync(paths);
+  let current: ConnectionOptions = { ...fixedTlsOptions(tls) };
+  if (tls.ca_file) current.ca = [readSecretFileSync(tls.ca_file, 'kafka.tls.ca_file')];
+  if (tls.cert_file) current.cert = readSecretFileSync(tls.cert_file, 'kafka.tls.cert_file');
+  if (tls.key_file) current.key = readSecretFileSync(tls.key_file, 'kafka.tls.key_file');
+  if (paths.length > 0) {
+    // Never stopped: one per client, which lives as long as the process; the timer does not keep it alive.
+    watchFileReload({
+      paths,
+      initialVersion: version,
+      intervalMs: tls.reload_interval,
+      load: () => loadTlsOptions(tls),
+      apply: (options) => {
+        current = options;
+      },
+      onReloaded: () => logger.info({ cert_file: tls.cert_file, ca_file: tls.ca_file }, 'Kafka TLS files reloaded; new connections use them'),
+      onFailed: (message) =>
+        logger.warn(
+          { cert_file: tls.cert_file, ca_file: tls.ca_file, err: message },
+          'Kafka TLS files changed but cannot be loaded; new connections keep the previous ones',
+        ),
+    });
+  }
+  return {
+    initial: current,
+    // kafkajs' own factory, but with the options of now.
+    socketFactory: ({ host, port, onConnect }) => {
+      const socket = tlsConnect({ host, port, ...(isIP(host) === 0 && { servername: host }), ...current }, onConnect);
+      socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
+      return socket;
+    },
+  };
+}
+
+/** As kafkajs' default socket factory. */
+const KEEP_ALIVE_DELAY_MS = 60_000;
 
 function saslOptions(config: KafkaConnectionConfig): SASLOptions | Mechanism | undefined {
   const sasl = config.sasl;
@@ -60,6 +120,27 @@ function saslOptions(config: KafkaConnectionConfig): SASLOptions | Mechanism | u
   return options;
 }
 
+/**
+ * The principal the broker's authorizer sees for this client, as Kafka's default principal builders name it, so a
+ * denial can say whom to grant: `User:<username>` for SASL PLAIN and SCRAM, `User:<subject DN>` of the client
+ * certificate for mTLS (RFC 2253 order, as Kafka prints it), ANONYMOUS otherwise. Read when a denial is reported,
+ * so a rotated certificate is named as it is now.
+ */
+function principalOf(config: KafkaConnectionConfig): () => string {
+  const sasl = config.sasl;
+  if (sasl !== undefined) return () => (sasl.mechanism === 'oauthbearer' ? "User:<the token's sub claim>" : `User:${sasl.username}`);
+  const certFile = config.tls?.enabled ? config.tls.cert_file : undefined;
+  if (certFile === undefined) return () => 'User:ANONYMOUS';
+  return () => {
+    try {
+      // Node lists the subject's RDNs one per line, most significant first; Kafka (RFC 2253) the other way round, comma-joined.
+      return `User:${new X509Certificate(readFileSync(certFile)).subject.split('\n').reverse().join(',')}`;
+    } catch {
+      return `User:<the subject of kafka.tls.cert_file>`;
+    }
+  };
+}
+
 /** kafkajs logs connection churn at ERROR; routed through our logger so levels and format stay one. */
 function logCreatorFor(logger: Logger) {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
@@ -73,8 +154,9 @@ function logCreatorFor(logger: Logger) {
 export function createKafkaClient(config: KafkaConnectionConfig, logger: Logger, defaultClientId: string): KafkaClient {
   registerZstdCodec();
   const clientId = config.client_id ?? defaultClientId;
-  const ssl = tlsOptions(config);
+  const tls = config.tls?.enabled ? reloadingTlsSocketFactory(config.tls, logger) : undefined;
   const sasl = saslOptions(config);
+  const access = new KafkaAccess(principalOf(config));
   const kafka = new KafkaClass({
     clientId,
     brokers: config.brokers,
@@ -83,7 +165,7 @@ export function createKafkaClient(config: KafkaConnectionConfig, logger: Logger,
     logLevel: KafkaLogLevel.WARN,
     logCreator: logCreatorFor(logger),
     retry: { initialRetryTime: 250, maxRetryTime: 5_000, retries: 8 },
-    ...(ssl ? { ssl } : {}),
+    ...(tls ? { ssl: tls.initial, socketFactory: tls.socketFactory } : {}),
     ...(sasl ? { sasl } : {}),
   });
   return {
@@ -99,9 +181,10 @@ export function createKafkaClient(config: KafkaConnectionConfig, logger: Logger,
           // murmur2, as the Java client: a key lands in the same partition whichever client produced it.
           createPartitioner: Partitioners.DefaultPartitioner,
         }),
+        access,
       ),
-    groupConsumer: (options) => groupConsumerFor(kafka, options),
-    topicAdmin: () => topicAdminFor(kafka),
-    readPartitionsToEnd: (request, onMessage) => readPartitionsToEnd(kafka, logger, request, onMessage),
+    groupConsumer: (options) => groupConsumerFor(kafka, options, access),
+    topicAdmin: () => topicAdminFor(kafka, access),
+    readPartitionsToEnd: (request, onMessage) => readPartitionsToEnd(kafka, logger, access, request, onMessage),
   };
 }

@@ -41,7 +41,11 @@ describe('kafka connection config', () => {
       'tls.insecure_skip_verify: insecure_skip_verify is set but tls.enabled is not true',
     ]);
     const tls = { enabled: true, ca_file: '/ca.pem', cert_file: '/c.pem', key_file: '/c.key', server_name: 'kafka' };
-    expect(validateConfig(kafkaConnectionSchema, { brokers, tls }, 'c.yaml').tls).toEqual({ ...tls, insecure_skip_verify: false });
-    expect(validateConfig(kafkaConnectionSchema, { brokers, tls: { enabled: false } }, 'c.yaml').tls).toEqual({ enabled: false, insecure_skip_verify: false });
+    expect(validateConfig(kafkaConnectionSchema, { brokers, tls }, 'c.yaml').tls).toEqual({ ...tls, insecure_skip_verify: false, reload_interval: 10_000 });
+    expect(validateConfig(kafkaConnectionSchema, { brokers, tls: { enabled: false } }, 'c.yaml').tls).toEqual({
+      enabled: false,
+      insecure_skip_verify: false,
+      reload_interval: 10_000,
+    });
   });
 });

@@ -10,6 +10,8 @@ const tlsSchema = z
     /** Only for test clusters with self-signed certificates; never in production. */
     insecure_skip_verify: z.boolean().default(false),
     server_name: z.string().optional(),
+    /** How often ca_file, cert_file and key_file are checked for changes; new connections use the files as they are now. */
+    reload_interval: duration({ min: 100 }).default(10_000),
   })
   // Files without `enabled: true` used to connect in plaintext, SASL password included: TLS settings without TLS are a mistake.
   .superRefine((tls, ctx) => {

@@ -1,6 +1,7 @@
-import type { Batch, Consumer, ConsumerConfig, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { Batch, Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import type { TributaryError } from '../errors.js';
 import { retry, type RetryPolicy } from '../pipeline/retry.js';
-import { isRetriableKafkaError, withSecurityErrors } from './errors.js';
+import { KafkaAccess, deniedAccess, isRetriableKafkaError, withSecurityErrors, type KafkaAccessNeed } from './errors.js';
 
 /** Tries of joining the group at start: about a minute of retriable metadata errors before the start fails. */
 const SUBSCRIBE_RETRY: RetryPolicy = { initialMs: 250, maxMs: 5_000, maxAttempts: 15 };
@@ -53,6 +54,13 @@ export interface GroupConsumerOptions extends ConsumerTuning {
    * new assignment: components keeping per-partition state drop what moved away and load what arrived.
    */
   onAssignment?: (assignment: Readonly<Record<string, readonly number[]>>) => void;
+  /**
+   * Called when the broker's authorizer denies the group or its topics (KAFKA_ACCESS_DENIED, naming the ACL to
+   * grant); the member tries to join again after `retryInMs`, and again, until the ACL is there or it stops.
+   */
+  onDenied?: (error: TributaryError, retryInMs: number) => void;
+  /** Spacing of those tries; default 1 s doubling to 30 s. */
+  deniedRetry?: { initialMs: number; maxMs: number };
 }
 
 /**
@@ -65,6 +73,8 @@ export interface GroupConsumer {
   start(handler: BatchHandler): Promise<void>;
   /** Waits for the batch in progress, commits processed offsets and leaves the group. */
   stop(): Promise<void>;
+  /** Why the member does not consume now (the broker denied its group or topics); undefined while it does. */
+  problem(): TributaryError | undefined;
 }
 
 export function flattenHeaders(headers: IHeaders | undefined): Record<string, Buffer | undefined> {
@@ -135,16 +145,72 @@ export async function deliverBatch(payload: EachBatchLike, handler: BatchHandler
   }
 }
 
-/** kafkajs `eachBatch` with manual `resolveOffset`; kafkajs commits the resolved offsets on rebalance and stop. */
+/**
+ * kafkajs `eachBatch` with manual `resolveOffset`; kafkajs commits the resolved offsets on rebalance and stop.
+ *
+ * kafkajs gives up on a member whose join or fetch the broker's authorizer denied (a non-retriable crash: it
+ * disconnects and stays stopped, silently). Here such a member is run again with a backoff, reporting the
+ * denial meanwhile, so adding the missing ACL is enough: no restart, and offsets resume where they were.
+ */
 class KafkajsGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   private readonly stopping = new AbortController();
+  private readonly needs: readonly KafkaAccessNeed[];
+  private denied: TributaryError | undefined;
+  private rerunTimer: NodeJS.Timeout | undefined;
+  private rerunDelayMs: number;
+  private runConfig: ConsumerRunConfig = {};
 
   constructor(
     kafka: Kafka,
     private readonly options: GroupConsumerOptions,
+    private readonly access: KafkaAccess,
   ) {
     this.consumer = kafka.consumer(consumerConfig(options.groupId, options));
+    this.needs = [
+      { resource: 'group', names: [options.groupId], operations: ['Read'] },
+      { resource: 'topic', names: options.topics, operations: ['Read', 'Describe'] },
+    ];
+    this.rerunDelayMs = this.deniedRetry.initialMs;
+  }
+
+  private get deniedRetry(): { initialMs: number; maxMs: number } {
+    return this.options.deniedRetry ?? { initialMs: 1_000, maxMs: 30_000 };
+  }
+
+  problem(): TributaryError | undefined {
+    return this.denied;
+  }
+
+  /** A crash kafkajs will not restart from, because the authorizer denied it: run again later. */
+  private onCrash(error: unknown, restarting: boolean): void {
+    const denied = this.access.explain(error, this.needs);
+    if (denied !== undefined && !restarting) this.scheduleRerun(denied);
+  }
+
+  /** Runs the member again after the backoff; `denied` (when the reason was a denial) is what readiness reports meanwhile. */
+  private scheduleRerun(denied: TributaryError | undefined): void {
+    if (this.stopping.signal.aborted) return;
+    const delay = this.rerunDelayMs;
+    this.rerunDelayMs = Math.min(this.rerunDelayMs * 2, this.deniedRetry.maxMs);
+    if (denied !== undefined) {
+      this.denied = denied;
+      this.options.onDenied?.(denied, delay);
+    }
+    clearTimeout(this.rerunTimer);
+    this.rerunTimer = setTimeout(() => void this.rerun(), delay);
+  }
+
+  private async rerun(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    try {
+      await withSecurityErrors(() => this.consumer.connect());
+      // A join the authorizer denies again ends in another crash event, which schedules the next try.
+      await this.consumer.run(this.runConfig);
+    } catch (error) {
+      // Connecting failed (broker away, credentials refused): kafkajs emitted no crash event, so try again from here.
+      this.scheduleRerun(this.access.explain(error, this.needs));
+    }
   }
 
   async start(handler: BatchHandler): Promise<void> {
@@ -152,36 +218,45 @@ class KafkajsGroupConsumer implements GroupConsumer {
     if (onAssignment !== undefined) {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => onAssignment(event.payload.memberAssignment));
     }
+    // A fetch went through: joining and reading are allowed now (a join alone is not enough: Read on the topics
+    // is checked at the first fetch).
+    this.consumer.on(this.consumer.events.FETCH, () => {
+      this.denied = undefined;
+      this.rerunDelayMs = this.deniedRetry.initialMs;
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => this.onCrash(event.payload.error, event.payload.restart));
     // Right after the topics were created, or while a broker restarts, metadata can still say "this server does
     // not host this topic-partition" once kafkajs' own retries ran out: that is a moment, not a configuration
     // mistake, so joining is tried again (for about a minute) instead of failing the process's start.
     await retry(
       async () => {
         await withSecurityErrors(() => this.consumer.connect());
-        await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning });
+        await this.access.guard(this.needs, () => this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning }));
       },
       {
         policy: SUBSCRIBE_RETRY,
         signal: this.stopping.signal,
-        classify: (error) => (isRetriableKafkaError(error) ? 'retry' : 'fail'),
+        classify: (error) => (isRetriableKafkaError(error) && !deniedAccess(error) ? 'retry' : 'fail'),
       },
     );
     const heartbeatIntervalMs = this.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
-    await this.consumer.run({
+    this.runConfig = {
       autoCommit: true,
       autoCommitInterval: this.options.commitIntervalMs,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatch: (payload) => deliverBatch(payload, handler, heartbeatIntervalMs),
-    });
+    };
+    await this.consumer.run(this.runConfig);
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
+    clearTimeout(this.rerunTimer);
     await this.consumer.disconnect();
   }
 }
 
-export function groupConsumerFor(kafka: Kafka, options: GroupConsumerOptions): GroupConsumer {
-  return new KafkajsGroupConsumer(kafka, options);
+export function groupConsumerFor(kafka: Kafka, options: GroupConsumerOptions, access: KafkaAccess): GroupConsumer {
+  return new KafkajsGroupConsumer(kafka, options, access);
 }

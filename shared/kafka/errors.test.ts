@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TributaryError } from '../errors.js';
-import { isRetriableKafkaError, kafkaSecurityError, withSecurityErrors } from './errors.js';
+import { isRetriableKafkaError, kafkaAccessError, kafkaSecurityError, withSecurityErrors } from './errors.js';
 
 /** The shapes kafkajs gives: a connection error carrying Node's TLS code, wrapped once retries ran out. */
 function connectionError(code: string, message: string): Error {
@@ -46,5 +46,51 @@ describe('kafkaSecurityError', () => {
     expect(kafkaSecurityError('text')).toBeUndefined();
     await expect(withSecurityErrors(() => Promise.reject(refusedConnection))).rejects.toBe(refusedConnection);
     expect(await withSecurityErrors(() => Promise.resolve(7))).toBe(7);
+  });
+});
+
+describe('kafkaAccessError', () => {
+  const produce = [{ resource: 'topic', names: ['raw'], operations: ['Write', 'Describe'] }] as const;
+  const consume = [
+    { resource: 'group', names: ['collectors'], operations: ['Read'] },
+    { resource: 'topic', names: ['raw'], operations: ['Read', 'Describe'] },
+  ] as const;
+  const protocolError = (type: string, extra: object = {}) => Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type, retriable: false }, extra);
+
+  it('a denied produce, wrapped by kafkajs, names the operations, the topic and the principal, retriable', () => {
+    const wrapped = Object.assign(new Error('retries exhausted', { cause: protocolError('TOPIC_AUTHORIZATION_FAILED') }), { name: 'KafkaJSNonRetriableError' });
+    const error = kafkaAccessError(wrapped, produce, 'User:agent');
+    expect(error?.code).toBe('KAFKA_ACCESS_DENIED');
+    expect(error?.retriable).toBe(true);
+    expect(error?.message).toBe(
+      'Kafka denied TOPIC_AUTHORIZATION_FAILED on topic raw: grant Write and Describe on topic raw to principal User:agent (see README "Kafka security")',
+    );
+  });
+
+  it('the group of a consumer is named for GROUP_AUTHORIZATION_FAILED, and the topics the broker listed per topic', () => {
+    expect(kafkaAccessError(protocolError('GROUP_AUTHORIZATION_FAILED'), consume, 'User:c')?.message).toContain(
+      'grant Read on group collectors to principal User:c',
+    );
+    const aggregate = Object.assign(new Error('Topic creation errors'), {
+      name: 'KafkaJSAggregateError',
+      errors: [protocolError('TOPIC_AUTHORIZATION_FAILED', { topic: 'a' }), protocolError('TOPIC_AUTHORIZATION_FAILED', { topic: 'b' })],
+    });
+    const create = [{ resource: 'topic', names: ['a', 'b', 'c'], operations: ['Describe', 'Create'] }] as const;
+    expect(kafkaAccessError(aggregate, create, 'User:c')?.message).toContain('on topic a, b: grant Describe and Create on topic a, b');
+  });
+
+  it('a coordinator kafkajs could not find (the broker denied FindCoordinator) reads as the group denial it usually is', () => {
+    const notFound = Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' });
+    expect(kafkaAccessError(notFound, consume, 'User:c')?.message).toBe(
+      'Kafka found no coordinator for group collectors, as when it denies GROUP_AUTHORIZATION_FAILED: grant Read on group collectors to principal User:c (see README "Kafka security")',
+    );
+  });
+
+  it('cluster and transactional-id denials are mapped too; anything else is not a denial', () => {
+    expect(kafkaAccessError(protocolError('CLUSTER_AUTHORIZATION_FAILED'), produce, 'User:a')?.message).toContain(
+      'Kafka denied CLUSTER_AUTHORIZATION_FAILED on cluster: grant an ACL allowing this request on cluster',
+    );
+    expect(kafkaAccessError(protocolError('TRANSACTIONAL_ID_AUTHORIZATION_FAILED'), produce, 'User:a')?.code).toBe('KAFKA_ACCESS_DENIED');
+    expect(kafkaAccessError(protocolError('NOT_LEADER_FOR_PARTITION'), produce, 'User:a')).toBeUndefined();
   });
 });

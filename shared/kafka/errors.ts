@@ -100,6 +100,97 @@ export function refusedCredentials(error: unknown): boolean {
   return error instanceof TributaryError && error.code === 'KAFKA_AUTH_FAILED';
 }
 
+/** Kafka's authorization error codes, by the kind of resource an ACL must name to allow the request. */
+const ACCESS_DENIED_RESOURCES: Readonly<Record<string, KafkaAclResource>> = {
+  TOPIC_AUTHORIZATION_FAILED: 'topic',
+  GROUP_AUTHORIZATION_FAILED: 'group',
+  CLUSTER_AUTHORIZATION_FAILED: 'cluster',
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'transactional id',
+};
+
+export type KafkaAclResource = 'topic' | 'group' | 'cluster' | 'transactional id';
+
+/** What a call needs the broker to allow, to be named when it is denied: `Write` on topic `raw`. */
+export interface KafkaAccessNeed {
+  readonly resource: KafkaAclResource;
+  /** The topics or group the call touches; `kafka-cluster` for the cluster. */
+  readonly names: readonly string[];
+  /** The ACL operations, as `kafka-acls.sh --operation` spells them: `Write`, `Read`, `Describe`, `Create`. */
+  readonly operations: readonly string[];
+}
+
+/** The denial's error code and, when the broker said which (per-topic answers), the topics it denied. */
+function findDenial(error: unknown): { type: string; topics: string[]; inferred?: true } | undefined {
+  const pending: unknown[] = [error];
+  let found: { type: string; topics: string[]; inferred?: true } | undefined;
+  // Bounded: kafkajs nests causes and aggregates; a cycle would loop.
+  for (let seen = 0; seen < 64 && pending.length > 0; seen++) {
+    const candidate = pending.shift();
+    if (candidate === null || typeof candidate !== 'object') continue;
+    const { type, cause, topic, errors } = candidate as KafkaLikeError & { topic?: unknown; errors?: unknown };
+    if (typeof type === 'string' && ACCESS_DENIED_RESOURCES[type] !== undefined && (found === undefined || found.type === type)) {
+      found ??= { type, topics: [] };
+      if (typeof topic === 'string' && !found.topics.includes(topic)) found.topics.push(topic);
+    }
+    if (cause !== undefined) pending.push(cause);
+    if (Array.isArray(errors)) pending.push(...(errors as unknown[]));
+  }
+  // kafkajs asks every broker for the group's coordinator and, when all refuse, drops their answers for this
+  // error: a broker denies FindCoordinator to a principal without Describe on the group (seen with KRaft's
+  // StandardAuthorizer), and a reachable broker has no other reason to find none for long.
+  if (found === undefined && (error as { name?: unknown } | null)?.name === 'KafkaJSGroupCoordinatorNotFound')
+    return { type: 'GROUP_AUTHORIZATION_FAILED', topics: [], inferred: true };
+  return found;
+}
+
+/**
+ * An authorization failure (TOPIC_, GROUP_, CLUSTER_ or TRANSACTIONAL_ID_AUTHORIZATION_FAILED) as one error naming
+ * what to grant to whom: `Kafka denied TOPIC_AUTHORIZATION_FAILED on topic raw: grant Write on topic raw to
+ * principal User:agent (see README "Kafka security")`; undefined for any other error. Retriable: an operator adding
+ * the ACL makes the next attempt succeed, and a process that waits stays up, not ready, losing nothing.
+ */
+export function kafkaAccessError(error: unknown, needs: readonly KafkaAccessNeed[], principal: string): TributaryError | undefined {
+  const denial = findDenial(error);
+  if (denial === undefined) return undefined;
+  const resource = ACCESS_DENIED_RESOURCES[denial.type] as KafkaAclResource;
+  const need = needs.find((candidate) => candidate.resource === resource);
+  const names = denial.topics.length > 0 ? denial.topics : (need?.names ?? []);
+  const on = `${resource}${names.length === 0 ? '' : ` ${names.join(', ')}`}`;
+  const grant = need === undefined ? 'an ACL allowing this request' : need.operations.join(' and ');
+  const what = denial.inferred ? `found no coordinator for ${on}, as when it denies ${denial.type}` : `denied ${denial.type} on ${on}`;
+  return new TributaryError('KAFKA_ACCESS_DENIED', `Kafka ${what}: grant ${grant} on ${on} to principal ${principal} (see README "Kafka security")`, {
+    cause: error,
+    retriable: true,
+    context: { principal, resource, names, operations: need?.operations ?? [] },
+  });
+}
+
+/** Whether the broker's authorizer denied a request ({@link kafkaAccessError}'s error). */
+export function deniedAccess(error: unknown): boolean {
+  return error instanceof TributaryError && error.code === 'KAFKA_ACCESS_DENIED';
+}
+
+/**
+ * Names the ACLs a call needs when the broker denies it. One per client: the principal (`User:<name>` of the SASL
+ * user, the mTLS certificate's subject) is how an operator finds the ACLs to add.
+ */
+export class KafkaAccess {
+  constructor(private readonly principal: () => string) {}
+
+  /** Turns an authorization failure of `call` into {@link kafkaAccessError}'s error; other errors pass unchanged. */
+  async guard<T>(needs: readonly KafkaAccessNeed[], call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw this.explain(error, needs) ?? error;
+    }
+  }
+
+  explain(error: unknown, needs: readonly KafkaAccessNeed[]): TributaryError | undefined {
+    return kafkaAccessError(error, needs, this.principal());
+  }
+}
+
 /** Runs a connecting call, turning an authentication or TLS failure into {@link kafkaSecurityError}'s error. */
 export async function withSecurityErrors<T>(call: () => Promise<T>): Promise<T> {
   try {

@@ -36,7 +36,8 @@ describe('kafkaLogLevel', () => {
     ).toBe('error');
     // Retries exhausted: no retryCount, even when the last error was a leader state.
     expect(kafkaLogLevel(logLevel.ERROR, `Crash: KafkaJSNumberOfRetriesExceeded: ${NOT_LEADER}`, { groupId: 'g', retryCount: undefined })).toBe('error');
-    expect(kafkaLogLevel(logLevel.ERROR, 'Crash: KafkaJSProtocolError: Not authorized to access group', { groupId: 'g' })).toBe('error');
+    // A denial is the exception: the group consumer reports it itself, naming the ACL to grant (and restarts).
+    expect(kafkaLogLevel(logLevel.ERROR, 'Crash: KafkaJSProtocolError: Not authorized to access group', { groupId: 'g' })).toBe('debug');
     expect(kafkaLogLevel(logLevel.WARN, 'The group is rebalancing, re-joining', { groupId: 'g' })).toBe('warn');
   });
 });

@@ -20,6 +20,8 @@ const LEVEL_NAMES: Record<number, LogMethod> = {
  * so a broker that is away shows one clear line per attempt, not twenty.
  */
 const CALLER_REPORTS = /^(Connection error|Connection timeout|Failed to connect to seed broker|SASL \S+( \S+)? authentication failed)/;
+/** kafkajs' texts of Kafka's *_AUTHORIZATION_FAILED answers, of a CreateTopics answer with per-topic errors, and of a denied FindCoordinator. */
+const DENIED_OR_NOT_CREATED = /not authorized|authorization failed|^Topic creation errors$|Failed to find group coordinator/i;
 /** Answers a fresh or restarting broker gives while it elects leaders: expected states kafkajs retries, not errors. */
 const TRANSIENT_BROKER_STATES = /leader|leadership election|does not host this topic-partition|coordinator is (loading|not available)|not available/i;
 
@@ -35,6 +37,9 @@ export function kafkaLogLevel(level: number, message: string, fields: Readonly<R
   if (CALLER_REPORTS.test(message)) return 'debug';
   // A refused SaslAuthenticate: the caller reports it once as KAFKA_AUTH_FAILED naming kafka.sasl.
   if (message.startsWith('Response SaslAuthenticate')) return 'debug';
+  // A denial (or a topic not created, denials included): the caller reports it once, naming the ACL to grant.
+  if (message.startsWith('Response ') && typeof fields.error === 'string' && DENIED_OR_NOT_CREATED.test(fields.error)) return 'debug';
+  if (DENIED_OR_NOT_CREATED.test(message)) return 'debug';
   if (method !== 'error' && method !== 'warn') return method;
   const retried = fields.retryCount !== undefined;
   const error = typeof fields.error === 'string' ? fields.error : '';

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { TributaryError, errorMessage } from '../errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { consumerConfig } from './consumer.js';
-import { withSecurityErrors } from './errors.js';
+import { withSecurityErrors, type KafkaAccess, type KafkaAccessNeed } from './errors.js';
 
 export interface PartitionMessage {
   readonly partition: number;
@@ -33,11 +33,16 @@ export interface ReadPartitionsRequest {
 export async function readPartitionsToEnd(
   kafka: Kafka,
   logger: Logger,
+  access: KafkaAccess,
   request: ReadPartitionsRequest,
   onMessage: (message: PartitionMessage) => void,
 ): Promise<void> {
   const { topic, partitions, timeoutMs = 60_000 } = request;
-  const ends = await partitionEnds(kafka, topic, partitions);
+  const needs: KafkaAccessNeed[] = [
+    { resource: 'topic', names: [topic], operations: ['Read', 'Describe'] },
+    { resource: 'group', names: [`${request.groupPrefix}.`], operations: ['Read (prefixed)'] },
+  ];
+  const ends = await access.guard(needs, () => partitionEnds(kafka, topic, partitions));
   if (ends.size === 0) return;
   const groupId = `${request.groupPrefix}.${randomUUID()}`;
   const consumer = kafka.consumer(consumerConfig(groupId));
@@ -49,8 +54,13 @@ export async function readPartitionsToEnd(
     rejectDone = reject;
   });
   await withSecurityErrors(() => consumer.connect());
+  // A denied join crashes kafkajs' consumer silently: said here, so the read's timeout is not the only news.
+  consumer.on(consumer.events.CRASH, (event) => {
+    const denied = access.explain(event.payload.error, needs);
+    if (denied !== undefined) rejectDone(denied);
+  });
   try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await access.guard(needs, () => consumer.subscribe({ topics: [topic], fromBeginning: true }));
     await consumer.run({
       autoCommit: false,
       eachBatch: ({ batch }) => {

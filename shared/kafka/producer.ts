@@ -1,7 +1,7 @@
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
 import kafkajs, { type CompressionTypes, type Producer } from 'kafkajs';
 import { TributaryError, errorMessage } from '../errors.js';
-import { isRetriableKafkaError, isTooLargeKafkaError, withSecurityErrors } from './errors.js';
+import { KafkaAccess, isRetriableKafkaError, isTooLargeKafkaError, withSecurityErrors } from './errors.js';
 
 export type KafkaCompression = 'zstd' | 'gzip' | 'none';
 
@@ -28,6 +28,7 @@ export interface MessageProducer {
   /**
    * Resolves when the broker acknowledged every message (acks=all); rejects with a classified TributaryError:
    * retriable, FRAME_TOO_LARGE (one message over the broker's limit; larger requests are split), or permanent.
+   * A denial by the broker's authorizer is KAFKA_ACCESS_DENIED, retriable: granting Write makes a retry succeed.
    */
   send(topic: string, messages: readonly OutgoingMessage[], compression?: KafkaCompression): Promise<void>;
   disconnect(): Promise<void>;
@@ -42,7 +43,11 @@ export interface MessageProducer {
 export class AckedProducer implements MessageProducer {
   private connected = false;
 
-  constructor(private readonly producer: Producer) {}
+  constructor(
+    private readonly producer: Producer,
+    /** Names the ACL to grant when the broker denies a write; unit tests leave it to the default, naming no principal. */
+    private readonly access = new KafkaAccess(() => 'this client'),
+  ) {}
 
   async connect(): Promise<void> {
     if (this.connected) return;
@@ -70,6 +75,8 @@ export class AckedProducer implements MessageProducer {
           context: { topic, messages: messages.length },
         });
       }
+      const denied = this.access.explain(error, [{ resource: 'topic', names: [topic], operations: ['Write', 'Describe'] }]);
+      if (denied !== undefined) throw denied;
       const retriable = isRetriableKafkaError(error);
       throw new TributaryError(retriable ? 'KAFKA_UNAVAILABLE' : 'KAFKA_REJECTED', `producing to ${topic} failed: ${errorMessage(error)}`, {
         cause: error,

@@ -1,6 +1,9 @@
 import kafkajs, { type Admin, type ITopicMetadata, type Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { KafkaAccess } from './errors.js';
 import { topicAdminFor } from './topics.js';
+
+const access = new KafkaAccess(() => 'User:test');
 
 const { KafkaJSAggregateError, KafkaJSProtocolError } = kafkajs;
 
@@ -47,7 +50,7 @@ describe('TopicAdmin.ensureTopics', () => {
       new KafkaJSAggregateError('Topic creation errors', [topicError('TOPIC_ALREADY_EXISTS'), topicError('REQUEST_TIMED_OUT')]),
     );
     await expect(
-      topicAdminFor(kafka).ensureTopics([
+      topicAdminFor(kafka, access).ensureTopics([
         { topic: 'a', partitions: 3 },
         { topic: 'b', partitions: 3 },
       ]),
@@ -59,17 +62,27 @@ describe('TopicAdmin.ensureTopics', () => {
     const refusal = new KafkaJSAggregateError('Topic creation errors', [topicError('TOPIC_ALREADY_EXISTS'), topicError('INVALID_REPLICATION_FACTOR')]);
     const { kafka } = fakeKafka(refusal);
     await expect(
-      topicAdminFor(kafka).ensureTopics([
+      topicAdminFor(kafka, access).ensureTopics([
         { topic: 'a', partitions: 3 },
         { topic: 'b', partitions: 3 },
       ]),
     ).rejects.toBe(refusal);
   });
 
+  it('a topic the authorizer will not let us create fails naming the ACLs and the principal, retriable', async () => {
+    const { kafka } = fakeKafka(new KafkaJSAggregateError('Topic creation errors', [Object.assign(topicError('TOPIC_AUTHORIZATION_FAILED'), { topic: 'b' })]));
+    const failure = topicAdminFor(kafka, access).ensureTopics([{ topic: 'b', partitions: 1 }]);
+    await expect(failure).rejects.toMatchObject({
+      code: 'KAFKA_ACCESS_DENIED',
+      retriable: true,
+      message: 'Kafka denied TOPIC_AUTHORIZATION_FAILED on topic b: grant Describe and Create on topic b to principal User:test (see README "Kafka security")',
+    });
+  });
+
   it('an error that is not a per-topic answer (the connection) is not forgiven', async () => {
     const lost = new Error('Connection error');
     const { kafka } = fakeKafka(lost);
-    await expect(topicAdminFor(kafka).ensureTopics([{ topic: 'a', partitions: 1 }])).rejects.toBe(lost);
+    await expect(topicAdminFor(kafka, access).ensureTopics([{ topic: 'a', partitions: 1 }])).rejects.toBe(lost);
   });
 
   it('waits until each leader named in metadata answers for its partitions (NOT_LEADER_OR_FOLLOWER is retried, not returned)', async () => {
@@ -78,7 +91,7 @@ describe('TopicAdmin.ensureTopics', () => {
       Object.assign(new KafkaJSProtocolError('This server is not the leader for that topic-partition'), { type: 'NOT_LEADER_OR_FOLLOWER' });
     const { kafka, offsetRequests } = fakeKafka(undefined, [notLeader(), notLeader()]);
     await expect(
-      topicAdminFor(kafka).ensureTopics([
+      topicAdminFor(kafka, access).ensureTopics([
         { topic: 'a', partitions: 1 },
         { topic: 'b', partitions: 1 },
       ]),
@@ -90,7 +103,7 @@ describe('TopicAdmin.ensureTopics', () => {
   it('a leader that answers with a permanent error ends the wait: the leader is there, the answer is for the request that needs it', async () => {
     const denied = Object.assign(new KafkaJSProtocolError('Not authorized to access topics'), { type: 'TOPIC_AUTHORIZATION_FAILED', retriable: false });
     const { kafka, offsetRequests } = fakeKafka(undefined, [denied]);
-    await expect(topicAdminFor(kafka).ensureTopics([{ topic: 'a', partitions: 1 }])).resolves.toEqual(['a']);
+    await expect(topicAdminFor(kafka, access).ensureTopics([{ topic: 'a', partitions: 1 }])).resolves.toEqual(['a']);
     expect(offsetRequests).toEqual(['a']);
   });
 });

@@ -1,6 +1,6 @@
 // kafkajs is CommonJS without ESM named exports; Node's ESM loader only sees its default export.
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
-import { isRetriableKafkaError, withSecurityErrors } from './errors.js';
+import { isRetriableKafkaError, withSecurityErrors, type KafkaAccess, type KafkaAccessNeed } from './errors.js';
 
 const { ConfigResourceTypes } = kafkajs;
 
@@ -23,14 +23,18 @@ export interface TopicSpec {
  * (their partition count is an operator's decision, not ours to change).
  * Returns the topics that were created.
  */
-async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<string[]> {
+async function ensureTopics(admin: Admin, access: KafkaAccess, specs: readonly TopicSpec[]): Promise<string[]> {
+  // The broker lists only the topics this principal may Describe: one it may not looks missing, and creating it
+  // is denied, whether it exists or not. So a denial there names both.
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.topic));
-  if (missing.length > 0) await createMissing(admin, missing);
+  const create: KafkaAccessNeed = { resource: 'topic', names: missing.map((spec) => spec.topic), operations: ['Describe', 'Create'] };
+  if (missing.length > 0) await access.guard([create], () => createMissing(admin, missing));
   // kafkajs skips waitForLeaders when any topic of the request already existed (another process created it
   // between our listing and our request), and a topic another process has just created may not have a leader
   // yet either; a consumer subscribing then fails with UNKNOWN_TOPIC_OR_PARTITION. So wait for every one.
-  await waitForLeaders(admin, [...new Set(specs.map((spec) => spec.topic))]);
+  const topics = [...new Set(specs.map((spec) => spec.topic))];
+  await access.guard([{ resource: 'topic', names: topics, operations: ['Describe'] }], () => waitForLeaders(admin, topics));
   return missing.map((spec) => spec.topic);
 }
 
@@ -86,8 +90,8 @@ async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs
     try {
       if ((await leadersNamed(admin, topics)) && (await leadersServe(admin, topics))) return;
     } catch (error) {
-      // Metadata for a topic just created can answer UNKNOWN_TOPIC_OR_PARTITION for a moment.
-      if (Date.now() >= deadline) throw error;
+      // Metadata for a topic just created can answer UNKNOWN_TOPIC_OR_PARTITION for a moment; a denial is no moment.
+      if (Date.now() >= deadline || isDenied(error)) throw error;
     }
     if (Date.now() >= deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -117,6 +121,10 @@ async function leadersServe(admin: Admin, topics: readonly string[]): Promise<bo
   return true;
 }
 
+function isDenied(error: unknown): boolean {
+  return error !== null && typeof error === 'object' && (error as { type?: unknown }).type === 'TOPIC_AUTHORIZATION_FAILED';
+}
+
 /**
  * The largest record batch `topic` accepts: its `max.message.bytes`, which the broker reports as the broker's
  * `message.max.bytes` when the topic does not override it. Undefined when the broker would not say (no
@@ -144,7 +152,7 @@ export interface TopicAdmin {
  * Each call connects its own admin client and closes it: these run once at start-up, and a connection held
  * for the process's life would only be one more to keep alive while a broker restarts.
  */
-export function topicAdminFor(kafka: Kafka): TopicAdmin {
+export function topicAdminFor(kafka: Kafka, access: KafkaAccess): TopicAdmin {
   const withAdmin = async <T>(use: (admin: Admin) => Promise<T>): Promise<T> => {
     const admin = kafka.admin();
     await withSecurityErrors(() => admin.connect());
@@ -155,7 +163,8 @@ export function topicAdminFor(kafka: Kafka): TopicAdmin {
     }
   };
   return {
-    ensureTopics: (specs) => (specs.length === 0 ? Promise.resolve([]) : withAdmin((admin) => ensureTopics(admin, specs))),
-    maxMessageBytes: (topic) => withAdmin((admin) => maxMessageBytes(admin, topic)),
+    ensureTopics: (specs) => (specs.length === 0 ? Promise.resolve([]) : withAdmin((admin) => ensureTopics(admin, access, specs))),
+    maxMessageBytes: (topic) =>
+      withAdmin((admin) => access.guard([{ resource: 'topic', names: [topic], operations: ['DescribeConfigs'] }], () => maxMessageBytes(admin, topic))),
   };
 }

@@ -67,4 +67,6 @@ export interface RecordSink extends Lifecycle {
   write(records: readonly OutgoingRecord[], signal?: AbortSignal): Promise<WriteResult | void>;
   /** Whether the output can deliver now (readiness); absent means always. A sink whose server refuses its credentials says no. */
   ready?(): boolean;
+  /** While not ready, why, for /readyz (a denied ACL, naming what to grant); absent or undefined otherwise. */
+  problem?(): string | undefined;
 }

@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +6,7 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Registry } from 'prom-client';
 import type { TelemetryAuthConfig, TelemetryTlsConfig } from '../config/schema.js';
 import { TributaryError, errorMessage } from '../errors.js';
+import { fileVersion, filesVersion, watchFileReload } from '../file-reload.js';
 import { readCertificateFile, readSecretFile } from '../secret-files.js';
 import type { Logger } from './logger.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
@@ -39,12 +39,6 @@ export interface TelemetryServerOptions {
   logger?: Logger | undefined;
   /** How often the certificate files are checked for changes; tests shorten it. */
   tlsReloadIntervalMs?: number | undefined;
-}
-
-/** Identity of a file's current content as far as stat can tell: a Kubernetes secret swap changes the inode. */
-async function fileVersion(path: string): Promise<string> {
-  const info = await stat(path);
-  return `${info.ino}:${info.size}:${info.mtimeMs}`;
 }
 
 /**
@@ -133,9 +127,8 @@ async function readTlsContext(tls: TelemetryTlsConfig): Promise<SecureContextOpt
   return { cert, key, ...(ca && { ca }) };
 }
 
-async function tlsVersion(tls: TelemetryTlsConfig): Promise<string> {
-  const paths = [tls.cert_file, tls.key_file, ...(tls.client_ca_file === undefined ? [] : [tls.client_ca_file])];
-  return (await Promise.all(paths.map(fileVersion))).join('|');
+function tlsPaths(tls: TelemetryTlsConfig): string[] {
+  return [tls.cert_file, tls.key_file, ...(tls.client_ca_file === undefined ? [] : [tls.client_ca_file])];
 }
 
 /**
@@ -143,40 +136,17 @@ async function tlsVersion(tls: TelemetryTlsConfig): Promise<string> {
  * (a new certificate beside the old key) fails to load: the old pair stays in use and the next check retries.
  */
 function watchCertificates(server: HttpsServer, tls: TelemetryTlsConfig, initialVersion: string, intervalMs: number, logger: Logger | undefined): () => void {
-  let applied = initialVersion;
-  let failed = '';
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void (async () => {
-      const version = await tlsVersion(tls).catch(() => 'unreadable');
-      try {
-        if (version === applied) return;
-        const context = await readTlsContext(tls);
-        // Files replaced while they were read (a renewal lands as several renames): what was read may be a mix of
-        // states. The next check reads them again once they hold still.
-        if ((await tlsVersion(tls)) !== version) return;
-        server.setSecureContext(context);
-        applied = version;
-        logger?.info({ cert_file: tls.cert_file }, 'telemetry TLS certificate reloaded');
-      } catch (error) {
-        // A failure of files that changed meanwhile says nothing about their new state: the next check decides.
-        if ((await tlsVersion(tls).catch(() => 'unreadable')) !== version) return;
-        // Said once per state of the files, not every few seconds.
-        if (version !== failed)
-          logger?.warn(
-            { cert_file: tls.cert_file, err: errorMessage(error) },
-            'telemetry TLS certificate changed but cannot be loaded; keeping the previous one',
-          );
-        failed = version;
-      } finally {
-        running = false;
-      }
-    })();
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return watchFileReload({
+    paths: tlsPaths(tls),
+    initialVersion,
+    intervalMs,
+    load: () => readTlsContext(tls),
+    // setSecureContext is what rejects a certificate beside a key it does not match.
+    apply: (context) => server.setSecureContext(context),
+    onReloaded: () => logger?.info({ cert_file: tls.cert_file }, 'telemetry TLS certificate reloaded'),
+    onFailed: (message) =>
+      logger?.warn({ cert_file: tls.cert_file, err: message }, 'telemetry TLS certificate changed but cannot be loaded; keeping the previous one'),
+  });
 }
 
 /**
@@ -255,7 +225,7 @@ export async function startTelemetryServer(
   let server: Server | HttpsServer;
   let stopWatching = () => {};
   if (options.tls) {
-    const version = await tlsVersion(options.tls).catch(() => '');
+    const version = await filesVersion(tlsPaths(options.tls)).catch(() => '');
     const https = createHttpsServer(
       {
         ...(await readTlsContext(options.tls)),

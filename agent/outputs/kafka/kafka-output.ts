@@ -1,8 +1,8 @@
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { sleep } from '../../../shared/pipeline/backoff.js';
 import { retry } from '../../../shared/pipeline/retry.js';
-import { isRetriableKafkaError, refusedCredentials } from '../../../shared/kafka/errors.js';
-import type { MessageProducer } from '../../../shared/kafka/producer.js';
+import { deniedAccess, isRetriableKafkaError, refusedCredentials } from '../../../shared/kafka/errors.js';
+import type { MessageProducer, OutgoingMessage, KafkaCompression } from '../../../shared/kafka/producer.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type TopicAdmin } from '../../../shared/kafka/topics.js';
 import type { Lifecycle } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
@@ -38,6 +38,10 @@ export class KafkaOutput implements FrameConsumer, Lifecycle, StatusReporter {
   private connectFailures = 0;
   /** Bytes of records one request may carry: within one record batch of the topic, and within request_max_bytes. */
   private requestBudgetBytes: number;
+  /** The broker's authorizer denied the last attempt (to connect or to produce): not ready, and why, until one succeeds. */
+  private denied: TributaryError | undefined;
+  /** The producer, noting denials and successes for readiness; produce retries a denial like an outage (files wait). */
+  private readonly watchedProducer: MessageProducer;
 
   constructor(
     private readonly config: KafkaOutputConfig,
@@ -48,6 +52,19 @@ export class KafkaOutput implements FrameConsumer, Lifecycle, StatusReporter {
   ) {
     this.requestBudgetBytes = Math.min(config.request_max_bytes, batchBudget(KAFKA_DEFAULT_MAX_MESSAGE_BYTES));
     metrics.bufferLimitBytes.set(config.buffer_max_bytes);
+    this.watchedProducer = {
+      connect: () => producer.connect(),
+      disconnect: () => producer.disconnect(),
+      send: async (topic: string, messages: readonly OutgoingMessage[], compression?: KafkaCompression) => {
+        try {
+          await producer.send(topic, messages, compression);
+          this.denied = undefined;
+        } catch (error) {
+          if (deniedAccess(error)) this.denied = error as TributaryError;
+          throw error;
+        }
+      },
+    };
   }
 
   /** Returns at once; connecting goes on in the background until it succeeds or the output stops. */
@@ -76,9 +93,14 @@ export class KafkaOutput implements FrameConsumer, Lifecycle, StatusReporter {
     ];
   }
 
-  /** Connected to Kafka with the topic in place: what the agent's readiness reports. */
+  /** Connected to Kafka with the topic in place, and allowed to write to it: what the agent's readiness reports. */
   get ready(): boolean {
-    return this.connected;
+    return this.connected && this.denied === undefined;
+  }
+
+  /** Why Kafka denies this output (naming the ACL to grant and the principal), for /readyz; undefined otherwise. */
+  get problem(): string | undefined {
+    return this.denied?.message;
   }
 
   private async connect(): Promise<boolean> {
@@ -96,11 +118,13 @@ export class KafkaOutput implements FrameConsumer, Lifecycle, StatusReporter {
             await this.producer.connect();
             this.requestBudgetBytes = Math.min(this.config.request_max_bytes, batchBudget(maxMessageBytes));
             this.connected = true;
+            this.denied = undefined;
             this.logger.info(
               { topic: this.config.topic, max_message_bytes: maxMessageBytes, request_max_bytes: this.requestBudgetBytes },
               'connected to Kafka',
             );
           } catch (error) {
+            if (deniedAccess(error)) this.denied = error as TributaryError;
             this.connectFailures++;
             this.metrics.error('kafka_unavailable');
             throw error;
@@ -118,7 +142,9 @@ export class KafkaOutput implements FrameConsumer, Lifecycle, StatusReporter {
               // A refusal is not an outage: the operator has a secret or certificate to fix, named in err.
               refusedCredentials(error)
                 ? 'Kafka refused the connection; not ready, files wait unread until it accepts'
-                : 'Kafka unreachable; not ready, files wait unread until it is back',
+                : deniedAccess(error)
+                  ? 'Kafka denied access; not ready, files wait unread until the ACL is granted'
+                  : 'Kafka unreachable; not ready, files wait unread until it is back',
             ),
         },
       );
@@ -135,11 +161,15 @@ export class KafkaOutput implements FrameConsumer, Lifecycle, StatusReporter {
       const limit = await this.topicAdmin.maxMessageBytes(this.config.topic);
       if (limit !== undefined) return limit;
     } catch (error) {
-      if (isRetriableKafkaError(error)) throw error;
+      // Kafka away: try again. Denied (no DescribeConfigs ACL, which the output does without): the default.
+      if (isRetriableKafkaError(error) && !deniedAccess(error)) throw error;
       this.logger.warn({ topic: this.config.topic, err: errorMessage(error) }, "cannot read the topic's max.message.bytes; assuming Kafka's default");
       return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
     }
-    this.logger.warn({ topic: this.config.topic }, "the broker did not report the topic's max.message.bytes; assuming Kafka's default");
+    this.logger.warn(
+      { topic: this.config.topic },
+      "the broker did not report the topic's max.message.bytes (it needs DescribeConfigs on the topic); assuming Kafka's default",
+    );
     return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
   }
 
@@ -220,7 +250,7 @@ export class KafkaOutput implements FrameConsumer, Lifecycle, StatusReporter {
   private send(request: readonly OutgoingFrame[]) {
     // No abort signal: while stopping, retries go on until drain_timeout, because giving up early would lose acks.
     return produceFramesSized(request.map(frameMessage), {
-      producer: this.producer,
+      producer: this.watchedProducer,
       topic: this.config.topic,
       retry: this.config.retry,
       metrics: this.metrics,

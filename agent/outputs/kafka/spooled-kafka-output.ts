@@ -2,7 +2,7 @@ import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { sleep } from '../../../shared/pipeline/backoff.js';
 import { retry } from '../../../shared/pipeline/retry.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
-import { isRetriableKafkaError, refusedCredentials } from '../../../shared/kafka/errors.js';
+import { deniedAccess, isRetriableKafkaError, refusedCredentials } from '../../../shared/kafka/errors.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type TopicAdmin } from '../../../shared/kafka/topics.js';
 import type { Lifecycle } from '../../../shared/pipeline/types.js';
 import type { Logger } from '../../../shared/telemetry/logger.js';
@@ -137,7 +137,9 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle, StatusRepor
               { topic: this.config.topic, retry_in_ms: delayMs, err: errorMessage(error) },
               refusedCredentials(error)
                 ? 'Kafka refused the connection; spooling metrics until it accepts'
-                : 'Kafka unreachable; spooling metrics until it is back',
+                : deniedAccess(error)
+                  ? 'Kafka denied access; spooling metrics until the ACL is granted'
+                  : 'Kafka unreachable; spooling metrics until it is back',
             ),
         },
       );
@@ -154,7 +156,8 @@ export class SpooledKafkaOutput implements FrameConsumer, Lifecycle, StatusRepor
       const limit = await this.topicAdmin.maxMessageBytes(this.config.topic);
       if (limit !== undefined) return limit;
     } catch (error) {
-      if (isRetriableKafkaError(error)) throw error;
+      // Kafka away: try again. Denied (no DescribeConfigs ACL, which the output does without): the default.
+      if (isRetriableKafkaError(error) && !deniedAccess(error)) throw error;
       this.logger.warn({ topic: this.config.topic, err: errorMessage(error) }, "cannot read the topic's max.message.bytes; assuming Kafka's default");
     }
     return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;

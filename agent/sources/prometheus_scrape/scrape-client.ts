@@ -60,7 +60,12 @@ async function authorizationHeader(job: ScrapeJobConfig): Promise<string | undef
  * worded as Prometheus words them: they end up as the target's error.
  */
 /** A TLS failure names the job's keys, as Prometheus spells them. */
-const SCRAPE_TLS_KEYS: TlsFailureKeys = { peer: 'target', tls: 'tls_config', address: 'the targets', notTls: "check the job's scheme and that its targets serve https" };
+const SCRAPE_TLS_KEYS: TlsFailureKeys = {
+  peer: 'target',
+  tls: 'tls_config',
+  address: 'the targets',
+  notTls: "check the job's scheme and that its targets serve https",
+};
 
 export async function scrapeTarget(url: string, options: ScrapeClientOptions, signal: AbortSignal): Promise<ScrapeResponse> {
   const { job } = options;

@@ -1,4 +1,5 @@
 import { TributaryError } from '../../../shared/errors.js';
+import { deniedAccess } from '../../../shared/kafka/errors.js';
 import type { MessageProducer } from '../../../shared/kafka/producer.js';
 import type { RecordSink, OutgoingRecord } from '../../../shared/pipeline/record-sink.js';
 import type { ComponentMetrics } from '../../../shared/telemetry/metrics.js';
@@ -11,6 +12,9 @@ import type { KafkaTopicsOutputConfig } from './config.js';
  * `metrics_topic`, so each topic holds one schema.
  */
 export class KafkaTopicsOutput implements RecordSink {
+  /** The broker's authorizer denied the last write (the pipeline retries it, offsets uncommitted): not ready until one succeeds. */
+  private denied: TributaryError | undefined;
+
   constructor(
     readonly id: string,
     private readonly config: KafkaTopicsOutputConfig,
@@ -28,6 +32,14 @@ export class KafkaTopicsOutput implements RecordSink {
     await this.producer.connect();
   }
 
+  ready(): boolean {
+    return this.denied === undefined;
+  }
+
+  problem(): string | undefined {
+    return this.denied?.message;
+  }
+
   async write(records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
     this.metrics.eventsIn.inc(records.length);
@@ -38,7 +50,9 @@ export class KafkaTopicsOutput implements RecordSink {
     try {
       // Both sends must be acknowledged before the step's offsets may advance; a failure of either retries the whole batch.
       await Promise.all([this.send(this.config.logs_topic, logs), this.send(this.config.metrics_topic, metrics)]);
+      this.denied = undefined;
     } catch (error) {
+      if (deniedAccess(error)) this.denied = error as TributaryError;
       // The producer classified it: a refusal for good (KAFKA_REJECTED, FRAME_TOO_LARGE) is not an outage.
       this.metrics.error(error instanceof TributaryError && !error.retriable ? 'kafka_rejected' : 'kafka_unavailable');
       throw error;

@@ -46,6 +46,12 @@ export interface LocalKafkaOptions extends LocalServerOptions {
    * OAUTHBEARER, and SSL requiring client certificates, with a per-run CA. Default false.
    */
   secure?: boolean;
+  /**
+   * With `secure`: turns on KRaft's StandardAuthorizer, so a client may do only what ACLs allow (see acls.ts).
+   * The PLAINTEXT and CONTROLLER listeners' principal, `User:ANONYMOUS`, is a super user: the broker talks to
+   * its own controller through them, and tests create ACLs and check results through PLAINTEXT. Default false.
+   */
+  authorizer?: boolean;
 }
 
 export interface LocalKafka extends RestartableServerControls {
@@ -56,6 +62,8 @@ export interface LocalKafka extends RestartableServerControls {
   readonly dataDir: string;
   /** What a client needs for the secured listeners; only with `secure: true`. */
   readonly security?: LocalKafkaSecurity;
+  /** Whether the broker authorizes requests by ACLs (`authorizer: true`); PLAINTEXT stays a super user. */
+  readonly authorizer: boolean;
 }
 
 const DEFAULT_VERSION = '4.4.0';
@@ -66,6 +74,8 @@ const TEMP_PREFIX = 'tributary-kafka-';
 export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<LocalKafka> {
   const version = options.version ?? process.env.KAFKA_VERSION ?? DEFAULT_VERSION;
   if (!isMavenVersion(version)) throw new Error(`not a Kafka version: ${JSON.stringify(version)}`);
+  // Without the secured listeners every client is ANONYMOUS, the super user: an authorizer would prove nothing.
+  if (options.authorizer === true && options.secure !== true) throw new Error('authorizer: true needs secure: true');
   const heapMb = options.heapMb ?? DEFAULT_HEAP_MB;
   const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
@@ -99,7 +109,20 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
         reserved.push(secure.ports.saslSslPort, secure.ports.mtlsPort);
       }
       try {
-        return await launchBroker({ version, heapMb, classpath, kafkaDir, dataDir, port, controllerPort, reserved, deadline, onLog: options.onLog, secure });
+        return await launchBroker({
+          version,
+          heapMb,
+          classpath,
+          kafkaDir,
+          dataDir,
+          port,
+          controllerPort,
+          reserved,
+          deadline,
+          onLog: options.onLog,
+          secure,
+          authorizer: options.authorizer === true,
+        });
       } catch (error) {
         releasePorts(reserved);
         if (attempt >= attempts || !(error instanceof JvmStartError && error.portInUse)) throw error;
@@ -124,6 +147,7 @@ interface LaunchSpec {
   deadline: number;
   onLog: ((line: string) => void) | undefined;
   secure: { material: SecureMaterial; ports: SecurePorts } | undefined;
+  authorizer: boolean;
 }
 
 async function launchBroker(spec: LaunchSpec): Promise<LocalKafka> {
@@ -258,7 +282,15 @@ function makeHandle(jvm: JvmProcess, spec: LaunchSpec, clusterId: string): Local
     afterStop: () => releasePorts(spec.reserved),
   });
   const security = spec.secure ? securityOf(spec.secure.material, spec.secure.ports) : undefined;
-  return { brokers, version: spec.version, port: spec.port, dataDir: spec.dataDir, ...(security ? { security } : {}), ...controls };
+  return {
+    brokers,
+    version: spec.version,
+    port: spec.port,
+    dataDir: spec.dataDir,
+    ...(security ? { security } : {}),
+    authorizer: spec.authorizer,
+    ...controls,
+  };
 }
 
 function serverProperties(spec: LaunchSpec, logDirs: string): string {
@@ -276,6 +308,7 @@ function serverProperties(spec: LaunchSpec, logDirs: string): string {
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...(secure?.protocolMap ?? [])].join(','),
     ...secure?.props,
+    ...(spec.authorizer ? authorizerProperties() : {}),
     'log.dirs': logDirs,
     'num.partitions': 1,
     'offsets.topic.replication.factor': 1,
@@ -300,6 +333,21 @@ function serverProperties(spec: LaunchSpec, logDirs: string): string {
     .map(([key, value]) => `${key}=${value}`)
     .join('\n')
     .concat('\n');
+}
+
+/**
+ * KRaft's own authorizer (ACLs live in the metadata log, created with the admin API). Not set, because it is
+ * already Kafka's default: `allow.everyone.if.no.acl.found=false`, so a resource without ACLs is denied to all
+ * but super users, which is what proves a client's ACLs minimal. Denials are logged at INFO by
+ * `kafka.authorizer.logger` into server.log.
+ */
+function authorizerProperties(): Record<string, string> {
+  return {
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    // The broker's own requests to its controller and the tests' admin and assertion clients come through the
+    // PLAINTEXT and CONTROLLER listeners, unauthenticated: ANONYMOUS there must be allowed everything.
+    'super.users': 'User:ANONYMOUS',
+  };
 }
 
 /**

@@ -61,13 +61,13 @@ async function run(command: string, args: string[]): Promise<void> {
 /**
  * A CA, a broker certificate for 127.0.0.1 and localhost (the names the listeners advertise), a client
  * certificate, the broker's PKCS12 keystore (openssl) and truststore (keytool: a PKCS12 trust store needs Java's
- * trusted-certificate attribute, which openssl does not write), and random passwords.
+ * trusted-certificate attribute, which openssl does not write), and random passwords. A test rotating the broker's
+ * stores makes a second set with the first one's `storePassword`, so the broker's settings still open them.
  */
-export async function makeSecureMaterial(dataDir: string): Promise<SecureMaterial> {
+export async function makeSecureMaterial(dataDir: string, storePassword = randomBytes(12).toString('hex')): Promise<SecureMaterial> {
   const dir = path.join(dataDir, 'tls');
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const file = (name: string) => path.join(dir, name);
-  const storePassword = randomBytes(12).toString('hex');
   const openssl = (args: string[]) => run('openssl', args);
 
   await openssl([
