@@ -12,6 +12,9 @@ declare -A PACKAGE_OF=(
   [prometheus]=prometheus
   [prometheus-node-exporter]=prometheus-node-exporter
   [prometheus-alertmanager]=prometheus-alertmanager
+  # The container image test: builds with buildah; mmdebstrap assembles its base image (no registry here).
+  [buildah]=buildah
+  [mmdebstrap]=mmdebstrap
 )
 
 missing=()
