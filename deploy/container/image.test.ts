@@ -164,8 +164,8 @@ describe('the container image (buildah, chroot isolation)', () => {
       ],
       { maxBuffer: 256 * 1024 * 1024 },
     );
-    const { stdout } = await run('buildah', ['inspect', '--type', 'image', '--format', '{{json .OCIv1.Config}}', IMAGE]);
-    const config = JSON.parse(stdout) as { Entrypoint: string[]; User: string };
+    const { stdout } = await run('buildah', ['inspect', '--type', 'image', IMAGE], { maxBuffer: 64 * 1024 * 1024 });
+    const config = (JSON.parse(stdout) as { OCIv1: { config: { Entrypoint: string[]; User: string } } }).OCIv1.config;
     image = { entrypoint: config.Entrypoint, user: config.User };
     process.stderr.write(
       `[image test] base ${base} in ${baseSeconds.toFixed(1)} s, image built in ${((Date.now() - started) / 1000 - baseSeconds).toFixed(1)} s\n`,
@@ -215,12 +215,14 @@ describe('the container image (buildah, chroot isolation)', () => {
 
     // The application: a separate process appending lines in bursts while the agent tails.
     for (let index = 0; index < LINES; index++) expectedLines.push(`2026-12-07T20:00:00.000Z INFO order ${index} placed by customer ${(index * 7919) % 1000}`);
+    const source = join(scratch, 'application-lines.txt');
+    await writeFile(source, expectedLines.map((line) => `${line}\n`).join(''));
     const application = spawn(
       process.execPath,
       [
         '-e',
-        `const { appendFileSync } = require('node:fs');
-         const lines = JSON.parse(process.argv[1]);
+        `const { appendFileSync, readFileSync } = require('node:fs');
+         const lines = readFileSync(process.argv[1], 'utf8').split('\\n').slice(0, -1);
          let next = 0;
          const burst = () => {
            appendFileSync(process.argv[2], lines.slice(next, next + 100).map((line) => line + '\\n').join(''));
@@ -228,7 +230,7 @@ describe('the container image (buildah, chroot isolation)', () => {
            if (next < lines.length) setTimeout(burst, 20);
          };
          burst();`,
-        JSON.stringify(expectedLines),
+        source,
         join(logDir, 'shop.log'),
       ],
       { stdio: 'inherit' },
@@ -251,7 +253,10 @@ describe('the container image (buildah, chroot isolation)', () => {
     process.kill(await agent.hostPid(), 'SIGTERM');
     expect(await agent.exited).toBe(0);
     // The drain wrote the checkpoint of everything delivered: the whole file.
-    expect((await checkpointOffsets(dataDir)).get('/var/log/app/shop.log')).toBe((await stat(join(logDir, 'shop.log'))).size);
+    const offsets = await checkpointOffsets(dataDir).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}; ${dataDir} holds ${(await readdir(dataDir)).join(', ')}\n${agent.output()}`);
+    });
+    expect(offsets.get('/var/log/app/shop.log')).toBe((await stat(join(logDir, 'shop.log'))).size);
   });
 
   it('the collector consumes the raw topic and publishes every line normalized, and drains on SIGTERM as PID 1', async () => {
