@@ -93,7 +93,8 @@ const VALIDATORS: Record<string, (object: KubeObject) => void> = {
 async function render(dir: string): Promise<KubeObject[]> {
   const { stdout } = await run('kubectl', ['kustomize', join(KUBERNETES_DIR, dir)], { maxBuffer: 16 * 1024 * 1024 }).catch((error: unknown) => {
     // Debian's kubernetes-client (1.20) embeds Kustomize 2, which predates the `labels` field these use.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('these tests render with `kubectl kustomize`: install kubectl 1.27 or later');
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error('these tests render with `kubectl kustomize`: install kubectl 1.22 or later (Kustomize 4.1+)');
     throw error;
   });
   return parseAllDocuments(stdout).map((document) => document.toJS() as KubeObject);
