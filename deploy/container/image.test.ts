@@ -45,9 +45,12 @@ interface ContainerProcess {
 
 const containers: string[] = [];
 const processes: ChildProcess[] = [];
+/** Command-line markers of the processes started in the image, to kill what a failed test left running. */
+const markers: string[] = [];
 
 /** Runs the image's entrypoint with `args`, as the image's user, as PID 1 of a fresh PID namespace. */
 async function runInImage(image: ImageConfig, args: string[], mounts: Record<string, string>, marker: string): Promise<ContainerProcess> {
+  markers.push(marker);
   const { stdout } = await run('buildah', ['from', '--quiet', '--name', uniqueName('tributary-test'), IMAGE]);
   const container = stdout.trim();
   containers.push(container);
@@ -173,6 +176,11 @@ describe('the container image (buildah, chroot isolation)', () => {
   }, 1_800_000);
 
   afterAll(async () => {
+    // Killing a PID namespace's init ends everything in it; buildah run then exits on its own.
+    for (const marker of markers) {
+      const pid = await namespaceInitPid(marker);
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    }
     for (const child of processes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const container of containers) await run('buildah', ['rm', container]).catch(() => undefined);
     if (scratch) await rm(scratch, { recursive: true, force: true });
