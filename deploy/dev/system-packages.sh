@@ -18,6 +18,9 @@ declare -A PACKAGE_OF=(
   [systemd-tmpfiles]=systemd
   # headless browser for the status page test (driven by playwright-core)
   [chromium]=chromium
+  # The container image test: builds with buildah; mmdebstrap assembles its base image (no registry here).
+  [buildah]=buildah
+  [mmdebstrap]=mmdebstrap
 )
 
 missing=()
