@@ -9,12 +9,14 @@ import { SpooledKafkaOutput } from './outputs/kafka/spooled-kafka-output.js';
 import { bindSource, type BoundSource } from './sources/registry.js';
 import type { CheckpointedSource } from './sources/source-factory.js';
 import { SourceSupervisor, type NamedSource } from './source-supervisor.js';
+import { sourceTapPoint, tappedConsumer } from './tapped-consumer.js';
 import { createKafkaClient, type KafkaClient } from '../shared/kafka/client.js';
 import type { Lifecycle } from '../shared/pipeline/types.js';
 import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics } from '../shared/telemetry/metrics.js';
 import { startTelemetryServer, type HealthState, type TelemetryServer } from '../shared/telemetry/http-server.js';
+import { RecordTaps } from '../shared/telemetry/record-tap.js';
 import { processStatus } from '../shared/telemetry/status.js';
 import { TributaryError, errorMessage } from '../shared/errors.js';
 
@@ -44,6 +46,8 @@ export class Agent implements Lifecycle {
   readonly metrics: PipelineMetrics;
   /** Sources that failed and are being restarted; the agent is not ready while any is listed. */
   readonly health = new ComponentHealth();
+  /** Samples of each source's events for `tributary tap` (telemetry.tap). */
+  readonly taps = new RecordTaps(() => Object.keys(this.config.sources).map(sourceTapPoint));
   /** File sources open their acknowledgement trackers on it (`track`); `checkpointPersistence` writes it. */
   private readonly checkpoints: CheckpointStore;
   private readonly checkpointPersistence: CheckpointPersistence;
@@ -86,7 +90,8 @@ export class Agent implements Lifecycle {
       const sources = logSources.map((source) => {
         const metrics = sourceMetrics(source.name, source.type);
         const sourceLogger = logger.child({ component: `source.${source.name}` });
-        const deps = { ...common, consumer: framer, checkpoints: this.checkpoints, metrics, logger: sourceLogger };
+        const consumer = tappedConsumer(framer, this.taps, source.name);
+        const deps = { ...common, consumer, checkpoints: this.checkpoints, metrics, logger: sourceLogger };
         return new SourceSupervisor(source.name, () => source.create(deps), { health: this.health, metrics, logger: sourceLogger });
       });
       this.logPath = { output, framer, sources };
@@ -121,7 +126,7 @@ export class Agent implements Lifecycle {
       const deps = {
         agentId: config.agent.id,
         host: config.agent.host_name,
-        consumer: framer,
+        consumer: tappedConsumer(framer, this.taps, source.name),
         limits,
         metrics: sourceMetrics(source.name, source.type),
         logger: logger.child({ component: `source.${source.name}` }),
@@ -153,9 +158,11 @@ export class Agent implements Lifecycle {
       problems: () => [...this.health.describe(), ...(this.logPath?.output.problem !== undefined ? [this.logPath.output.problem] : [])],
     };
     const outputs = [this.logPath?.output, this.metricPath?.output].filter((output) => output !== undefined);
-    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, health, () =>
-      processStatus({ process: 'agent', id: this.config.agent.id, registry: this.metrics.registry, health, reporters: () => [...this.sources, ...outputs] }),
-    );
+    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, health, {
+      status: () =>
+        processStatus({ process: 'agent', id: this.config.agent.id, registry: this.metrics.registry, health, reporters: () => [...this.sources, ...outputs] }),
+      taps: this.taps,
+    });
     if (this.logPath) await this.startLogPath(this.logPath);
     if (this.metricPath) {
       await this.metricPath.output.start();

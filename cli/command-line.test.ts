@@ -50,11 +50,10 @@ describe('parseCommandLine', () => {
   });
 
   it('names an unknown command, before looking at its flags', () => {
-    const unknown = usageError('unknown command "nosuch"; commands are: agent, collector, validate, rules, demo');
+    const unknown = usageError('unknown command "nosuch"; commands are: agent, collector, validate, rules, top, tap, demo');
     expect(parse('nosuch')).toEqual(unknown);
     expect(parse('nosuch', '--config', 'a.yaml')).toEqual(unknown);
-    expect(parse('top', '--help')).toEqual(usageError('unknown command "top"; commands are: agent, collector, validate, rules, demo'));
-    expect(parse('help', 'top')).toEqual(usageError('unknown command "top"; commands are: agent, collector, validate, rules, demo'));
+    expect(parse('help', 'nosuch')).toEqual(unknown);
     expect(parse('rules', 'lint', 'a.yaml')).toEqual(usageError('unknown rules subcommand "lint"; expected check or test', 'tributary rules --help'));
     expect(parse('--config', 'a.yaml')).toEqual(usageError('expected a command before --config'));
   });
@@ -97,5 +96,50 @@ describe('parseCommandLine', () => {
     );
     expect(commandHelp('validate')).toContain('      --kind agent|collector  the kind of file');
     expect(commandHelp('rules check')).toContain('Usage: tributary rules check RULES_FILE...\n');
+  });
+
+  it('reads top: repeated --url in order, the interval in seconds, --once, and the connection flags', () => {
+    const none = { caFile: undefined, bearerTokenFile: undefined, username: undefined, passwordFile: undefined };
+    expect(parse('top', '--url', 'http://a:9464', '--url', 'b:9464')).toEqual({
+      action: 'top',
+      urls: ['http://a:9464', 'b:9464'],
+      intervalMs: 2000,
+      once: false,
+      connection: none,
+    });
+    expect(parse('top', '--url', 'https://a', '--interval', '0.5', '--once', '--ca-file', 'ca.pem', '--bearer-token-file', 't')).toEqual({
+      action: 'top',
+      urls: ['https://a'],
+      intervalMs: 500,
+      once: true,
+      connection: { ...none, caFile: 'ca.pem', bearerTokenFile: 't' },
+    });
+    expect(parse('top')).toEqual(usageError('top: --url URL is required', 'tributary top --help'));
+    expect(parse('top', '--url', 'a', '--interval', 'soon')).toEqual(
+      usageError('top: --interval must be a number from 0.2 to 3600, got "soon"', 'tributary top --help'),
+    );
+    expect(parse('top', '--help')).toEqual({ action: 'print', stream: 'stdout', text: commandHelp('top'), exitCode: 0 });
+  });
+
+  it('reads tap: --output ID is --point output.ID, one of them exactly, limits within range', () => {
+    const none = { caFile: undefined, bearerTokenFile: undefined, username: undefined, passwordFile: undefined };
+    expect(parse('tap', '--url', 'u', '--output', 'es')).toEqual({ action: 'tap', url: 'u', point: 'output.es', limit: 10, seconds: 30, connection: none });
+    expect(parse('tap', '--url', 'u', '--point', 'source.app', '--limit', '1000', '--seconds', '300', '--username', 'ops', '--password-file', 'p')).toEqual({
+      action: 'tap',
+      url: 'u',
+      point: 'source.app',
+      limit: 1000,
+      seconds: 300,
+      connection: { ...none, username: 'ops', passwordFile: 'p' },
+    });
+    const help = 'tributary tap --help';
+    expect(parse('tap', '--url', 'u')).toEqual(usageError('tap: give exactly one of --output ID or --point POINT', help));
+    expect(parse('tap', '--url', 'u', '--output', 'es', '--point', 'processed')).toEqual(
+      usageError('tap: give exactly one of --output ID or --point POINT', help),
+    );
+    expect(parse('tap', '--url', 'u', '--output', 'es', '--limit', '1.5')).toEqual(
+      usageError('tap: --limit must be an integer from 1 to 1000, got "1.5"', help),
+    );
+    expect(parse('tap', '--url', 'u', '--url', 'v', '--output', 'es')).toEqual(usageError('tap: --url given twice', help));
   });
 });

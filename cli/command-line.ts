@@ -11,6 +11,8 @@ interface FlagSpec {
   /** The placeholder shown in help for a string flag's value. */
   readonly value?: string;
   readonly required?: boolean;
+  /** May be given more than once (`--url a --url b`); the values are kept in order. */
+  readonly multiple?: boolean;
   readonly description: string;
 }
 
@@ -27,6 +29,14 @@ interface CommandSpec {
 
 const CONFIG_FLAG: FlagSpec = { type: 'string', short: 'c', value: 'FILE', required: true, description: 'the YAML configuration file' };
 const HELP_FLAG: FlagSpec = { type: 'boolean', short: 'h', description: 'print this help and exit' };
+
+/** How `top` and `tap` reach a telemetry endpoint served with `telemetry.tls` and `telemetry.auth`. */
+const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  'ca-file': { type: 'string', value: 'FILE', description: 'trust this CA (PEM) for an https URL' },
+  'bearer-token-file': { type: 'string', value: 'FILE', description: "send the token in FILE (telemetry.auth's bearer token)" },
+  username: { type: 'string', value: 'USER', description: 'basic-auth user (with --password-file)' },
+  'password-file': { type: 'string', value: 'FILE', description: 'basic-auth password, read from FILE' },
+};
 
 const COMMANDS: readonly CommandSpec[] = [
   {
@@ -68,6 +78,44 @@ const COMMANDS: readonly CommandSpec[] = [
     files: { placeholder: 'TEST_FILE...', description: 'rule test files' },
   },
   {
+    name: 'top',
+    summary: 'live status of running agents and collectors in the terminal',
+    flags: {
+      url: {
+        type: 'string',
+        value: 'URL',
+        required: true,
+        multiple: true,
+        description: "a process's telemetry endpoint, e.g. http://host:9464 (repeat for more)",
+      },
+      interval: { type: 'string', value: 'SECONDS', description: 'seconds between refreshes (default 2)' },
+      once: { type: 'boolean', description: 'print one snapshot and exit (also when stdout is not a terminal)' },
+      ...CONNECTION_FLAGS,
+      help: HELP_FLAG,
+    },
+    details: [
+      'Shows what /status shows: files with read and acknowledged offsets, scrape targets, outputs, partitions with',
+      'lag, step timings, alerts, and every counter with its rate. Exit status 1 when a process cannot be read (--once).',
+    ],
+  },
+  {
+    name: 'tap',
+    summary: 'print records passing a point of a running process (needs telemetry.tap: true)',
+    flags: {
+      url: { type: 'string', value: 'URL', required: true, description: "the process's telemetry endpoint" },
+      output: { type: 'string', value: 'ID', description: 'records routed to collector output ID (same as --point output.ID)' },
+      point: { type: 'string', value: 'POINT', description: 'source.NAME (agent); processed, output.ID or dead_letter (collector)' },
+      limit: { type: 'string', value: 'N', description: 'stop after N records (default 10, at most 1000)' },
+      seconds: { type: 'string', value: 'S', description: 'stop after S seconds (default 30, at most 300)' },
+      ...CONNECTION_FLAGS,
+      help: HELP_FLAG,
+    },
+    details: [
+      'One JSON document per line on stdout, as the records pass; a count on stderr at the end. Nothing is consumed',
+      'or committed: the process copies records it already has, off its hot path; an unknown point lists the valid ones.',
+    ],
+  },
+  {
     name: 'demo',
     summary: 'a local Kafka, an agent and a collector on a generated log, until Ctrl-C',
     flags: { help: HELP_FLAG },
@@ -82,7 +130,23 @@ export type CommandLine =
   | { readonly action: 'collector'; readonly config: string; readonly workers: string | undefined }
   | { readonly action: 'validate'; readonly config: string; readonly kind: 'agent' | 'collector' | undefined }
   | { readonly action: 'rules check' | 'rules test'; readonly files: readonly string[] }
+  | { readonly action: 'top'; readonly urls: readonly string[]; readonly intervalMs: number; readonly once: boolean; readonly connection: Connection }
+  | {
+      readonly action: 'tap';
+      readonly url: string;
+      readonly point: string;
+      readonly limit: number;
+      readonly seconds: number;
+      readonly connection: Connection;
+    }
   | { readonly action: 'demo' };
+
+interface Connection {
+  readonly caFile: string | undefined;
+  readonly bearerTokenFile: string | undefined;
+  readonly username: string | undefined;
+  readonly passwordFile: string | undefined;
+}
 
 function usageLine(command: CommandSpec): string {
   const flags = Object.entries(command.flags)
@@ -182,6 +246,7 @@ export function parseCommandLine(argv: readonly string[], version: string): Comm
   // Tokens rather than strict mode, so every mistake names the flag as typed and the command's help.
   const { tokens } = parseArgs({ args: [...rest], options: command.flags, strict: false, allowPositionals: true, tokens: true });
   const values = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   const files: string[] = [];
   for (const token of tokens) {
     if (token.kind === 'positional') {
@@ -192,7 +257,9 @@ export function parseCommandLine(argv: readonly string[], version: string): Comm
       if (flag === undefined) return usageError(`${command.name}: unknown flag ${token.rawName}`, command.name);
       if (flag.type === 'string' && token.value === undefined) return usageError(`${command.name}: ${token.rawName} needs a value`, command.name);
       if (flag.type === 'boolean' && token.value !== undefined) return usageError(`${command.name}: ${token.rawName} takes no value`, command.name);
+      if (flag.multiple !== true && values.has(token.name)) return usageError(`${command.name}: ${token.rawName} given twice`, command.name);
       values.set(token.name, token.value ?? true);
+      if (token.value !== undefined) lists.set(token.name, [...(lists.get(token.name) ?? []), token.value]);
     }
   }
   if (values.has('help')) return { action: 'print', stream: 'stdout', text: commandHelp(command.name), exitCode: 0 };
@@ -203,6 +270,18 @@ export function parseCommandLine(argv: readonly string[], version: string): Comm
   const text = (name: string): string | undefined => {
     const value = values.get(name);
     return typeof value === 'string' ? value : undefined;
+  };
+  const connection = (): Connection => ({
+    caFile: text('ca-file'),
+    bearerTokenFile: text('bearer-token-file'),
+    username: text('username'),
+    passwordFile: text('password-file'),
+  });
+  const number = (value: string, flag: string, min: number, max: number, integer = false): number | CommandLine => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < min || parsed > max || (integer && !Number.isInteger(parsed)))
+      return usageError(`${command.name}: ${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${value}"`, command.name);
+    return parsed;
   };
   switch (command.name) {
     case 'agent':
@@ -218,6 +297,21 @@ export function parseCommandLine(argv: readonly string[], version: string): Comm
     case 'rules check':
     case 'rules test':
       return { action: command.name, files };
+    case 'top': {
+      const interval = number(text('interval') ?? '2', '--interval', 0.2, 3600);
+      if (typeof interval !== 'number') return interval;
+      return { action: 'top', urls: lists.get('url') ?? [], intervalMs: Math.round(interval * 1000), once: values.has('once'), connection: connection() };
+    }
+    case 'tap': {
+      const output = text('output');
+      const point = text('point');
+      if ((output === undefined) === (point === undefined)) return usageError('tap: give exactly one of --output ID or --point POINT', 'tap');
+      const limit = number(text('limit') ?? '10', '--limit', 1, 1000, true);
+      if (typeof limit !== 'number') return limit;
+      const seconds = number(text('seconds') ?? '30', '--seconds', 1, 300);
+      if (typeof seconds !== 'number') return seconds;
+      return { action: 'tap', url: text('url') ?? '', point: point ?? `output.${output ?? ''}`, limit, seconds, connection: connection() };
+    }
     default:
       return { action: 'demo' };
   }

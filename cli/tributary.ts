@@ -5,20 +5,13 @@
  * owns it. Commands are imported when chosen, so an agent does not load the collector's sinks, a collector
  * does not load the agent's sources, and neither loads the demo's JVM broker launcher from deploy/dev.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TributaryError } from '../shared/errors.js';
-import { packageRoot } from '../shared/paths.js';
+import { TRIBUTARY_VERSION } from '../shared/version.js';
 import { parseCommandLine } from './command-line.js';
 
-/** The version of the installed package, as `npm pack` recorded it. */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-}
-
 async function main(argv: readonly string[]): Promise<number> {
-  const commandLine = parseCommandLine(argv, packageVersion());
+  const commandLine = parseCommandLine(argv, TRIBUTARY_VERSION);
   switch (commandLine.action) {
     case 'print':
       process[commandLine.stream].write(commandLine.text);
@@ -44,6 +37,10 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'rules check':
     case 'rules test':
       return (await import('../collector/cli.js')).runRulesCommand(commandLine.action === 'rules check' ? 'check' : 'test', commandLine.files);
+    case 'top':
+      return (await import('./top.js')).runTop(commandLine);
+    case 'tap':
+      return (await import('./tap.js')).runTap(commandLine);
     case 'demo':
       return (await import('../deploy/dev/demo.js')).runDemo();
   }

@@ -10,6 +10,7 @@ import { ComponentHealth } from '../shared/telemetry/component-health.js';
 import { startTelemetryServer, type HealthState, type TelemetryServer } from '../shared/telemetry/http-server.js';
 import type { Logger } from '../shared/telemetry/logger.js';
 import { PipelineMetrics, type ComponentMetrics } from '../shared/telemetry/metrics.js';
+import { RecordTaps } from '../shared/telemetry/record-tap.js';
 import { processStatus } from '../shared/telemetry/status.js';
 import { inSpan } from '../shared/telemetry/tracing.js';
 import { AlertingMetrics } from './alerting/alerting-metrics.js';
@@ -19,7 +20,7 @@ import { createProcessors } from './processors/registry.js';
 import { DeadLetterOutput } from './outputs/dead_letter/dead-letter-output.js';
 import type { CollectorOutput } from './outputs/output-factory.js';
 import { createOutput } from './outputs/registry.js';
-import { RecordPipeline } from './record-pipeline.js';
+import { collectorTapPoints, RecordPipeline } from './record-pipeline.js';
 import { StepTimings } from './step-status.js';
 
 /**
@@ -43,6 +44,8 @@ export class Collector implements Lifecycle {
   private readonly startAborted = new AbortController();
   private readonly alerting: AlertingService | undefined;
   private readonly stepTimings = new StepTimings();
+  /** Samples for `tributary tap` (telemetry.tap): every record after the processors, each output's, dead letters. */
+  readonly samples = new RecordTaps(() => collectorTapPoints(Object.keys(this.config.outputs)));
   private telemetry: TelemetryServer | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
@@ -101,6 +104,7 @@ export class Collector implements Lifecycle {
         processors,
         retry: { initialMs: config.retry.initial_backoff, maxMs: config.retry.max_backoff },
         taps: this.alerting === undefined ? [] : [this.alerting.partialsOutput],
+        samples: this.samples,
         maxStepEvents: config.input.max_step_events,
         maxStepBytes: config.input.max_step_bytes,
       },
@@ -142,15 +146,17 @@ export class Collector implements Lifecycle {
       ],
     };
     const { group_id: group, instance_name: instance } = this.config.collector;
-    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, health, () =>
-      processStatus({
-        process: 'collector',
-        id: `${group}/${instance}`,
-        registry: this.metrics.registry,
-        health,
-        reporters: () => [this.stepTimings, ...(this.alerting ? [this.alerting] : [])],
-      }),
-    );
+    this.telemetry = await startTelemetryServer({ ...this.config.telemetry, logger: this.logger }, this.metrics.registry, health, {
+      status: () =>
+        processStatus({
+          process: 'collector',
+          id: `${group}/${instance}`,
+          registry: this.metrics.registry,
+          health,
+          reporters: () => [this.stepTimings, ...(this.alerting ? [this.alerting] : [])],
+        }),
+      taps: this.samples,
+    });
     const topics: TopicSpec[] = [
       // Agents normally create the raw topics; creating them here too lets collectors start first.
       ...this.config.input.topics.map((topic) => ({ topic, partitions: 6 })),

@@ -10,6 +10,7 @@ import type { DeadLetter, DeadLetterWriter } from './outputs/dead_letter/dead-le
 import { asRawLogEvent, normalizeLogEvent, resourceKey } from './processors/normalize/normalize-log.js';
 import { asRawMetricEvent, normalizeMetricEvent } from './processors/normalize/normalize-metric.js';
 import type { InFlightRecord, RecordProcessor } from './processors/processor.js';
+import type { RecordTaps } from '../shared/telemetry/record-tap.js';
 import { StepReader, type DecodedStep, type StepEvent } from './step-reader.js';
 
 export interface RecordPipelineOptions {
@@ -21,6 +22,8 @@ export interface RecordPipelineOptions {
   retry: { initialMs: number; maxMs: number };
   /** Outputs that see every record whatever the routes say (alerting's partial aggregation); the step waits for them too. */
   taps?: readonly RecordSink[];
+  /** Where `tributary tap` samples records (see collectorTapPoints); nothing is copied unless a tap is open. */
+  samples?: RecordTaps;
   /** Decoded events per step (input.max_step_events). */
   maxStepEvents?: number;
   /** Decoded bytes per step (input.max_step_bytes). */
@@ -37,6 +40,37 @@ const NO_OUTPUTS: readonly string[] = [];
 export interface StepResult {
   records: number;
   deadLetters: number;
+}
+
+/** The collector's tap points: every record after the processors, each output's records, and dead letters. */
+export function collectorTapPoints(outputIds: readonly string[]): string[] {
+  return ['processed', ...outputIds.map((id) => `output.${id}`), 'dead_letter'];
+}
+
+function* jsonOf(records: readonly OutgoingRecord[]): Generator<string> {
+  for (const { json } of records) yield json;
+}
+
+function* letterJson(letters: readonly DeadLetter[]): Generator<string> {
+  for (const letter of letters) {
+    yield JSON.stringify({
+      reason: letter.reason,
+      error_code: letter.errorCode,
+      source: { topic: letter.sourceTopic, partition: letter.sourcePartition, offset: letter.sourceOffset },
+      value: typeof letter.value === 'string' ? letter.value : letter.value.toString('utf8'),
+    });
+  }
+}
+
+function offerSamples(
+  samples: RecordTaps,
+  records: readonly OutgoingRecord[],
+  routed: ReadonlyMap<string, OutgoingRecord[]>,
+  letters: readonly DeadLetter[],
+): void {
+  if (samples.active('processed')) samples.offer('processed', jsonOf(records));
+  for (const [id, own] of routed) if (samples.active(`output.${id}`)) samples.offer(`output.${id}`, jsonOf(own));
+  if (letters.length > 0 && samples.active('dead_letter')) samples.offer('dead_letter', letterJson(letters));
 }
 
 /** One raw event normalized, with what identifies its source for partition-key caching. */
@@ -146,6 +180,7 @@ export class RecordPipeline {
     }
     // Decode-time and processing-time letters go out in input order, as the events came (the sort is stable).
     letters.sort((first, second) => Number(first.sourceOffset) - Number(second.sourceOffset));
+    if (this.options.samples !== undefined) offerSamples(this.options.samples, records, routed, letters);
     const deliveries = this.outputs.map((output) => {
       const own = routed.get(output.id) ?? [];
       return own.length === 0 ? Promise.resolve() : this.deliver(output, own, topic, partition, signal);

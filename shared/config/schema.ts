@@ -126,7 +126,7 @@ export const telemetryAuthSchema = z
 
 export type TelemetryAuthConfig = z.output<typeof telemetryAuthSchema>;
 
-/** Telemetry endpoint every process serves: /metrics, /healthz, /readyz. */
+/** Telemetry endpoint every process serves: /metrics, /healthz, /readyz, /status (and /tap when enabled). */
 export const telemetrySchema = z
   .strictObject({
     listen_address: z.string().default('127.0.0.1'),
@@ -134,6 +134,11 @@ export const telemetrySchema = z
     log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     tls: telemetryTlsSchema.optional(),
     auth: telemetryAuthSchema.optional(),
+    /**
+     * Serve /tap (`tributary tap`): samples of the records passing a point. Off by default because records may
+     * hold what only their destinations should see; behind `auth` like /metrics when on.
+     */
+    tap: z.boolean().default(false),
   })
   .prefault({});
 

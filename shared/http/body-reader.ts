@@ -26,6 +26,8 @@ export interface BodyCap {
   readonly overflow?: 'fail' | 'truncate';
   /** `METHOD url` without credentials, for the error message. */
   readonly where: string;
+  /** Sees each decoded chunk as it is kept, for a caller that shows a long response while it arrives. */
+  readonly onChunk?: ((chunk: Buffer) => void) | undefined;
 }
 
 /** A decoder for the response's `content-encoding`, or undefined for identity; throws for one we did not ask for. */
@@ -87,6 +89,7 @@ export async function readCappedBody(message: IncomingMessage, cap: BodyCap): Pr
       }
       chunks.push(chunk);
       kept += chunk.length;
+      cap.onChunk?.(chunk);
     }
   } catch (error) {
     // Once the cap is reached, the errors of the destruction it caused are the cap's; before, a reset or a corrupt stream is itself.

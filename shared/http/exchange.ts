@@ -63,6 +63,8 @@ export interface Exchange {
   readonly maxBodyBytes: number;
   /** `fail` (default): a body over the cap rejects with ResponseTooLargeError; `truncate`: its start is the body. */
   readonly overflow?: 'fail' | 'truncate';
+  /** Sees the body's decoded chunks as they arrive (a streamed response); the body is still kept and capped. */
+  readonly onBodyChunk?: ((chunk: Buffer, status: number) => void) | undefined;
   /** Whether a response with this status is worth reading; when not, its connection is closed unread. Default: every status. */
   readonly readBody?: (status: number) => boolean;
 }
@@ -113,7 +115,9 @@ export function exchange(options: Exchange): Promise<HttpResponse> {
         finish(undefined, { ...head, body: Buffer.alloc(0) });
         return;
       }
-      readCappedBody(message, { maxBytes: options.maxBodyBytes, overflow: options.overflow ?? 'fail', where }).then(
+      const { onBodyChunk } = options;
+      const onChunk = onBodyChunk === undefined ? undefined : (chunk: Buffer) => onBodyChunk(chunk, status);
+      readCappedBody(message, { maxBytes: options.maxBodyBytes, overflow: options.overflow ?? 'fail', where, onChunk }).then(
         (body) => finish(undefined, { ...head, body }),
         (error: unknown) => finish(error instanceof HttpRequestError ? error : HttpRequestError.from('read', where, error)),
       );

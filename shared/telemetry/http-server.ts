@@ -10,6 +10,7 @@ import { fileVersion, filesVersion, watchFileReload } from '../file-reload.js';
 import { readCertificateFile, readSecretFile } from '../secret-files.js';
 import type { Logger } from './logger.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js';
+import { serveTap, type RecordTaps } from './record-tap.js';
 import type { ProcessStatus } from './status.js';
 
 export interface HealthState {
@@ -39,6 +40,16 @@ export interface TelemetryServerOptions {
   logger?: Logger | undefined;
   /** How often the certificate files are checked for changes; tests shorten it. */
   tlsReloadIntervalMs?: number | undefined;
+  /** `telemetry.tap`: serve /tap from the process's `taps`. */
+  tap?: boolean | undefined;
+}
+
+/** What a process offers beyond metrics and probes. */
+export interface ProcessEndpoints {
+  /** The status document behind /status and /status.json. */
+  status?: () => Promise<ProcessStatus>;
+  /** The tap points behind /tap (served only with `telemetry.tap`). */
+  taps?: RecordTaps;
 }
 
 /**
@@ -158,15 +169,16 @@ export async function startTelemetryServer(
   options: TelemetryServerOptions,
   registry: Registry,
   health: HealthState,
-  status?: () => Promise<ProcessStatus>,
+  endpoints: ProcessEndpoints = {},
 ): Promise<TelemetryServer> {
+  const { status, taps } = endpoints;
   const { listen_address: host, port } = options;
   const auth = options.auth === undefined ? undefined : authenticator(options.auth);
   // A missing or unreadable secret file fails the start, as other configuration mistakes do.
   await auth?.prime();
   const probesOpen = options.auth?.probes !== true;
 
-  const serve = (path: string, response: ServerResponse): void => {
+  const serve = (path: string, response: ServerResponse, query: URLSearchParams): void => {
     if (path === '/metrics') {
       registry.metrics().then(
         (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
@@ -195,23 +207,29 @@ export async function startTelemetryServer(
         .end(STATUS_PAGE_HTML);
       return;
     }
+    if (path === '/tap' && taps !== undefined) {
+      if (options.tap === true) serveTap(taps, query, response);
+      else response.writeHead(404, { 'content-type': 'text/plain' }).end('tap is off: set telemetry.tap: true to sample records here\n');
+      return;
+    }
     const paths = status === undefined ? '/metrics, /healthz or /readyz' : '/status, /status.json, /metrics, /healthz or /readyz';
     response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${paths}\n`);
   };
 
   const handler: RequestListener = (request, response) => {
-    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', query = ''] = (request.url ?? '/').split('?', 2);
+    const url = { searchParams: new URLSearchParams(query) };
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
     if (auth === undefined || (probesOpen && (path === '/healthz' || path === '/readyz'))) {
-      serve(path, response);
+      serve(path, response, url.searchParams);
       return;
     }
     auth.check(request).then(
       (ok) => {
-        if (ok) serve(path, response);
+        if (ok) serve(path, response, url.searchParams);
         else response.writeHead(401, { 'www-authenticate': auth.challenge, 'content-type': 'text/plain' }).end('unauthorized\n');
       },
       (error: unknown) => {

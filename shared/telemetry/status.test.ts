@@ -88,15 +88,16 @@ describe('/status and /status.json on the telemetry server', () => {
 
   it('serve the process document and a self-contained page under a CSP that allows only its own script and style', async () => {
     const families = pipelineMetrics();
-    const server = await startTelemetryServer({ listen_address: '127.0.0.1', port: 0 }, families.registry, health, () =>
-      processStatus({
-        process: 'collector',
-        id: 'group/one',
-        registry: families.registry,
-        health,
-        reporters: () => [{ statusRows: () => [{ table: FILES, rows: [{ path: '/x' }] }] }],
-      }),
-    );
+    const server = await startTelemetryServer({ listen_address: '127.0.0.1', port: 0 }, families.registry, health, {
+      status: () =>
+        processStatus({
+          process: 'collector',
+          id: 'group/one',
+          registry: families.registry,
+          health,
+          reporters: () => [{ statusRows: () => [{ table: FILES, rows: [{ path: '/x' }] }] }],
+        }),
+    });
     try {
       const json = await fetch(`${server.url}/status.json`);
       expect(json.headers.get('content-type')).toBe('application/json');
@@ -124,7 +125,7 @@ describe('/status and /status.json on the telemetry server', () => {
       { listen_address: '127.0.0.1', port: 0, auth: { bearer_token: 'let-me-in', probes: false } },
       families.registry,
       health,
-      () => processStatus({ process: 'agent', id: 'a', registry: families.registry, health, reporters: () => [] }),
+      { status: () => processStatus({ process: 'agent', id: 'a', registry: families.registry, health, reporters: () => [] }) },
     );
     const bare = await startTelemetryServer({ listen_address: '127.0.0.1', port: 0 }, families.registry, health);
     try {
