@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { startTelemetryServer } from './http-server.js';
+import { PipelineMetrics } from './metrics.js';
 import { MAX_OPEN_TAPS, ndjsonLines, RecordTaps, TapRefused } from './record-tap.js';
 
 describe('record taps', () => {
@@ -71,5 +73,28 @@ describe('record taps', () => {
     expect([...ndjsonLines('{"a":1}\n{"b":2}\n')]).toEqual(['{"a":1}', '{"b":2}']);
     expect([...ndjsonLines('{"a":1}\n{"b":2}')]).toEqual(['{"a":1}', '{"b":2}']);
     expect([...ndjsonLines('')]).toEqual([]);
+  });
+
+  it('are served on /tap only with telemetry.tap, streaming samples and ending at the limit', async () => {
+    const registry = new PipelineMetrics('collector', undefined, { processMetrics: false }).registry;
+    const health = { live: () => true, ready: () => true };
+    const taps = new RecordTaps(points);
+    const off = await startTelemetryServer({ listen_address: '127.0.0.1', port: 0 }, registry, health, { taps });
+    const on = await startTelemetryServer({ listen_address: '127.0.0.1', port: 0, tap: true }, registry, health, { taps });
+    try {
+      const refused = await fetch(`${off.url}/tap?point=processed`);
+      expect(refused.status).toBe(404);
+      expect(await refused.text()).toBe('tap is off: set telemetry.tap: true to sample records here\n');
+      expect((await fetch(`${on.url}/tap?point=processed&seconds=0`)).status).toBe(400);
+      const response = await fetch(`${on.url}/tap?point=processed&limit=2`);
+      expect(response.status).toBe(200);
+      expect(taps.active('processed')).toBe(true);
+      taps.offer('processed', ['{"n":1}', '{"n":2}', '{"n":3}']);
+      expect(await response.text()).toBe('{"n":1}\n{"n":2}\n');
+      expect(taps.active('processed')).toBe(false);
+    } finally {
+      await off.close();
+      await on.close();
+    }
   });
 });
