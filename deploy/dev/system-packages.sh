@@ -21,6 +21,9 @@ declare -A PACKAGE_OF=(
   # The container image test: builds with buildah; mmdebstrap assembles its base image (no registry here).
   [buildah]=buildah
   [mmdebstrap]=mmdebstrap
+  # The Kubernetes manifests test renders with `kubectl kustomize` (kubectl 1.22+). Debian's own
+  # kubernetes-client (1.20) is too old; the `kubectl` package is the Google Cloud SDK's apt repository's.
+  [kubectl]=kubectl
 )
 
 missing=()
