@@ -440,7 +440,8 @@ describe('parseExposition', () => {
         for (const family of parsed.families) expect(family.series.length).toBeGreaterThan(0);
       }
     }
-  });
+    // 600 parses: about a second alone, several on a loaded machine; the default 5 s is for single cases.
+  }, 30_000);
 });
 
 describe('parseGoFloat', () => {
