@@ -240,7 +240,7 @@ describe('telemetry tls and auth configuration', () => {
   });
 
   it('defaults to plain http without credentials, and probes open when auth is set', () => {
-    expect(telemetrySchema.parse(undefined)).toEqual({ listen_address: '127.0.0.1', port: 9464, log_level: 'info' });
+    expect(telemetrySchema.parse(undefined)).toEqual({ listen_address: '127.0.0.1', port: 9464, log_level: 'info', tap: false });
     expect(telemetrySchema.parse({ auth: { bearer_token_file: '/run/secrets/t' } }).auth).toEqual({ bearer_token_file: '/run/secrets/t', probes: false });
   });
 });

@@ -603,7 +603,7 @@ describe('ElasticsearchSink: credentials and TLS', () => {
     await waitFor('lines.length >= 2', () => lines.length >= 2);
     await untrusted.stop();
     await expect(starting).rejects.toMatchObject({ code: 'SHUTDOWN' });
-    expect(lines.join('')).toMatch(/TLS failed: the server's certificate is not signed by a CA the client trusts: check tls\.ca_file \(/);
+    expect(lines.join('')).toMatch(/TLS failed: the server's certificate is not signed by a CA the client trusts: check outputs\.es\.tls\.ca_file \(/);
   });
 });
 
