@@ -83,7 +83,9 @@ export class AlertmanagerNotifier extends QueuedNotifier {
     super(
       id,
       amConfig,
-      new NotifierHttpClient(amConfig, parsed.find(({ credentials }) => credentials !== undefined)?.credentials, { logger: dependencies.logger }),
+      new NotifierHttpClient(amConfig, parsed.find(({ credentials }) => credentials !== undefined)?.credentials, {
+        logger: dependencies.logger.child({ notifier: id }),
+      }),
       dependencies,
     );
     this.targets = parsed.map(({ target }) => target);
