@@ -1,10 +1,10 @@
 import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { TributaryError, errorMessage } from '../errors.js';
 import { asText, basicAuthorization, exchange, type TextResponse } from './exchange.js';
-import { readSecretFile, tlsAgentOptions, type HttpTlsConfig } from './tls.js';
+import { ReloadingHttpsAgent, type TlsReloadSettings } from './reloading-tls.js';
+import { readSecretFile, type HttpTlsConfig } from './tls.js';
 import type { TlsFailureKeys } from '../tls-failures.js';
 
 export type { TextResponse };
@@ -90,15 +90,19 @@ export class HttpTransport {
   private readonly urlCredentials: { username: string; password: string } | undefined;
   private authorization: string | undefined;
   private httpAgent: HttpAgent | undefined;
-  private httpsAgent: HttpsAgent | undefined;
+  private httpsAgent: ReloadingHttpsAgent | undefined;
   private next = 0;
   private readonly tlsKeys: TlsFailureKeys;
 
-  /** `configKey`: where the sink's config sits (`outputs.solr`), so TLS failures name the full key to check. */
+  /**
+   * `configKey`: where the sink's config sits (`outputs.solr`), so TLS failures name the full key to check.
+   * `tlsReload`: how the TLS files are watched for a rotation (./reloading-tls.ts).
+   */
   constructor(
     private readonly config: HttpTransportConfig,
     private readonly now: () => number = Date.now,
     configKey?: string,
+    private readonly tlsReload: TlsReloadSettings = {},
   ) {
     const parsed = config.endpoints.map(parseEndpoint);
     this.endpoints = parsed.map(({ endpoint }) => endpoint);
@@ -108,14 +112,24 @@ export class HttpTransport {
     this.tlsKeys = { peer: 'server', tls: key('tls'), address: key('endpoints'), notTls: `check that the https URLs in ${key('endpoints')} name TLS ports` };
   }
 
-  /** Reads TLS material and secrets and creates the keep-alive agents; errors name the file, never its content. */
+  /**
+   * Reads TLS material and secrets and creates the keep-alive agents; errors name the file, never its content.
+   * From then on the TLS files are re-read when they change: new connections use them.
+   */
   async open(): Promise<void> {
-    const tlsOptions = await tlsAgentOptions(this.config.tls, this.tlsKeys.tls);
-    await this.reloadCredentials();
     // One socket per concurrent request per endpoint, kept open between bulks.
     const sockets = { keepAlive: true, maxSockets: this.config.max_concurrent_requests, scheduling: 'lifo' as const };
+    const httpsAgent = await ReloadingHttpsAgent.open(this.config.tls, this.tlsKeys.tls, sockets, this.tlsReload);
+    try {
+      await this.reloadCredentials();
+    } catch (error) {
+      httpsAgent.close();
+      throw error;
+    }
+    this.httpsAgent?.close();
+    this.httpsAgent = httpsAgent;
+    this.httpAgent?.destroy();
     this.httpAgent = new HttpAgent(sockets);
-    this.httpsAgent = new HttpsAgent({ ...sockets, ...tlsOptions });
   }
 
   /** Re-reads password_file / api_key_file: called after a 401 so a rotated secret is picked up without a restart. */
@@ -233,7 +247,7 @@ export class HttpTransport {
       method: request.method,
       headers,
       payload,
-      agents: { http: this.httpAgent, https: this.httpsAgent },
+      agents: { http: this.httpAgent, https: this.httpsAgent?.agent },
       timeoutMs: this.config.request_timeout,
       // The path holds the endpoint's prefix already: scheme and host from the endpoint, never its credentials.
       where: `${request.method} ${endpoint.url.protocol}//${endpoint.url.host}${url.pathname}`,
@@ -246,6 +260,6 @@ export class HttpTransport {
 
   close(): void {
     this.httpAgent?.destroy();
-    this.httpsAgent?.destroy();
+    this.httpsAgent?.close();
   }
 }

@@ -39,6 +39,8 @@ export const TARGETS_STATUS_TABLE: StatusTableSpec = {
 export class PrometheusScrapeSource implements Lifecycle, StatusReporter {
   private readonly loops = new Map<string, ScrapeLoop>();
   private readonly jobTargets: JobTargets[] = [];
+  /** Stops watching each job's TLS files. */
+  private readonly closeClients: (() => void)[] = [];
   private stopped = false;
 
   constructor(
@@ -64,8 +66,10 @@ export class PrometheusScrapeSource implements Lifecycle, StatusReporter {
 
   async start(): Promise<void> {
     for (const config of this.config.scrape_configs) {
-      // TLS files are read once here, so a missing CA fails start-up rather than every scrape.
-      const settings: JobSettings = { config, client: await loadScrapeClientOptions(config), relabel: compileRelabelRules(config.metric_relabel_configs) };
+      // TLS files are read here first, so a missing CA fails start-up rather than every scrape; then when they change.
+      const client = await loadScrapeClientOptions(config, { logger: this.deps.logger });
+      this.closeClients.push(client.close);
+      const settings: JobSettings = { config, client, relabel: compileRelabelRules(config.metric_relabel_configs) };
       this.jobTargets.push(new JobTargets(config, (targets) => this.sync(settings, targets), this.deps.logger));
     }
     for (const targets of this.jobTargets) await targets.start();
@@ -106,5 +110,6 @@ export class PrometheusScrapeSource implements Lifecycle, StatusReporter {
     await Promise.all(this.jobTargets.map((targets) => targets.stop()));
     await Promise.all([...this.loops.values()].map((loop) => loop.stop()));
     this.loops.clear();
+    for (const close of this.closeClients.splice(0)) close();
   }
 }

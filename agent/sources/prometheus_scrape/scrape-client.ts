@@ -1,6 +1,7 @@
 import { readSecretFile } from '../../../shared/secret-files.js';
 import { basicAuthorization, exchange, HttpRequestError, type HttpResponse } from '../../../shared/http/exchange.js';
-import { tlsAgentOptions, type TlsClientOptions } from '../../../shared/http/tls.js';
+import { ReloadingTlsOptions, type TlsReloadSettings } from '../../../shared/http/reloading-tls.js';
+import type { TlsClientOptions } from '../../../shared/http/tls.js';
 import type { ScrapeJobConfig } from './config.js';
 import type { TlsFailureKeys } from '../../../shared/tls-failures.js';
 
@@ -24,15 +25,20 @@ export class ScrapeError extends Error {
   }
 }
 
-/** TLS material read when the job starts; credential files are re-read per scrape so rotation works. */
+/**
+ * TLS material read when the job starts and re-read when its files change (each scrape is a connection of its
+ * own, so the next scrape uses them); credential files are re-read per scrape so rotation works.
+ */
 export interface ScrapeClientOptions {
   job: ScrapeJobConfig;
-  /** Without it, Node's defaults (system CAs, verification on). */
-  tls?: TlsClientOptions;
+  /** The TLS options as they are now; without it, Node's defaults (system CAs, verification on). */
+  tls?: { readonly options: TlsClientOptions };
 }
 
-export async function loadScrapeClientOptions(job: ScrapeJobConfig): Promise<ScrapeClientOptions> {
-  return { job, tls: await tlsAgentOptions(job.tls_config, `scrape_configs[${job.job_name}].tls_config`) };
+/** The job's client options; close() stops watching its TLS files. */
+export async function loadScrapeClientOptions(job: ScrapeJobConfig, tlsReload?: TlsReloadSettings): Promise<ScrapeClientOptions & { close: () => void }> {
+  const tls = await ReloadingTlsOptions.open(job.tls_config, `scrape_configs[${job.job_name}].tls_config`, tlsReload);
+  return { job, tls, close: () => tls.close() };
 }
 
 async function authorizationHeader(job: ScrapeJobConfig): Promise<string | undefined> {
@@ -83,7 +89,7 @@ export async function scrapeTarget(url: string, options: ScrapeClientOptions, si
       url: new URL(url),
       method: 'GET',
       headers,
-      tls: options.tls,
+      tls: options.tls?.options,
       tlsKeys: SCRAPE_TLS_KEYS,
       timeoutMs: job.scrape_timeout,
       where: `GET ${url}`,

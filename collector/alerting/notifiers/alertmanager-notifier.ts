@@ -80,7 +80,14 @@ export class AlertmanagerNotifier extends QueuedNotifier {
     dependencies: NotifierDependencies,
   ) {
     const parsed = amConfig.urls.map((url) => NotifierHttpClient.target(url, `${amConfig.path_prefix}/api/v2/alerts`));
-    super(id, amConfig, new NotifierHttpClient(amConfig, parsed.find(({ credentials }) => credentials !== undefined)?.credentials), dependencies);
+    super(
+      id,
+      amConfig,
+      new NotifierHttpClient(amConfig, parsed.find(({ credentials }) => credentials !== undefined)?.credentials, {
+        logger: dependencies.logger.child({ notifier: id }),
+      }),
+      dependencies,
+    );
     this.targets = parsed.map(({ target }) => target);
   }
 

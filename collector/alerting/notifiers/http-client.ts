@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { asText, basicAuthorization, exchange, type TextResponse } from '../../../shared/http/exchange.js';
-import { readSecretFile, tlsAgentOptions } from '../../../shared/http/tls.js';
+import { ReloadingHttpsAgent, type TlsReloadSettings } from '../../../shared/http/reloading-tls.js';
+import { readSecretFile } from '../../../shared/http/tls.js';
 import type { HttpDeliveryConfig } from './config.js';
 
 const USER_AGENT = 'Tributary-Collector/0.1';
@@ -28,11 +28,13 @@ export interface Target {
 export class NotifierHttpClient {
   private authorization: string | undefined;
   private httpAgent: HttpAgent | undefined;
-  private httpsAgent: HttpsAgent | undefined;
+  private httpsAgent: ReloadingHttpsAgent | undefined;
 
   constructor(
     private readonly config: HttpDeliveryConfig,
     private readonly urlCredentials?: { username: string; password: string },
+    /** How the TLS files are watched for a rotation (shared/http/reloading-tls.ts). */
+    private readonly tlsReload: TlsReloadSettings = {},
   ) {}
 
   /** Splits a configured URL; its userinfo, if any, becomes basic auth (the schema forbids it together with other auth). */
@@ -46,13 +48,20 @@ export class NotifierHttpClient {
     return { target: { url, display: `${url.protocol}//${url.host}${url.pathname}` }, credentials };
   }
 
-  /** Reads TLS material and secrets; errors name the file, never its content. */
+  /** Reads TLS material and secrets; errors name the file, never its content. The TLS files are re-read when they change. */
   async open(): Promise<void> {
-    const tls = await tlsAgentOptions(this.config.tls);
-    await this.reloadCredentials();
     const sockets = { keepAlive: true, maxSockets: 4 };
+    const httpsAgent = await ReloadingHttpsAgent.open(this.config.tls, 'tls', sockets, this.tlsReload);
+    try {
+      await this.reloadCredentials();
+    } catch (error) {
+      httpsAgent.close();
+      throw error;
+    }
+    this.httpsAgent?.close();
+    this.httpsAgent = httpsAgent;
+    this.httpAgent?.destroy();
     this.httpAgent = new HttpAgent(sockets);
-    this.httpsAgent = new HttpsAgent({ ...sockets, ...tls });
   }
 
   /** Re-reads password_file / bearer_token_file, so a rotated secret is picked up after a 401 without a restart. */
@@ -90,7 +99,7 @@ export class NotifierHttpClient {
       method,
       headers,
       payload,
-      agents: { http: this.httpAgent, https: this.httpsAgent },
+      agents: { http: this.httpAgent, https: this.httpsAgent?.agent },
       timeoutMs: this.config.timeout,
       where,
       signal,
@@ -102,6 +111,6 @@ export class NotifierHttpClient {
 
   close(): void {
     this.httpAgent?.destroy();
-    this.httpsAgent?.destroy();
+    this.httpsAgent?.close();
   }
 }

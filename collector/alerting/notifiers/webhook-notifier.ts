@@ -30,7 +30,7 @@ export class WebhookNotifier extends QueuedNotifier {
     dependencies: NotifierDependencies,
   ) {
     const { target, credentials } = NotifierHttpClient.target(webhookConfig.url);
-    super(id, webhookConfig, new NotifierHttpClient(webhookConfig, credentials), dependencies);
+    super(id, webhookConfig, new NotifierHttpClient(webhookConfig, credentials, { logger: dependencies.logger.child({ notifier: id }) }), dependencies);
     this.target = target;
   }
 

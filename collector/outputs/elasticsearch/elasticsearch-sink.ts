@@ -21,6 +21,8 @@ export interface ElasticsearchSinkOptions {
   sleep?: Sleep;
   random?: () => number;
   now?: () => number;
+  /** How often the TLS files are checked for a rotation; tests shorten it. */
+  tlsReloadIntervalMs?: number;
 }
 
 /** What became of one bulk request as a whole. */
@@ -76,7 +78,7 @@ export class ElasticsearchSink implements RecordSink {
     private readonly logger: Logger,
     options: ElasticsearchSinkOptions = {},
   ) {
-    this.transport = new HttpTransport(config, options.now, `outputs.${id}`);
+    this.transport = new HttpTransport(config, options.now, `outputs.${id}`, { logger, intervalMs: options.tlsReloadIntervalMs });
     this.limiter = new Semaphore(config.max_concurrent_requests);
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;

@@ -105,6 +105,7 @@ export class HdfsSink implements RecordSink {
       ...(config.auth.delegation_token_file === undefined ? {} : { delegationTokenFile: config.auth.delegation_token_file }),
       requestTimeoutMs: config.request_timeout,
       tls: config.tls,
+      tlsReload: { logger },
       configKey: `outputs.${id}`,
     });
     this.extension = fileExtension(config.compression);

@@ -1,10 +1,10 @@
 import { readSecretFile } from '../../../shared/secret-files.js';
 import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { TributaryError, errorMessage } from '../../../shared/errors.js';
 import { exchange, type HttpResponse } from '../../../shared/http/exchange.js';
 import { HttpRequestError, isConnectionRefused } from '../../../shared/http/http-errors.js';
-import { tlsAgentOptions, type HttpTlsConfig } from '../../../shared/http/tls.js';
+import { ReloadingHttpsAgent, type TlsReloadSettings } from '../../../shared/http/reloading-tls.js';
+import type { HttpTlsConfig } from '../../../shared/http/tls.js';
 import type { TlsFailureKeys } from '../../../shared/tls-failures.js';
 
 /**
@@ -43,6 +43,8 @@ export interface WebHdfsOptions {
   requestTimeoutMs: number;
   /** TLS for https namenodes and datanodes; without it, Node's defaults (system CAs, verification on). */
   tls?: HttpTlsConfig | undefined;
+  /** How the TLS files are watched for a rotation (shared/http/reloading-tls.ts). */
+  tlsReload?: TlsReloadSettings | undefined;
   /** Where the output's config sits (`outputs.hdfs`), for errors naming a key. */
   configKey?: string;
 }
@@ -77,8 +79,8 @@ export class WebHdfsClient {
   private active = 0;
   private token: string | undefined;
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
-  /** Replaced at open() by one with the configured TLS files. */
-  private httpsAgent = new HttpsAgent(AGENT_OPTIONS);
+  /** Created at open() with the configured TLS files, which it re-reads when they change. */
+  private httpsAgent: ReloadingHttpsAgent | undefined;
   private readonly tlsKeys: TlsFailureKeys;
 
   constructor(private readonly options: WebHdfsOptions) {
@@ -98,15 +100,15 @@ export class WebHdfsClient {
 
   /** Reads the TLS files and the token file; errors name the key, never the content. */
   async open(): Promise<void> {
-    const tls = await tlsAgentOptions(this.options.tls, this.tlsKeys.tls);
-    this.httpsAgent.destroy();
-    this.httpsAgent = new HttpsAgent({ ...AGENT_OPTIONS, ...tls });
+    const httpsAgent = await ReloadingHttpsAgent.open(this.options.tls, this.tlsKeys.tls, AGENT_OPTIONS, this.options.tlsReload);
+    this.httpsAgent?.close();
+    this.httpsAgent = httpsAgent;
     await this.reloadToken();
   }
 
   close(): void {
     this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.httpsAgent?.close();
   }
 
   async getFileStatus(path: string, signal?: AbortSignal): Promise<FileStatus | undefined> {
@@ -319,7 +321,7 @@ export class WebHdfsClient {
       method,
       headers,
       payload: body,
-      agents: { http: this.httpAgent, https: this.httpsAgent },
+      agents: { http: this.httpAgent, https: this.httpsAgent?.agent },
       tlsKeys: this.tlsKeys,
       timeoutMs: this.options.requestTimeoutMs,
       where: `WebHDFS ${method} ${parsed.origin}${parsed.pathname}`,

@@ -18,6 +18,8 @@ export interface SolrSinkOptions {
   sleep?: Sleep;
   random?: () => number;
   now?: () => number;
+  /** How often the TLS files are checked for a rotation; tests shorten it. */
+  tlsReloadIntervalMs?: number;
 }
 
 /** One record on its way: its document, serialized once. */
@@ -83,7 +85,7 @@ export class SolrSink implements RecordSink {
     options: SolrSinkOptions = {},
   ) {
     // Solr's Jetty does not inflate request bodies: no compression.
-    this.transport = new HttpTransport({ ...config, compression: 'none' }, options.now, `outputs.${id}`);
+    this.transport = new HttpTransport({ ...config, compression: 'none' }, options.now, `outputs.${id}`, { logger, intervalMs: options.tlsReloadIntervalMs });
     this.limiter = new Semaphore(config.max_concurrent_requests);
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
