@@ -22,9 +22,14 @@ describe('tributary usage (the compiled CLI)', () => {
     expect(await runCli(['nosuch'])).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'tributary: unknown command "nosuch"; commands are: agent, collector, validate, rules, demo\nRun `tributary --help` for usage.\n',
+      stderr: 'tributary: unknown command "nosuch"; commands are: agent, collector, validate, rules, top, tap, demo\nRun `tributary --help` for usage.\n',
     });
-    expect(await runCli(['top', '--help'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('unknown command "top"') as unknown });
+    // `top --help` once answered with the general usage and exit 0; now top exists and prints its own help.
+    expect(await runCli(['top', '--help'])).toMatchObject({
+      code: 0,
+      stderr: '',
+      stdout: expect.stringContaining('Usage: tributary top --url URL') as unknown,
+    });
     expect(await runCli(['validate', '--config', 'x.yaml', '--strict'])).toEqual({
       code: 2,
       stdout: '',
