@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectPrototypesUntouched } from '../../../shared/test-support/boundary-contract.js';
 import { ParserConfigError } from './field-mapping.js';
-import { createJsonParser } from './json.js';
+import { createJsonParser, JSON_MAX_NESTING } from './json.js';
 import type { ParsedFields, ParseResult } from './types.js';
 
 function fieldsOf(result: ParseResult): ParsedFields {
@@ -144,5 +144,16 @@ describe('createJsonParser', () => {
 
   it('rejects a bad max_depth in the factory', () => {
     expect(() => createJsonParser({ max_depth: 0 })).toThrow(ParserConfigError);
+  });
+
+  it('refuses a line nested deeper than JSON_MAX_NESTING before JSON.parse recurses into it, and keeps brackets in strings out of the count', () => {
+    const parser = createJsonParser();
+    expect(parser.parse(`{"a":${'['.repeat(600)}${']'.repeat(600)}}`)).toEqual({
+      ok: false,
+      error: `not parsed: JSON nested deeper than ${JSON_MAX_NESTING} levels`,
+    });
+    expect(parser.parse('['.repeat(100_000))).toEqual({ ok: false, error: `not parsed: JSON nested deeper than ${JSON_MAX_NESTING} levels` });
+    const inString = `{"msg":"${'['.repeat(600)}\\"${'{'.repeat(600)}"}`;
+    expect(parser.parse(inString)).toMatchObject({ ok: true });
   });
 });
